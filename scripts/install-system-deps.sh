@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages nngrade uses when they are missing:
+#   bubblewrap  confines student code (namespaces); without it grading still
+#               runs with rlimits and seccomp, and reports say what is missing
+#   chromium    the browser the report tests render pages in
+# Needs root and apt-get; otherwise it says what to install and carries on.
+set -u
+need=""
+command -v bwrap >/dev/null 2>&1 || need="$need bubblewrap"
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing system packages:$need"
+    apt-get update -qq >/dev/null && \
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null || \
+        echo "warning: could not install$need; continuing without it" >&2
+else
+    echo "note: please install$need (e.g. 'sudo apt-get install$need'); continuing without it" >&2
+fi
+exit 0
