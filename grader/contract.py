@@ -19,7 +19,10 @@ __all__ = ["MODULES", "ContractName", "all_names", "module_names"]
 
 @dataclass(frozen=True)
 class ContractName:
-    """One graded name: ``module`` is the file stem, ``name`` the attribute (``Variable.__mul__`` for methods)."""
+    """One graded name: ``module`` is the file stem, ``name`` the attribute.
+
+    Methods are named with their class, as in ``Variable.__mul__``.
+    """
 
     module: str
     name: str

@@ -1,0 +1,262 @@
+"""Verdicts that teach: compare a student's value with the reference and say why it differs.
+
+Hidden tests never show their source to students, so everything a student
+learns from a failed test comes from the `Feedback` raised here: what was
+called, what came back, what was expected, and, when the wrong value matches
+a classic mistake of the lecture, the mistake's name.
+
+All checks run in the grading process on plain data that came out of the
+sandbox (numpy arrays, numbers, lists, `Opaque` descriptions), never on an
+object of the student's, so a hostile ``__eq__`` or a patched ``np.allclose``
+cannot reach them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nngrade.mistakes import MISTAKES
+
+__all__ = [
+    "Feedback",
+    "Mistake",
+    "describe",
+    "expect_close",
+    "expect_equal",
+    "expect_true",
+    "expect_raises_value_error",
+]
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A classic wrong answer: if the student's value matches ``value``, name ``code``.
+
+    ``value`` is what the wrong formula would have returned for the same call
+    (computed by the test), or a predicate over the student's value.
+    """
+
+    code: str
+    value: Any
+
+    def matches(self, got: Any, rtol: float, atol: float) -> bool:
+        if callable(self.value):
+            try:
+                return bool(self.value(got))
+            except Exception:
+                return False
+        return _close(got, self.value, rtol, atol)
+
+
+class Feedback(AssertionError):
+    """A failed check, carrying what the student needs to fix it (never the test's source)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str = "mismatch",
+        call: str | None = None,
+        got: Any = None,
+        expected: Any = None,
+        mistake: str | None = None,
+        show_values: bool = True,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+        self.call = call
+        self.got = describe(got) if show_values and got is not None else None
+        self.expected = describe(expected) if show_values and expected is not None else None
+        self.mistake = mistake
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "message": self.message}
+        if self.call:
+            data["call"] = self.call
+        if self.got is not None:
+            data["got"] = self.got
+        if self.expected is not None:
+            data["expected"] = self.expected
+        if self.mistake:
+            data["mistake"] = {"code": self.mistake, "message": MISTAKES.get(self.mistake, "")}
+        return data
+
+    def render(self) -> str:
+        """The plain-text output shown in results.json's ``output``."""
+        lines = [self.message]
+        if self.call:
+            lines.append(f"Called:   {self.call}")
+        if self.got is not None:
+            lines.append(f"Got:      {self.got}")
+        if self.expected is not None:
+            lines.append(f"Expected: {self.expected}")
+        if self.mistake:
+            lines.append(f"Likely mistake: {MISTAKES.get(self.mistake, self.mistake)}")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- describing
+
+_MAX_ITEMS = 8
+
+
+def describe(value: Any, limit: int = 240) -> str:
+    """A short, readable rendering of a value for feedback (inputs shortened)."""
+    text = _describe(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        flat = value.ravel()
+        with np.printoptions(precision=4, suppress=True, threshold=_MAX_ITEMS, edgeitems=3):
+            body = np.array2string(flat[: _MAX_ITEMS * 4] if flat.size > _MAX_ITEMS * 4 else flat)
+        if value.ndim == 0:
+            return f"array({value.item()!r}, dtype={value.dtype})"
+        shape = "x".join(str(s) for s in value.shape)
+        return f"array(shape={shape}, dtype={value.dtype}, values={body})"
+    if isinstance(value, float):
+        return repr(round(value, 8)) if np.isfinite(value) else repr(value)
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(_describe(v) for v in value[:_MAX_ITEMS])
+        more = ", ..." if len(value) > _MAX_ITEMS else ""
+        return f"({inner}{more})" if isinstance(value, tuple) else f"[{inner}{more}]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k!r}: {_describe(v)}" for k, v in list(value.items())[:_MAX_ITEMS])
+        return "{" + inner + "}"
+    return repr(value)
+
+
+def describe_call(name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+    """``name(arg, ..., key=value)`` with each argument shortened."""
+    parts = [describe(a, 80) for a in args] + [f"{k}={describe(v, 80)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+# ---------------------------------------------------------------- checking
+
+
+def _as_array(value: Any) -> np.ndarray | None:
+    """Plain numeric data as an ndarray, or None for anything that is not numeric."""
+    if isinstance(value, (bool, int, float, np.number, np.bool_)):
+        return np.asarray(value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return value
+    if isinstance(value, (list, tuple)):
+        try:
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            return None
+        return arr
+    return None
+
+
+def _close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
+    g, e = _as_array(got), _as_array(expected)
+    if g is None or e is None or g.shape != e.shape:
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(g.astype(float), e.astype(float), rtol=rtol, atol=atol))
+
+
+def _kind_name(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def expect_close(
+    got: Any,
+    expected: Any,
+    *,
+    call: str | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    mistakes: Sequence[Mistake] = (),
+    what: str = "value",
+    allow_scalar_as_array: bool = True,
+) -> None:
+    """Fail with teaching feedback unless ``got`` equals ``expected`` within tolerance.
+
+    Checks, in order: numeric type, shape, finiteness, closeness; on a
+    mismatch, each of ``mistakes`` is tried so the feedback can name it.
+    """
+    exp = _as_array(expected)
+    assert exp is not None, "expected value must be numeric"
+    g = _as_array(got)
+    if g is None:
+        raise Feedback(
+            f"The {what} should be numeric ({_kind_name(expected)}), but it is {_kind_name(got)}.",
+            kind="bad_result",
+            call=call,
+            got=got,
+            expected=expected,
+        )
+    if g.shape != exp.shape and not (allow_scalar_as_array and g.size == 1 and exp.size == 1):
+        raise Feedback(
+            f"The {what} has shape {g.shape}, expected shape {exp.shape}.",
+            call=call,
+            got=got,
+            expected=expected,
+            mistake=_first_mistake(got, mistakes, rtol, atol),
+        )
+    g = g.reshape(exp.shape)
+    if np.all(np.isfinite(exp)) and not np.all(np.isfinite(g.astype(float))):
+        raise Feedback(
+            f"The {what} contains nan or inf where the answer is finite.",
+            call=call,
+            got=got,
+            expected=expected,
+            mistake=_first_mistake(got, mistakes, rtol, atol) or "overflow",
+        )
+    if not _close(g, exp, rtol, atol):
+        raise Feedback(
+            f"The {what} is not what the reference computes.",
+            call=call,
+            got=got,
+            expected=expected,
+            mistake=_first_mistake(got, mistakes, rtol, atol),
+        )
+
+
+def expect_equal(got: Any, expected: Any, *, call: str | None = None, what: str = "value",
+                 mistakes: Sequence[Mistake] = ()) -> None:
+    """Exact equality for integer, boolean and 0/1 results (gates, step, masks)."""
+    expect_close(got, expected, call=call, rtol=0.0, atol=0.0, mistakes=mistakes, what=what)
+
+
+def expect_true(condition: bool, message: str, *, call: str | None = None, got: Any = None,
+                expected: Any = None, mistake: str | None = None) -> None:
+    """Fail with ``message`` unless a property of the student's result holds."""
+    if not condition:
+        raise Feedback(message, call=call, got=got, expected=expected, mistake=mistake)
+
+
+def expect_raises_value_error(outcome: Any, *, call: str, mistake: str | None = None) -> None:
+    """``outcome`` is a `nngrade.runner.Outcome`: the call must have raised ValueError."""
+    if outcome.status == "raised" and outcome.error_type == "ValueError":
+        return
+    if outcome.status == "raised":
+        raise Feedback(
+            f"Expected ValueError, but the call raised {outcome.error_type}.",
+            call=call, mistake=mistake,
+        )
+    raise Feedback(
+        "Expected the call to raise ValueError, but it returned normally.",
+        call=call, got=outcome.value, mistake=mistake,
+    )
+
+
+def _first_mistake(got: Any, mistakes: Sequence[Mistake], rtol: float, atol: float) -> str | None:
+    for m in mistakes:
+        if m.matches(got, max(rtol, 1e-6), max(atol, 1e-8)):
+            return m.code
+    return None
+
+
+Predicate = Callable[[Any], bool]

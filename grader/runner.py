@@ -1,0 +1,472 @@
+"""Run the hidden pytest suites against submission after submission in one pytest session.
+
+Starting pytest costs a few hundred milliseconds; grading a submission must
+cost a few tens. So a grading process starts one pytest session, which
+collects the suites once, and `GradingPlugin.pytest_runtestloop` then runs
+every collected item once per submission it is handed (pytest's own
+``runtestprotocol`` supports re-running an item, as pytest-rerunfailures
+does). The `student` fixture of ``grader/suites/conftest.py`` forwards calls
+to the current submission through a backend: the sandbox in batch grading, or
+the caller's own namespace inside an nbgrader kernel.
+
+Verdicts are made here, in the grading process, on plain data only.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pytest
+
+from nngrade.feedback import Feedback, describe_call
+from nngrade.rubric import Rubric, load_rubric
+
+SUITES_DIR = Path(__file__).parent / "suites"
+
+__all__ = [
+    "SUITES_DIR",
+    "Backend",
+    "Outcome",
+    "StudentModule",
+    "SubmissionJob",
+    "GradingPlugin",
+    "TestRecord",
+    "run_session",
+]
+
+
+# ------------------------------------------------------------------ data
+
+
+@dataclass
+class SubmissionJob:
+    """One submission as data: sources read by `nngrade.unpack`, never imported here."""
+
+    student: str
+    sources: dict[str, str]
+    content_sha256: str = ""
+    error: str | None = None  # set when the submission could not be read at all
+    warnings: list[str] = field(default_factory=list)
+    source: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What one call into student code gave, normalised from the backend's result."""
+
+    status: str  # ok, raised, not_implemented, timeout, crashed, missing_module, ...
+    value: Any = None
+    error: str = ""
+    error_type: str = ""
+    output: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass
+class TestRecord:
+    """One hidden test's verdict for one submission."""
+
+    nodeid: str
+    title: str
+    module: str
+    name: str
+    weight: float
+    passed: bool
+    feedback: dict[str, Any]
+    output: str
+    seconds: float
+
+
+class Backend(Protocol):
+    """Where student code runs: `nngrade.sandbox.Sandbox`, or in-process for nbgrader kernels."""
+
+    protections: Mapping[str, bool]
+
+    def load(self, sources: Mapping[str, str]) -> dict[str, str]: ...
+
+    def call(self, module: str, name: str, args: tuple, kwargs: dict,
+             timeout: float | None = None) -> Any: ...
+
+    def drive(self, driver: str, params: dict, timeout: float | None = None) -> Any: ...
+
+
+def _normalise(result: Any) -> Outcome:
+    """Turn a backend's CallResult into an `Outcome` (tolerant of the fields a backend has)."""
+    error = getattr(result, "error", None) or ""
+    error_type = getattr(result, "error_type", None) or ""
+    if not error_type and error:
+        head = error.strip().splitlines()[0] if error.strip() else ""
+        error_type = head.split(":", 1)[0].strip() if ":" in head else head.strip()
+    return Outcome(
+        status=result.status,
+        value=getattr(result, "value", None),
+        error=error,
+        error_type=error_type,
+        output=getattr(result, "output", "") or "",
+        seconds=float(getattr(result, "seconds", 0.0) or 0.0),
+    )
+
+
+# ------------------------------------------------------------------ the student proxy
+
+_STATUS_MESSAGES = {
+    "not_implemented": "`{name}` is not implemented yet (it raises NotImplementedError).",
+    "missing_module": "{module}.py is missing from the submission, so `{name}` cannot be graded.",
+    "missing_name": "{module}.py defines no `{name}`.",
+    "import_error": "{module}.py could not be imported, so `{name}` cannot be graded: {error}",
+    "raised": "The call raised {error}",
+    "timeout": "The call did not finish in time: {error}",
+    "crashed": "The call crashed the worker process: {error}",
+    "bad_result": "The call returned something that cannot be graded: {error}",
+    "limit": "A resource limit was hit: {error}",
+}
+
+
+class StudentModule:
+    """A student's module as the hidden tests see it: attribute calls go to the backend.
+
+    ``student.sigmoid(z)`` returns plain data or raises `Feedback` that says
+    why nothing usable came back. ``student.outcome(...)`` returns the raw
+    `Outcome` for tests that expect an exception (e.g. ValueError).
+    """
+
+    def __init__(self, context: _Context, module: str, timeout: float | None = None) -> None:
+        self._context = context
+        self._module = module
+        self._timeout = timeout
+        self._last: tuple[str, tuple, dict] | None = None
+
+    @property
+    def last_call(self) -> str:
+        """``name(args...)`` of the latest call, rendered only when feedback needs it."""
+        if self._last is None:
+            return ""
+        name, args, kwargs = self._last
+        return describe_call(name, args, kwargs) if args or kwargs else f"{name}()"
+
+    def with_timeout(self, seconds: float) -> StudentModule:
+        """The same module with a longer per-call time limit (e.g. for train_xor)."""
+        return StudentModule(self._context, self._module, seconds)
+
+    def outcome(self, name: str, args: tuple = (), kwargs: dict | None = None) -> Outcome:
+        kwargs = dict(kwargs or {})
+        self._last = (name, args, kwargs)
+        return self._context.call(self._module, name, args, kwargs, self._timeout)
+
+    def drive(self, driver: str, params: dict, *, name: str = "") -> Any:
+        """Run a trusted scenario driver (``nngrade.worker.drivers``) on the student's code."""
+        self._last = (name or driver, (), {})
+        out = self._context.drive(self._module, driver, params, self._timeout)
+        return self.value_of(out, name or driver)
+
+    def value_of(self, out: Outcome, name: str) -> Any:
+        if out.ok:
+            return out.value
+        template = _STATUS_MESSAGES.get(out.status, "The call failed ({status}): {error}")
+        message = template.format(name=name, module=self._module, error=out.error.strip()
+                                  or out.status, status=out.status)
+        raise Feedback(message, kind=out.status, call=self.last_call)
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self.value_of(self.outcome(name, args, kwargs), name)
+
+        return call
+
+
+class _Context:
+    """The submission being graded right now, and the timers of its calls."""
+
+    def __init__(self, backend: Backend, job: SubmissionJob, statuses: Mapping[str, str],
+                 limits: Mapping[str, float]) -> None:
+        self.backend = backend
+        self.job = job
+        self.statuses = dict(statuses)
+        self.limits = limits
+        self.call_seconds = 0.0
+        self.output_parts: list[str] = []
+        self.limits_hit: list[dict[str, str]] = []
+        self.current_test = ""
+        self.deadline = time.monotonic() + limits.get("submission_seconds", 300.0)
+
+    def _short_circuit(self, module: str) -> Outcome | None:
+        status = self.statuses.get(module, "missing")
+        if status == "ok":
+            if time.monotonic() > self.deadline:
+                return Outcome("timeout", error="the submission used up its total time "
+                               f"({self.limits.get('submission_seconds', 300.0):g} s)")
+            return None
+        if status == "missing":
+            return Outcome("missing_module")
+        return Outcome("import_error", error=status)
+
+    def _record(self, out: Outcome) -> Outcome:
+        self.call_seconds += out.seconds
+        if out.output:
+            self.output_parts.append(out.output)
+        if out.status in ("timeout", "crashed", "limit"):
+            self.limits_hit.append({"test": self.current_test, "limit": out.status,
+                                    "detail": out.error.strip()[:200]})
+        return out
+
+    def call(self, module: str, name: str, args: tuple, kwargs: dict,
+             timeout: float | None) -> Outcome:
+        early = self._short_circuit(module)
+        if early is not None:
+            return early
+        t0 = time.perf_counter()
+        result = self.backend.call(module, name, args, kwargs, timeout=timeout)
+        out = _normalise(result)
+        out.seconds = out.seconds or (time.perf_counter() - t0)
+        return self._record(out)
+
+    def drive(self, module: str, driver: str, params: dict, timeout: float | None) -> Outcome:
+        early = self._short_circuit(module)
+        if early is not None:
+            return early
+        t0 = time.perf_counter()
+        out = _normalise(self.backend.drive(driver, params, timeout=timeout))
+        out.seconds = out.seconds or (time.perf_counter() - t0)
+        return self._record(out)
+
+
+# ------------------------------------------------------------------ the plugin
+
+CONTEXT_KEY = pytest.StashKey[_Context]()
+SEED_KEY = pytest.StashKey[int]()
+
+
+class GradingPlugin:
+    """Grades each job of ``jobs`` with every collected hidden test; hands results to ``emit``."""
+
+    def __init__(
+        self,
+        backend_factory: Callable[[], Backend],
+        jobs: Iterable[SubmissionJob],
+        emit: Callable[[SubmissionJob, dict[str, Any]], None],
+        *,
+        seed: int,
+        limits: Mapping[str, float] | None = None,
+        modules: list[str] | None = None,
+        rubric: Rubric | None = None,
+        force_protocol: bool = False,
+    ) -> None:
+        self.force_protocol = force_protocol
+        self.rubric = rubric or load_rubric()
+        self._backend_factory = backend_factory
+        self.backend: Backend | None = None
+        self.jobs = jobs
+        self.emit = emit
+        self.seed = seed
+        self.limits = dict(limits or {})
+        self.modules = modules
+        self._exc: dict[str, BaseException] = {}
+        self.collection_error: str | None = None
+
+    # -- session set-up
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[SEED_KEY] = self.seed
+
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        keep = []
+        for item in items:
+            marker = item.get_closest_marker("contract")
+            if marker is None:
+                raise pytest.UsageError(f"hidden test {item.nodeid} has no contract marker")
+            if self.modules is None or marker.args[0] in self.modules:
+                keep.append(item)
+        items[:] = keep
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_error = str(report.longrepr)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        if call.excinfo is not None and call.when in ("setup", "call"):
+            self._exc.setdefault(item.nodeid, call.excinfo.value)
+        yield
+
+    # -- the loop
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        if self.collection_error:
+            raise session.Failed(f"the hidden suites failed to collect:\n{self.collection_error}")
+        from _pytest.runner import runtestprotocol
+
+        if self.backend is None:
+            self.backend = self._backend_factory()
+        items = session.items
+        for job in self.jobs:
+            started = time.perf_counter()
+            statuses: dict[str, str] = {}
+            load_seconds = 0.0
+            if job.error is None:
+                t0 = time.perf_counter()
+                statuses = self.backend.load(job.sources)
+                load_seconds = time.perf_counter() - t0
+            ctx = _Context(self.backend, job, statuses, self.limits)
+            session.config.stash[CONTEXT_KEY] = ctx
+            records: list[TestRecord] = []
+            for index, item in enumerate(items):
+                nextitem = items[index + 1] if index + 1 < len(items) else None
+                ctx.current_test = item.nodeid
+                calls_before = ctx.call_seconds
+                t0 = time.perf_counter()
+                funcargs = self._direct_funcargs(item, ctx)
+                if funcargs is not None:
+                    failed = self._run_direct(item, funcargs)
+                else:
+                    reports = runtestprotocol(item, log=False, nextitem=nextitem)
+                    failed = any(r.failed for r in reports)
+                records.append(self._record(item, failed, ctx, time.perf_counter() - t0,
+                                            ctx.call_seconds - calls_before))
+            timing = {
+                "worker_start": round(load_seconds, 4),
+                "student_calls": round(ctx.call_seconds, 4),
+                "reference_and_checks": round(
+                    max(0.0, time.perf_counter() - started - load_seconds - ctx.call_seconds), 4),
+            }
+            from nngrade.scoring import build_results
+
+            results = build_results(
+                job,
+                records,
+                statuses,
+                rubric=self.rubric,
+                seed=self.seed,
+                protections=dict(getattr(self.backend, "protections", {}) or {}),
+                limits_hit=ctx.limits_hit,
+                timing=timing,
+                execution_time=time.perf_counter() - started,
+            )
+            self.emit(job, results)
+        return True
+
+    # pytest's full runtestprotocol costs about 1 ms a test (hooks, fixture
+    # requests, reports); a class of hundreds times a hundred tests makes that
+    # the grader's main cost. Tests that ask only for the per-submission
+    # fixtures `student` and `rng` (and parametrize arguments) are therefore
+    # called directly; any other fixture sends the test through pytest's
+    # protocol. tests/test_runner.py checks both paths give the same verdicts.
+    _DIRECT_FIXTURES = frozenset({"student", "rng", "request"})
+
+    def _direct_funcargs(self, item: pytest.Item, ctx: _Context) -> dict[str, Any] | None:
+        if self.force_protocol or not isinstance(item, pytest.Function):
+            return None
+        params = dict(getattr(getattr(item, "callspec", None), "params", {}) or {})
+        wanted = set(item.fixturenames) - set(params)
+        if not wanted <= self._DIRECT_FIXTURES or "request" in item._fixtureinfo.argnames:
+            return None
+        module = item.get_closest_marker("contract").args[0]
+        funcargs: dict[str, Any] = {}
+        for name in item._fixtureinfo.argnames:  # the test function's own arguments
+            if name in params:
+                funcargs[name] = params[name]
+            elif name == "student":
+                funcargs[name] = StudentModule(ctx, module)
+            elif name == "rng":
+                funcargs[name] = seeded_rng(self.seed, item.nodeid)
+        return funcargs
+
+    def _run_direct(self, item: pytest.Function, funcargs: dict[str, Any]) -> bool:
+        """Call the test function; True when it failed (its exception is kept for feedback)."""
+        try:
+            item.obj(**funcargs)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - any failure is a verdict
+            self._exc[item.nodeid] = exc
+            return True
+        return False
+
+    def _record(self, item: pytest.Item, failed: bool, ctx: _Context, seconds: float,
+                call_seconds: float) -> TestRecord:
+        marker = item.get_closest_marker("contract")
+        assert marker is not None
+        module, name = marker.args[0], marker.args[1]
+        weight = float(marker.kwargs.get("weight", 1.0))
+        title = (getattr(item, "obj", None).__doc__ or "").strip().splitlines()
+        title_text = title[0] if title else item.name.replace("test_", "").replace("_", " ")
+        exc = self._exc.pop(item.nodeid, None)
+        if not failed:
+            return TestRecord(item.nodeid, title_text, module, name, weight, True,
+                              {"kind": "passed", "seconds": round(seconds, 4)}, "", seconds)
+        if isinstance(exc, Feedback):
+            fb = exc.as_dict()
+            output = exc.render()
+        elif isinstance(exc, AssertionError):
+            # A plain assert in a hidden test: its text may quote the test's source.
+            fb = {"kind": "mismatch", "message": "A hidden check on the result failed."}
+            output = fb["message"]
+        else:
+            # The hidden test itself broke: a grader bug, never the student's fault alone.
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip() \
+                if exc else "unknown error"
+            fb = {"kind": "grader_error",
+                  "message": "The grader could not check this test (an internal error); "
+                             "your instructor has been told.",
+                  "internal": detail[:500]}
+            output = fb["message"]
+        fb["seconds"] = round(seconds, 4)
+        return TestRecord(item.nodeid, title_text, module, name, weight, False, fb, output,
+                          seconds)
+
+
+# ------------------------------------------------------------------ running a session
+
+
+def pytest_args(suites_dir: Path = SUITES_DIR) -> list[str]:
+    """Arguments for a quiet, isolated grading session (no project config, no stray plugins)."""
+    return [
+        str(suites_dir),
+        "-c", str(suites_dir / "grading.ini"),
+        "--rootdir", str(suites_dir),
+        "--import-mode=importlib",
+        "-p", "no:cacheprovider",
+        "-p", "no:warnings",
+        "-p", "no:logging",
+        "-p", "no:stepwise",
+        "-s",
+        "-qq",
+        "--no-header",
+        "-o", "console_output_style=classic",
+    ]
+
+
+def run_session(plugin: GradingPlugin, suites_dir: Path = SUITES_DIR) -> int:
+    """Run one grading pytest session in this process; returns pytest's exit code."""
+    os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    import contextlib
+    import io
+
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink):
+        code = pytest.main(pytest_args(suites_dir), plugins=[plugin])
+    if code not in (0, 1, 5) or plugin.collection_error:
+        raise RuntimeError(f"the grading session failed (pytest exit {code}):\n"
+                           f"{plugin.collection_error or sink.getvalue()[-4000:]}")
+    return int(code)
+
+
+def seeded_rng(seed: int, nodeid: str) -> np.random.Generator:
+    """The random inputs of one hidden test: a function of the run's seed and the test's id only."""
+    return np.random.default_rng([seed, zlib.crc32(nodeid.encode())])
