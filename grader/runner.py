@@ -39,6 +39,7 @@ __all__ = [
     "SubmissionJob",
     "GradingPlugin",
     "TestRecord",
+    "grade_in_process",
     "run_session",
 ]
 
@@ -470,3 +471,23 @@ def run_session(plugin: GradingPlugin, suites_dir: Path = SUITES_DIR) -> int:
 def seeded_rng(seed: int, nodeid: str) -> np.random.Generator:
     """The random inputs of one hidden test: a function of the run's seed and the test's id only."""
     return np.random.default_rng([seed, zlib.crc32(nodeid.encode())])
+
+
+def grade_in_process(namespaces: Mapping[str, Any], *, seed: int,
+                     modules: list[str] | None = None, rubric: Rubric | None = None,
+                     student: str = "in-process") -> dict[str, Any]:
+    """Grade code that already runs in this process (an nbgrader kernel) with the hidden suites.
+
+    ``namespaces`` maps contract module names to dicts or modules holding the
+    student's definitions. Only for nbgrader's own autograding, where the
+    student's code is in the kernel anyway: nothing here is confined.
+    """
+    from nngrade.inprocess import InProcessBackend
+
+    collected: list[dict[str, Any]] = []
+    job = SubmissionJob(student, {name: "" for name in namespaces})
+    plugin = GradingPlugin(lambda: InProcessBackend(namespaces), [job],
+                           lambda _job, res: collected.append(res), seed=seed,
+                           modules=modules, rubric=rubric)
+    run_session(plugin)
+    return collected[0]
