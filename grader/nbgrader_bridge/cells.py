@@ -1,0 +1,87 @@
+"""The names and nbgrader metadata of the cells nngrade puts in a notebook, in one place.
+
+Export writes these cells, `grade_course` finds them again in students'
+notebooks and in nbgrader's gradebook, so the naming rule must live in a
+single module. nbgrader allows ``[a-zA-Z0-9_-]`` in a ``grade_id`` (its
+metadata schema v3), so ``Variable.__add__`` becomes ``Variable-__add__``;
+no contract name holds a ``-``, so the mapping can be reversed exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nngrade.contract import MODULES
+
+SCHEMA_VERSION = 3  # nbgrader's cell metadata schema (nbgrader.nbgraderformat.v3)
+
+__all__ = [
+    "answer_id",
+    "answer_metadata",
+    "contract_name_of_test",
+    "is_grade",
+    "is_locked",
+    "is_solution",
+    "test_id",
+    "test_metadata",
+]
+
+
+def answer_id(name: str) -> str:
+    """grade_id of the answer cell that defines top-level ``name`` (a function or class)."""
+    return f"answer_{name}"
+
+
+def test_id(name: str) -> str:
+    """grade_id of the autograder test cell for contract name ``name``."""
+    return "test_" + name.replace(".", "-")
+
+
+def contract_name_of_test(module: str, grade_id: str) -> str | None:
+    """The contract name behind a test cell's grade_id; None for a cell nngrade did not write."""
+    return {test_id(name): name for name in MODULES.get(module, ())}.get(grade_id)
+
+
+def answer_metadata(grade_id: str) -> dict[str, Any]:
+    """An "Autograded answer" cell: the student edits it; its tests live in other cells."""
+    return {
+        "grade": False,
+        "grade_id": grade_id,
+        "locked": False,
+        "schema_version": SCHEMA_VERSION,
+        "solution": True,
+        "task": False,
+    }
+
+
+def test_metadata(grade_id: str, points: float) -> dict[str, Any]:
+    """An "Autograder tests" cell: read-only, worth ``points``, partial credit from its output."""
+    return {
+        "grade": True,
+        "grade_id": grade_id,
+        "locked": True,
+        "points": float(points),
+        "schema_version": SCHEMA_VERSION,
+        "solution": False,
+        "task": False,
+    }
+
+
+def _nbgrader(cell: Any) -> dict[str, Any]:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def is_grade(cell: Any) -> bool:
+    return bool(_nbgrader(cell).get("grade", False))
+
+
+def is_solution(cell: Any) -> bool:
+    return bool(_nbgrader(cell).get("solution", False))
+
+
+def is_locked(cell: Any) -> bool:
+    """nbgrader's rule: a grade cell that is not a solution cell is locked, whatever its flag."""
+    meta = _nbgrader(cell)
+    if meta.get("solution", False):
+        return False
+    return bool(meta.get("grade", False) or meta.get("locked", False))
