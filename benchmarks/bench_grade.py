@@ -1,0 +1,111 @@
+"""Benchmark: grade a class of 200 full-course submissions with -j 2.
+
+The class is made from the bundled sample class (examples/submissions),
+each student copied 25 times under new ids with a comment that changes the
+content hash, so every copy is really graded (no resume short-cut).
+
+Targets (issue 4): at most 50 ms of wall time per submission on average,
+peak memory of the grader under 500 MB. Prints the per-submission cost and
+where it goes (worker start, student calls, reference and checks, writing
+reports).
+
+    python benchmarks/bench_grade.py [--students 200] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "examples" / "submissions"
+
+
+def make_class(dest: Path, n: int) -> int:
+    """Copy the sample class into ``dest`` until it holds ``n`` submissions."""
+    samples = sorted(p for p in SAMPLE.iterdir() if not p.name.startswith("."))
+    for i in range(n):
+        src = samples[i % len(samples)]
+        sid = f"s{i:04d}_{src.stem}"
+        if src.suffix == ".zip":
+            with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest / f"{sid}.zip", "w") as zout:
+                for info in zin.infolist():
+                    data = zin.read(info)
+                    if info.filename.endswith(".py"):
+                        data += f"\n# copy {i}\n".encode()
+                    zout.writestr(info, data)
+        else:
+            shutil.copytree(src, dest / sid)
+            for py in (dest / sid).rglob("*.py"):
+                with py.open("a", encoding="utf-8") as fh:
+                    fh.write(f"\n# copy {i}\n")
+    return n
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    from nngrade.batch import BatchOptions, grade_directory
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subs, out = Path(tmp) / "subs", Path(tmp) / "out"
+        subs.mkdir()
+        n = make_class(subs, args.students)
+        t0 = time.perf_counter()
+        results = grade_directory(subs, out, jobs=args.jobs, seed=args.seed, force=True,
+                                  options=BatchOptions())
+        wall = time.perf_counter() - t0
+        report_t0 = time.perf_counter()
+        # Reports are written as results arrive; time one more full pass to price them alone.
+        from nngrade.report import write_class_summary, write_student_report
+
+        for res in results:
+            write_student_report(res, out / res["nngrade"]["student"] / "report.html")
+        write_class_summary(results, out)
+        report_seconds = (time.perf_counter() - report_t0) / max(1, n)
+
+    self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    timing = [r["nngrade"].get("timing", {}) for r in results if r["nngrade"].get("timing")]
+
+    def mean_ms(key: str) -> float:
+        values = [t.get(key, 0.0) for t in timing]
+        return 1000 * statistics.fmean(values) if values else 0.0
+
+    figures = {
+        "submissions": n,
+        "jobs": args.jobs,
+        "wall_seconds": round(wall, 2),
+        "wall_ms_per_submission": round(1000 * wall / n, 1),
+        "target_ms_per_submission": 50,
+        "peak_rss_main_mb": round(self_rss, 1),
+        "peak_rss_largest_child_mb": round(child_rss, 1),
+        "target_peak_mb": 500,
+        "per_submission_cpu_ms": {
+            "worker_start_and_load": round(mean_ms("worker_start"), 1),
+            "student_calls": round(mean_ms("student_calls"), 1),
+            "reference_and_checks": round(mean_ms("reference_and_checks"), 1),
+            "writing_reports": round(1000 * report_seconds, 1),
+        },
+        "mean_score": round(statistics.fmean(r["score"] for r in results), 2),
+    }
+    print(json.dumps(figures, indent=2))
+    ok = figures["wall_ms_per_submission"] <= 50 and max(self_rss, child_rss) < 500
+    print("within target" if ok else "OUTSIDE TARGET", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
