@@ -22,8 +22,8 @@ __all__ = [
     "is_grade",
     "is_locked",
     "is_solution",
-    "test_id",
-    "test_metadata",
+    "grade_cell_id",
+    "grade_cell_metadata",
 ]
 
 
@@ -32,14 +32,14 @@ def answer_id(name: str) -> str:
     return f"answer_{name}"
 
 
-def test_id(name: str) -> str:
+def grade_cell_id(name: str) -> str:
     """grade_id of the autograder test cell for contract name ``name``."""
     return "test_" + name.replace(".", "-")
 
 
 def contract_name_of_test(module: str, grade_id: str) -> str | None:
     """The contract name behind a test cell's grade_id; None for a cell nngrade did not write."""
-    return {test_id(name): name for name in MODULES.get(module, ())}.get(grade_id)
+    return {grade_cell_id(name): name for name in MODULES.get(module, ())}.get(grade_id)
 
 
 def answer_metadata(grade_id: str) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def answer_metadata(grade_id: str) -> dict[str, Any]:
     }
 
 
-def test_metadata(grade_id: str, points: float) -> dict[str, Any]:
+def grade_cell_metadata(grade_id: str, points: float) -> dict[str, Any]:
     """An "Autograder tests" cell: read-only, worth ``points``, partial credit from its output."""
     return {
         "grade": True,

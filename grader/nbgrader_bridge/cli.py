@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from nngrade.nbgrader_bridge.export import export_command
+from nngrade.nbgrader_bridge.sample import import_command
 
 __all__ = ["nbgrader_group"]
 
@@ -20,3 +21,4 @@ def nbgrader_group() -> None:
 
 
 nbgrader_group.add_command(export_command)
+nbgrader_group.add_command(import_command)

@@ -54,10 +54,10 @@ def _verdicts(module: str, nb: Any, results: dict | None) -> dict[str, CellVerdi
         for c in nb.cells
         if c.get("metadata", {}).get("nbgrader", {}).get("grade", False)
     }
-    from nngrade.nbgrader_bridge.cells import test_id
+    from nngrade.nbgrader_bridge.cells import grade_cell_id
 
     for name in MODULES[module]:
-        cell_max = points.get(test_id(name))
+        cell_max = points.get(grade_cell_id(name))
         if cell_max is None:
             continue
         if results is None:

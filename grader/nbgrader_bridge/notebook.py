@@ -27,17 +27,22 @@ from __future__ import annotations
 from typing import Any
 
 from nngrade.contract import MODULES
-from nngrade.nbgrader_bridge.cells import answer_id, answer_metadata, test_id, test_metadata
-from nngrade.nbgrader_bridge.split import SplitModule
+from nngrade.nbgrader_bridge.cells import (
+    answer_id,
+    answer_metadata,
+    grade_cell_id,
+    grade_cell_metadata,
+)
+from nngrade.nbgrader_bridge.split import BEGIN_SOLUTION, END_SOLUTION, SplitModule
 
 HIDDEN_CALL = "_nngrade_hidden_score"
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
-__all__ = ["HIDDEN_CALL", "build_source_notebook", "test_cell_source"]
+__all__ = ["HIDDEN_CALL", "build_source_notebook", "hints_before_solutions", "grade_cell_source"]
 
 
-def test_cell_source(module: str, name: str, points: float, seed: int) -> str:
+def grade_cell_source(module: str, name: str, points: float, seed: int) -> str:
     """One test cell's source: a visible comment, then the hidden call whose value is the score.
 
     nbgrader gives a test cell partial credit when its output is a number
@@ -47,13 +52,43 @@ def test_cell_source(module: str, name: str, points: float, seed: int) -> str:
     feedback.
     """
     return (
-        f"# Autograder test for `{name}` ({points:g} points): nngrade's hidden checks\n"
+        f"# Autograder test for `{name}` ({points:g} point{'' if points == 1 else 's'}): "
+        "nngrade's hidden checks\n"
         f"# call your code with inputs you have not seen and compare it with a reference.\n"
         f"### BEGIN HIDDEN TESTS\n"
         f"from nngrade.nbgrader_bridge.incell import hidden_score as {HIDDEN_CALL}\n"
         f"{HIDDEN_CALL}(globals(), {module!r}, {name!r}, points={float(points)!r}, seed={seed!r})\n"
         f"### END HIDDEN TESTS"
     )
+
+
+def hints_before_solutions(source: str) -> str:
+    """Move ``### HINT:`` lines from inside solution regions to just above them, as ``# Hint:``.
+
+    ``solutions/`` keeps hints inside the solution region, where nngrade's stub
+    generator finds them; nbgrader would delete them with the solution. Above
+    the ``### BEGIN SOLUTION`` line they survive into the students' notebooks,
+    next to ``# YOUR CODE HERE``, as in ``exercises/``.
+    """
+    lines = source.split("\n")
+    out: list[str] = []
+    begin = None  # index in out of the current region's BEGIN line
+    for line in lines:
+        stripped = line.strip()
+        if BEGIN_SOLUTION in line:
+            begin = len(out)
+            out.append(line)
+        elif END_SOLUTION in line:
+            begin = None
+            out.append(line)
+        elif begin is not None and stripped.startswith("### HINT"):
+            indent = line[: len(line) - len(line.lstrip())]
+            text = stripped[len("### HINT") :].lstrip(":").strip()
+            out.insert(begin, f"{indent}# Hint: {text}")
+            begin += 1
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 def _intro(module: str, docstring: str) -> str:
@@ -85,7 +120,7 @@ def build_source_notebook(
     if split.setup.strip():
         cells.append(v4.new_code_cell(split.setup))
     for chunk in split.chunks:
-        cell = v4.new_code_cell(chunk.source)
+        cell = v4.new_code_cell(hints_before_solutions(chunk.source))
         if chunk.name is not None and chunk.has_solution:
             cell.metadata["nbgrader"] = answer_metadata(answer_id(chunk.name))
         cells.append(cell)
@@ -93,8 +128,8 @@ def build_source_notebook(
     if graded:
         cells.append(v4.new_markdown_cell("## Autograder tests"))
     for name in graded:
-        cell = v4.new_code_cell(test_cell_source(module, name, points[name], seed))
-        cell.metadata["nbgrader"] = test_metadata(test_id(name), points[name])
+        cell = v4.new_code_cell(grade_cell_source(module, name, points[name], seed))
+        cell.metadata["nbgrader"] = grade_cell_metadata(grade_cell_id(name), points[name])
         cells.append(cell)
     for index, cell in enumerate(cells):
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")

@@ -67,6 +67,22 @@ def _text(lines: list[str], start: int, end: int, dropped: set[int]) -> str:
     return "\n".join(kept).strip("\n")
 
 
+def _body_end(lines: list[str], end: int) -> int:
+    """Extend a definition over the indented comments after its last statement.
+
+    The syntax tree ends a function at its last statement, but the ``###
+    END SOLUTION`` line after it is a comment inside the body.
+    """
+    last = end
+    while last < len(lines) and (
+        not lines[last].strip() or (lines[last][:1] in " \t" and lines[last].lstrip()[:1] == "#")
+    ):
+        last += 1
+    while last > end and not lines[last - 1].strip():
+        last -= 1
+    return last
+
+
 def split_module(source: str) -> SplitModule:
     """Split module source into docstring, setup code and one chunk per top-level definition.
 
@@ -92,7 +108,7 @@ def split_module(source: str) -> SplitModule:
     setup = ""
     for index, node in enumerate(definitions):
         start = min([d.lineno for d in node.decorator_list] + [node.lineno]) - 1
-        end = node.end_lineno or node.lineno
+        end = _body_end(lines, node.end_lineno or node.lineno)
         if index == 0:
             # Comments directly above the first definition belong to it, the rest is setup.
             first = start
