@@ -75,7 +75,7 @@ def is_grad_enabled() -> bool:
 
 
 def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Undo broadcasting: sum ``g`` over the axes along which an input of ``shape`` was stretched."""
+    """Undo broadcasting: sum ``g`` over the axes along which ``shape`` was stretched."""
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
@@ -94,7 +94,7 @@ def _kept_shape(shape: tuple[int, ...], axis: int | tuple[int, ...] | None) -> t
 
 
 def _as_array(x: Any) -> np.ndarray:
-    """A float numpy array for ``x`` (ints and bools become float64; float arrays are not copied)."""
+    """A float array for ``x``: ints and bools become float64, float arrays are not copied."""
     a = np.asarray(x)
     if a.dtype.kind != "f":
         a = a.astype(np.float64)
@@ -119,7 +119,7 @@ def _constant(x: ArrayLike) -> Tensor:
 
 
 def _is_basic_index(index: Any) -> bool:
-    """True for ints, slices, None and Ellipsis (numpy's basic indexing: no entry is picked twice)."""
+    """True for ints, slices, None and Ellipsis: numpy's basic indexing, no entry picked twice."""
     items = index if isinstance(index, tuple) else (index,)
     return all(
         isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items
@@ -361,7 +361,7 @@ class Tensor:
         return _constant(other) @ self
 
     def maximum(self, other: ArrayLike) -> Tensor:
-        """Elementwise max; on ties each side gets half the gradient (what central differences see)."""
+        """Elementwise max; at ties each side gets half the gradient, as central differences see."""
         other, b = _operand(other)
         a = self.data
         out = Tensor._result(np.maximum(a, b), (self, other))
@@ -541,7 +541,7 @@ class Tensor:
             g = grads.pop(node)  # popped, so it is freed as soon as its inputs have theirs
             if node._retain:
                 _accumulate(node, g, fresh=False)
-            for parent, c in zip(node._parents, node._backward(g)):
+            for parent, c in zip(node._parents, node._backward(g), strict=True):
                 if c is None:  # this input needs no gradient
                     continue
                 if parent._backward is None:  # a leaf: nothing flows further, add it up now
@@ -559,7 +559,7 @@ class Tensor:
 
 
 def _accumulate(leaf: Tensor, g: np.ndarray, fresh: bool) -> None:
-    """Add ``g`` into ``leaf.grad``; keep ``g`` itself only if it is ``fresh`` (nobody else holds it).
+    """Add ``g`` into ``leaf.grad``, keeping ``g`` itself only if ``fresh`` (nobody else holds it).
 
     ``.grad`` must be an array of the leaf's own that the user may change, so a
     gradient that is shared with another input, a view, or read-only is copied.
