@@ -478,7 +478,7 @@ def test_grade_course_fills_gradebook_and_autograded_folder_for_formgrader(
     seen: dict[str, Any] = {}
 
     def fake_grade_directory(
-        submissions: Path, out: Path, *, jobs: int, seed: int | None, force: bool
+        submissions: Path, out: Path, *, jobs: int, seed: int | None, force: bool, **_: Any
     ) -> list[dict]:
         seen["seed"], seen["files"] = (
             seed,
@@ -539,3 +539,35 @@ def test_grade_course_needs_generate_assignment(tmp_path: Path) -> None:
 
     with pytest.raises(click.ClickException, match="generate_assignment"):
         grade_course(tmp_path, "week1", None, 1, None, False)
+
+
+@needs_nbgrader
+def test_grade_course_applies_the_courses_late_policy(
+    small_course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbgrader.api import Gradebook
+
+    import nngrade.batch
+    from nngrade.nbgrader_bridge import grade_course
+    from nngrade.nbgrader_bridge.sample import place_submission
+
+    with (small_course / "nbgrader_config.py").open("a") as fh:
+        fh.write('c.LateSubmissionPlugin.penalty_method = "zero"\n')
+    db = f"sqlite:///{small_course / 'gradebook.db'}"
+    due = datetime.datetime(2026, 11, 20, 12, 0)
+    with Gradebook(db, "nngrade") as gb:
+        gb.update_or_create_assignment("week1", duedate=due)
+    late = due.replace(tzinfo=datetime.timezone.utc) + datetime.timedelta(hours=1)
+    place_submission(small_course, "week1", "carol", {"activations": ACTIVATIONS}, late)
+
+    def fake_grade_directory(submissions: Path, out: Path, **_: Any) -> list[dict]:
+        carol = _fake_results({n: (p, p) for n, p in RUBRIC.items()})
+        carol["nngrade"] = {"student": "carol"}
+        return [carol]
+
+    monkeypatch.setattr(nngrade.batch, "grade_directory", fake_grade_directory)
+    grade_course(small_course, "week1", None, 1, None, False)
+    with Gradebook(db, "nngrade") as gb:
+        notebook = gb.find_submission_notebook("activations", "week1", "carol")
+        assert notebook.score == pytest.approx(sum(RUBRIC.values()))
+        assert notebook.late_submission_penalty == pytest.approx(sum(RUBRIC.values()))

@@ -21,6 +21,7 @@ from nngrade.nbgrader_bridge.course import Course, open_course
 from nngrade.nbgrader_bridge.extract import cell_sources, module_source
 from nngrade.nbgrader_bridge.gradebook import (
     CellVerdict,
+    assign_late_penalties,
     record_submission,
     sanitize,
     verdicts_for,
@@ -76,12 +77,16 @@ def grade_course(
     jobs: int = 2,
     seed: int | None = None,
     force: bool = False,
+    *,
+    options: Any = None,
 ) -> list[dict]:
     """Grade every submission of ``assignment`` in an nbgrader course; return the results dicts.
 
     ``seed`` defaults to the one the source notebooks were exported with, so
     that ``nbgrader autograde`` (the hidden cells) and this function draw the
-    same hidden inputs.
+    same hidden inputs. ``options`` (a `nngrade.batch.BatchOptions`) carries
+    the rest of ``nngrade grade``'s settings (timeouts, rubric, language);
+    ``jobs``, ``seed`` and ``force`` given here win over its fields.
     """
     require_nbgrader()
     import nbformat
@@ -126,7 +131,9 @@ def grade_course(
                         log.warning("%s/%s.ipynb: %s", student, name, reason)
                     (folder / f"{name}.py").write_text(extracted.source, encoding="utf-8")
         results = (
-            grade_directory(Path(tmp), out, jobs=jobs, seed=seed, force=force) if students else []
+            grade_directory(Path(tmp), out, jobs=jobs, seed=seed, force=force, options=options)
+            if students
+            else []
         )
 
     by_student = {r.get("nngrade", {}).get("student"): r for r in results}
@@ -141,5 +148,6 @@ def grade_course(
         }
         timestamp = course.submitted_timestamp(assignment, student)
         record_submission(course, assignment, student, timestamp, submitted[student], verdicts)
+        assign_late_penalties(course, submitted[student], assignment, student)
         write_autograded(course, assignment, student, submitted[student], verdicts)
     return results

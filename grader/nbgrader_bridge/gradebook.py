@@ -8,7 +8,9 @@ module, with nbgrader's own code wherever it exists:
    ``CheckCellMetadata``): test cells get back their source from the
    gradebook, hidden tests included, whatever the student did to them;
 2. record the submission and one ``auto_score`` per grade cell in the
-   gradebook (``nbgrader.api.Gradebook``), as ``SaveAutoGrades`` does;
+   gradebook (``nbgrader.api.Gradebook``), as ``SaveAutoGrades`` does, then
+   the late penalty (nbgrader's ``AssignLatePenalties``, so the course's
+   ``LateSubmissionPlugin`` applies);
 3. write ``autograded/<student>/<assignment>/``: the notebooks, with each
    test cell's output set to nngrade's explanation and score (so formgrader
    and ``generate_feedback`` show them, and ``nbgrader.utils.determine_grade``
@@ -33,7 +35,13 @@ from nngrade.nbgrader_bridge.course import Course
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CellVerdict", "record_submission", "sanitize", "write_autograded"]
+__all__ = [
+    "CellVerdict",
+    "assign_late_penalties",
+    "record_submission",
+    "sanitize",
+    "write_autograded",
+]
 
 
 @dataclass(frozen=True)
@@ -166,6 +174,28 @@ def record_submission(
                         "No response." if unchanged and not meta.get("task", False) else None
                     )
         gb.db.commit()
+
+
+def assign_late_penalties(
+    course: Course, notebooks: Mapping[str, Any], assignment: str, student: str
+) -> None:
+    """Apply the course's late-submission policy, with nbgrader's own ``AssignLatePenalties``.
+
+    It reads the scores just recorded, so it runs after `record_submission`,
+    as it does last in ``nbgrader autograde``.
+    """
+    from nbgrader.preprocessors import AssignLatePenalties
+
+    for name, nb in notebooks.items():
+        resources = {
+            "nbgrader": {
+                "notebook": name,
+                "assignment": assignment,
+                "student": student,
+                "db_url": course.db_url,
+            }
+        }
+        AssignLatePenalties(config=course.config).preprocess(nb, resources)
 
 
 def write_autograded(
