@@ -1,0 +1,83 @@
+"""The jinja2 environment of the reports, and how a page reaches the disk.
+
+One environment per language, with ``jinja2.ext.i18n`` bound to that
+language's catalog, so a template says ``{{ _("Score") }}`` and never holds
+a translated word itself. Autoescaping is on: student ids, test titles and
+feedback text are data, and a submission must not be able to put markup
+into a page the instructor opens.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from nngrade.report.i18n import html_lang, normalize_lang, translations
+from nngrade.report.model import fmt_points
+
+__all__ = ["TEMPLATE_DIR", "environment", "render", "stylesheet", "write_atomic"]
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+def _width(value: float | None) -> str:
+    """A CSS width for a bar from a percentage (None, for nothing to score, draws nothing)."""
+    if value is None:
+        return "0%"
+    return f"{max(0.0, min(100.0, float(value))):.2f}%"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+@cache
+def environment(lang: str) -> jinja2.Environment:
+    code = normalize_lang(lang)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(translations(code), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["points"] = fmt_points
+    env.filters["width"] = _width
+    env.filters["pct"] = _pct
+    env.globals["lang"] = code
+    env.globals["html_lang"] = html_lang(code)
+    return env
+
+
+def render(template: str, lang: str, **context: Any) -> str:
+    return environment(lang).get_template(template).render(**context)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` so that a reader sees the old page or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be read
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@lru_cache(maxsize=1)
+def stylesheet() -> Markup:
+    """The reports' CSS, inlined into every page so that a page is one self-contained file."""
+    return Markup((TEMPLATE_DIR / "style.css").read_text(encoding="utf-8"))

@@ -1,0 +1,293 @@
+"""The class summary: what an instructor reads after grading a whole class.
+
+One page, ``DIR/index.html``, answering in order: how did the class do
+(the score distribution), which ideas did not land (per-concept and
+per-test pass rates, hardest first), which classic mistakes were made and
+by whom, which submissions have no real grade and why, and a link to every
+student's report. Like the student report it is a single self-contained
+file with no script; the histogram is SVG drawn in Python (``chart``).
+
+Statistics count every graded submission, including a real 0 from a module
+that does not import; submissions the grader could not grade at all
+(``nngrade.error``) are listed but left out of means and rates, since they
+have no score to average.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from nngrade import __version__
+from nngrade.contract import MODULES
+from nngrade.report.chart import histogram_svg
+from nngrade.report.i18n import N_, normalize_lang, translate_if_known, translations
+from nngrade.report.model import (
+    MODULE_TITLES,
+    grading_problem,
+    is_passed,
+    mistake_of,
+    mistake_text,
+    percent,
+    split_title,
+    student_id,
+    test_concept,
+)
+from nngrade.report.render import render, stylesheet, write_atomic
+
+__all__ = ["ClassView", "class_view", "render_class_summary", "write_class_summary"]
+
+PROBLEM_LABELS: dict[str, str] = {
+    "error": N_("Could not be graded"),
+    "zero": N_("Scored 0: modules do not import"),
+    "empty": N_("Scored 0: no module files found"),
+}
+
+MODULE_ABBREVIATIONS: dict[str, str] = {
+    "perceptron": "perc",
+    "activations": "act",
+    "losses": "loss",
+    "gradient_descent": "gd",
+    "backprop": "bp",
+    "autodiff": "ad",
+    "regularization": "reg",
+    "vanishing": "van",
+}
+
+
+@dataclass
+class Entry:
+    """One submission's row."""
+
+    student: str
+    href: str
+    score: float
+    max_score: float
+    modules: dict[str, tuple[float, float]]
+    late: bool
+    problem: tuple[str, str] | None
+    problem_label: str = ""
+    problem_text: str = ""
+
+    @property
+    def counted(self) -> bool:
+        return not (self.problem and self.problem[0] == "error") and self.max_score > 0
+
+    @property
+    def percent(self) -> float | None:
+        return percent(self.score, self.max_score)
+
+
+@dataclass
+class Rate:
+    """How the class did on one test or one contract name."""
+
+    key: str
+    label: str
+    module: str
+    module_title: str
+    name: str
+    passed: int = 0
+    attempted: int = 0
+    points: float = 0.0
+    max_points: float = 0.0
+
+    @property
+    def rate(self) -> float | None:
+        return 100.0 * self.passed / self.attempted if self.attempted else None
+
+    @property
+    def mean_share(self) -> float | None:
+        return 100.0 * self.points / self.max_points if self.max_points else None
+
+    @property
+    def hard(self) -> bool:
+        """Someone did not pass it: shown in the table, not folded away."""
+        return self.passed < self.attempted
+
+
+@dataclass
+class MistakeRow:
+    code: str
+    text: str
+    students: list[Entry] = field(default_factory=list)
+    occurrences: int = 0
+
+
+@dataclass
+class ClassView:
+    entries: list[Entry]
+    counted: list[Entry]
+    mean: float | None
+    median: float | None
+    max_score: float | None
+    concepts: list[Rate]
+    tests: list[Rate]
+    mistakes: list[MistakeRow]
+    problems: list[Entry]
+    modules: list[tuple[str, str, str]]  # (key, abbreviation, translated title)
+
+    @property
+    def late(self) -> list[Entry]:
+        return [e for e in self.entries if e.late]
+
+    @property
+    def mean_percent(self) -> float | None:
+        if self.mean is None or not self.max_score:
+            return None
+        return percent(self.mean, self.max_score)
+
+
+def _entry(results: Mapping[str, Any], lang: str) -> Entry:
+    t = translations(lang)
+    ng = results.get("nngrade") or {}
+    source = ng.get("source") if isinstance(ng.get("source"), Mapping) else {}
+    declared = ng.get("modules") if isinstance(ng.get("modules"), Mapping) else {}
+    modules: dict[str, tuple[float, float]] = {}
+    for key in MODULES:
+        info = declared.get(key)
+        if isinstance(info, Mapping):
+            modules[key] = (float(info.get("score") or 0.0), float(info.get("max_score") or 0.0))
+    if not declared:  # older results: add the tests up
+        sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for test in results.get("tests") or []:
+            module, _ = test_concept(test)
+            sums[module][0] += float(test.get("score") or 0.0)
+            sums[module][1] += float(test.get("max_score") or 0.0)
+        modules = {k: (v[0], v[1]) for k, v in sums.items() if k in MODULES}
+    student = student_id(results)
+    problem = grading_problem(results)
+    entry = Entry(
+        student=student,
+        href=f"{quote(student, safe='')}/report.html",
+        score=float(results.get("score") or 0.0),
+        max_score=float(results.get("max_score") or 0.0),
+        modules=modules,
+        late=bool(source.get("late")),
+        problem=problem,
+    )
+    if problem is not None:
+        entry.problem_label = t.gettext(PROBLEM_LABELS[problem[0]])
+        entry.problem_text = translate_if_known(lang, problem[1]) or problem[1]
+    return entry
+
+
+def class_view(all_results: Sequence[Mapping[str, Any]], lang: str = "en") -> ClassView:
+    """The class's numbers, decided once, for the page and for tests to compare against."""
+    lang = normalize_lang(lang)
+    t = translations(lang)
+    entries = [_entry(r, lang) for r in all_results]
+    by_student = {e.student: e for e in entries}
+    counted = [e for e in entries if e.counted]
+    scores = [e.score for e in counted]
+    maxima = sorted({e.max_score for e in counted})
+
+    tests: dict[tuple[str, str, str], Rate] = {}
+    concepts: dict[tuple[str, str], Rate] = {}
+    concept_ok: dict[tuple[str, str], dict[str, bool]] = defaultdict(dict)
+    mistakes: dict[str, MistakeRow] = {}
+    for results in all_results:
+        student = student_id(results)
+        if not by_student[student].counted:
+            continue
+        for test in results.get("tests") or []:
+            module, name = test_concept(test)
+            title = split_title(test)
+            passed = is_passed(test)
+            score = float(test.get("score") or 0.0)
+            max_score = float(test.get("max_score") or 0.0)
+            key = (module, name, title)
+            if key not in tests:
+                tests[key] = Rate(
+                    key=f"{module}.{name}: {title}" if name else title,
+                    label=translate_if_known(lang, title) or title,
+                    module=module,
+                    module_title=t.gettext(MODULE_TITLES[module]),
+                    name=name,
+                )
+            rate = tests[key]
+            rate.attempted += 1
+            rate.passed += passed
+            rate.points += score
+            rate.max_points += max_score
+            ckey = (module, name)
+            if ckey not in concepts:
+                concepts[ckey] = Rate(
+                    key=f"{module}.{name}",
+                    label=f"{module}.{name}",
+                    module=module,
+                    module_title=t.gettext(MODULE_TITLES[module]),
+                    name=name,
+                )
+            concepts[ckey].points += score
+            concepts[ckey].max_points += max_score
+            ok = concept_ok[ckey]
+            ok[student] = ok.get(student, True) and passed
+            found = None if passed else mistake_of(test)
+            if found:
+                code, english = found
+                row = mistakes.setdefault(code, MistakeRow(code, mistake_text(code, english, lang)))
+                row.occurrences += 1
+                if by_student[student] not in row.students:
+                    row.students.append(by_student[student])
+    for ckey, per_student in concept_ok.items():
+        concepts[ckey].attempted = len(per_student)
+        concepts[ckey].passed = sum(per_student.values())
+
+    def hardest(rate: Rate) -> tuple:
+        return (rate.rate if rate.rate is not None else 101.0,
+                rate.mean_share if rate.mean_share is not None else 101.0, rate.key)
+
+    return ClassView(
+        entries=sorted(entries, key=lambda e: e.student),
+        counted=counted,
+        mean=statistics.fmean(scores) if scores else None,
+        median=statistics.median(scores) if scores else None,
+        max_score=maxima[-1] if maxima else None,
+        concepts=sorted(concepts.values(), key=hardest),
+        tests=sorted(tests.values(), key=hardest),
+        mistakes=sorted(mistakes.values(),
+                        key=lambda m: (-len(m.students), -m.occurrences, m.code)),
+        problems=sorted((e for e in entries if e.problem), key=lambda e: e.student),
+        modules=[(k, MODULE_ABBREVIATIONS.get(k, k[:4]), t.gettext(MODULE_TITLES[k]))
+                 for k in MODULES],
+    )
+
+
+def render_class_summary(all_results: Sequence[Mapping[str, Any]], lang: str = "en") -> str:
+    lang = normalize_lang(lang)
+    t = translations(lang)
+    view = class_view(all_results, lang)
+    percents = [p for p in (e.percent for e in view.counted) if p is not None]
+    chart = histogram_svg(
+        percents,
+        title=t.gettext("Score distribution"),
+        x_label=t.gettext("Score (percent of the maximum)"),
+        y_label=t.gettext("Students"),
+        median_label=t.gettext("median"),
+        bar_tooltip=t.gettext("{lo}–{hi}: {count} students"),
+    )
+    return render(
+        "summary.html",
+        lang,
+        c=view,
+        chart=chart,
+        version=__version__,
+        stylesheet=stylesheet(),
+    )
+
+
+def write_class_summary(all_results: list[dict], out_dir: Path, lang: str = "en") -> Path:
+    """Write ``out_dir/index.html`` for a graded class and return its path.
+
+    Links to the students' reports are relative (``<student>/report.html``),
+    so the whole output folder can be moved, zipped or served as it is.
+    """
+    path = Path(out_dir) / "index.html"
+    write_atomic(path, render_class_summary(all_results, lang))
+    return path

@@ -1,0 +1,283 @@
+"""The student report, the class summary and the class table, on a synthetic class.
+
+The browser tests (tests/browser/) check what Chromium shows; these check
+the HTML and the numbers behind it quickly, without a browser.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import statistics
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from test_report_samples import bob, chen_wei, dave, erin, frank, make_results, sample_class
+
+from nngrade.contract import MODULES
+from nngrade.report import format_class_table, write_class_summary, write_student_report
+from nngrade.report.catalog import missing
+from nngrade.report.i18n import normalize_lang
+from nngrade.report.model import fmt_points, student_view
+from nngrade.report.summary import class_view
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+
+def elements(html: str) -> list[tuple[str, dict[str, str]]]:
+    parser = Elements()
+    parser.feed(html)
+    return parser.tags
+
+
+def report(tmp_path: Path, results: dict, lang: str = "en") -> str:
+    path = tmp_path / lang / results["nngrade"]["student"] / "report.html"
+    write_student_report(results, path, lang=lang)
+    return path.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- student report
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_sample_renders_self_contained(tmp_path: Path, lang: str) -> None:
+    for results in sample_class():
+        html = report(tmp_path, results, lang)
+        assert html.startswith("<!DOCTYPE html>")
+        assert "<script" not in html.lower()
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "no network resource"
+        assert "<link" not in html.lower()
+        assert results["nngrade"]["student"] in html
+    assert not list(tmp_path.rglob("*.tmp")), "atomic writes leave no temporary files"
+
+
+def test_numbers_in_the_page_are_the_results(tmp_path: Path) -> None:
+    results = bob()
+    tags = elements(report(tmp_path, results))
+    total = next(a for t, a in tags if a.get("id") == "total-score")
+    assert float(total["data-score"]) == results["score"]
+    assert float(total["data-max-score"]) == results["max_score"]
+    rows = {a["data-module"]: a for t, a in tags if "module-row" in a.get("class", "")}
+    assert list(rows) == list(MODULES), "modules in contract order"
+    for module, info in results["nngrade"]["modules"].items():
+        assert float(rows[module]["data-score"]) == info["score"]
+        assert float(rows[module]["data-max-score"]) == info["max_score"]
+    tests = [a for t, a in tags if a.get("data-status") in ("passed", "failed")]
+    assert len(tests) == len(results["tests"])
+    assert sum(float(a["data-score"]) for a in tests) == pytest.approx(results["score"])
+    seed = next(a for t, a in tags if a.get("id") == "seed")
+    assert seed["data-seed"] == str(results["nngrade"]["seed"])
+
+
+def test_failures_come_first_within_each_module(tmp_path: Path) -> None:
+    tags = elements(report(tmp_path, bob()))
+    current, seen = None, {}
+    for _, attrs in tags:
+        if "module" in attrs.get("class", "").split() and attrs.get("data-module"):
+            current = attrs["data-module"]
+            seen[current] = []
+        elif attrs.get("data-status") in ("passed", "failed") and current:
+            seen[current].append(attrs["data-status"])
+    assert list(seen) == list(MODULES)
+    for module, statuses in seen.items():
+        assert statuses == sorted(statuses, key=lambda s: s == "passed"), module
+    assert seen["activations"][:2] == ["failed", "failed"]
+
+
+def test_feedback_shows_call_got_expected_and_the_named_mistake(tmp_path: Path) -> None:
+    html = report(tmp_path, bob())
+    assert "sigmoid_prime(array(shape=4, dtype=float64, values=[-2.1 0. 0.7 3.2]))" in html
+    assert "[0.0955 0.25 0.2217 0.0383]" in html
+    assert 'data-mistake="derivative_of_activated_value"' in html
+    assert "The derivative was taken of the activated value instead of z" in html
+    assert "Likely mistake" in html
+    assert 'data-limit="timeout"' in html, "the limit that was hit is listed"
+    assert "System-call filter (seccomp)" in html, "missing sandbox protections are named"
+
+
+def test_chinese_report_translates_verdicts_and_known_mistakes(tmp_path: Path) -> None:
+    html = report(tmp_path, bob(), "zh")
+    assert '<html lang="zh-CN">' in html
+    for english in ("Scores by module", "Likely mistake", "How this was graded", "Total",
+                    "Wrong result", "Where to win points back"):
+        assert english not in html, english
+    assert "各模块得分" in html and "可能的错误" in html
+    assert "对激活后的值而不是对 z 求了导数" in html, "a known mistake code is translated"
+    assert "An explanation only the grader knows, in English." in html, (
+        "a code without a translation falls back to the grader's English message")
+    assert "系统调用过滤（seccomp）" in html
+
+
+def test_hidden_details_never_reach_the_student(tmp_path: Path) -> None:
+    for lang in ("en", "zh"):
+        html = report(tmp_path, frank(), lang)
+        assert "SECRET-HIDDEN-TEST-DETAIL" not in html
+        assert "grader_error" in html  # the verdict is there, the traceback is not
+
+
+def test_submission_text_cannot_inject_markup(tmp_path: Path) -> None:
+    results = bob()
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    results["tests"][0]["extra_data"].update(kind="mismatch", got=evil, call=evil)
+    results["tests"][0]["status"] = "failed"
+    results["nngrade"]["warnings"] = [evil]
+    html = report(tmp_path, results)
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_ungradeable_submission_says_why_instead_of_a_score(tmp_path: Path) -> None:
+    tags = elements(html := report(tmp_path, erin()))
+    assert any(a.get("id") == "not-graded" for _, a in tags)
+    assert not any(a.get("id") == "total-score" for _, a in tags)
+    assert "File is not a zip file" in html
+
+
+def test_import_errors_are_explained(tmp_path: Path) -> None:
+    html = report(tmp_path, dave())
+    assert 'id="zero-reason"' in html
+    assert "SyntaxError: invalid syntax (activations.py, line 12)" in html
+
+
+def test_late_submission_is_marked(tmp_path: Path) -> None:
+    assert 'id="late-badge"' in report(tmp_path, chen_wei())
+    assert 'id="late-badge"' not in report(tmp_path, bob())
+
+
+def test_minimal_and_odd_results_still_render(tmp_path: Path) -> None:
+    write_student_report({}, tmp_path / "empty.html")
+    odd = {"score": 1, "max_score": 2, "tests": [
+        {"name": "no tags at all", "score": 1, "max_score": 1, "output": "ok"},
+        {"name": "plain failure", "score": 0, "max_score": 1, "status": "failed",
+         "output": "Called f(1)\nGot 2", "tags": ["not_a_module"]},
+    ]}
+    write_student_report(odd, tmp_path / "odd.html", lang="zh")
+    html = (tmp_path / "odd.html").read_text()
+    assert "Called f(1)" in html and "其他测试" in html
+
+
+def test_view_puts_the_biggest_loss_first() -> None:
+    view = student_view(bob())
+    assert view.start_here[0].lost == max(m.lost for m in view.modules)
+
+
+def test_language_codes() -> None:
+    assert normalize_lang("zh_CN") == normalize_lang("zh-Hans") == "zh"
+    with pytest.raises(ValueError, match="use one of: en, zh"):
+        write_student_report(bob(), Path("/nonexistent/never-written.html"), lang="fr")
+
+
+def test_points_read_as_people_write_them() -> None:
+    assert [fmt_points(x) for x in (12.0, 10.5, 1.3333, 0.0, -0.0)] == ["12", "10.5", "1.33",
+                                                                         "0", "0"]
+
+
+def test_chinese_catalog_is_complete() -> None:
+    gaps = missing("zh")
+    assert not gaps, (
+        f"{len(gaps)} strings have no Chinese translation, e.g. {gaps[:3]}. Run "
+        "`python -m nngrade.report.catalog update`, translate the new entries in "
+        "grader/report/locale/zh/LC_MESSAGES/messages.po, and run the tests again."
+    )
+
+
+# ---------------------------------------------------------------- class summary
+
+
+def test_class_summary_numbers(tmp_path: Path) -> None:
+    results = sample_class()
+    path = write_class_summary(results, tmp_path)
+    assert path == tmp_path / "index.html"
+    html = path.read_text(encoding="utf-8")
+    tags = elements(html)
+    graded = [r for r in results if not r["nngrade"]["error"]]
+    scores = [r["score"] for r in graded]
+
+    def by_id(name: str) -> dict[str, str]:
+        return next(a for _, a in tags if a.get("id") == name)
+
+    assert int(by_id("stat-submissions")["data-value"]) == len(results)
+    assert int(by_id("stat-graded")["data-value"]) == len(graded)
+    assert float(by_id("stat-mean")["data-value"]) == pytest.approx(statistics.fmean(scores))
+    assert float(by_id("stat-median")["data-value"]) == pytest.approx(statistics.median(scores))
+    assert int(by_id("stat-late")["data-value"]) == 2
+    bars = [a for t, a in tags if t == "rect" and "data-count" in a]
+    assert len(bars) == 10
+    assert sum(int(a["data-count"]) for a in bars) == len(graded)
+    top = next(a for a in bars if a["data-lo"] == "90")
+    assert int(top["data-count"]) == 2  # alice 100, chen_wei 92
+
+
+def test_class_summary_links_every_report_relatively(tmp_path: Path) -> None:
+    html = write_class_summary(sample_class(), tmp_path).read_text()
+    for student in ("alice", "bob", "chen_wei", "dave", "erin", "frank"):
+        assert f'href="{student}/report.html"' in html
+    assert ('data-student="chen_wei" data-score="92.0" data-max-score="100.0" '
+            'data-late="true"') in html
+
+
+def test_class_view_sorts_hardest_first_and_counts_mistakes() -> None:
+    view = class_view(sample_class())
+    rates = [c.rate for c in view.concepts]
+    assert rates == sorted(rates)
+    assert view.concepts[0].rate < 100
+    test_rates = [t.rate for t in view.tests]
+    assert test_rates == sorted(test_rates)
+    by_code = {m.code: m for m in view.mistakes}
+    assert sorted(e.student for e in by_code["derivative_of_activated_value"].students) == [
+        "bob", "chen_wei"]
+    assert view.mistakes[0].code in ("derivative_of_activated_value", "mse_missing_half_m")
+    problems = {e.student: e.problem[0] for e in view.problems}
+    assert problems == {"dave": "zero", "erin": "error"}
+    sig = next(c for c in view.concepts if c.key == "activations.sigmoid_prime")
+    assert (sig.passed, sig.attempted) == (2, 5)  # alice, frank; erin is not counted
+
+
+def test_class_summary_in_chinese(tmp_path: Path) -> None:
+    html = write_class_summary(sample_class(), tmp_path, lang="zh").read_text()
+    assert "成绩分布" in html and "最常见的典型错误" in html
+    assert "Score distribution" not in html
+
+
+def test_duplicate_or_empty_class(tmp_path: Path) -> None:
+    write_class_summary([], tmp_path)
+    assert "Class summary" in (tmp_path / "index.html").read_text()
+    assert "no submission could be graded" in format_class_table([])
+
+
+# ---------------------------------------------------------------- class table
+
+
+def test_class_table() -> None:
+    results = sample_class()
+    table = format_class_table(results)
+    lines = table.splitlines()
+    assert lines[0].split()[:2] == ["student", "score"]
+    assert len(lines[0].split()) == 2 + len(MODULES) + 1
+    body = {line.split()[0]: line for line in lines[2:] if line.strip() and ":" not in line}
+    assert set(body) == {"alice", "bob", "chen_wei", "dave", "erin", "frank"}
+    assert "100/100" in body["alice"]
+    assert "late" in body["chen_wei"] and "late" in body["frank"]
+    assert "NOT GRADED" in body["erin"] and "import error" in body["dave"]
+    scores = [r["score"] for r in results if not r["nngrade"]["error"]]
+    assert lines[-1].startswith(
+        f"5 graded: mean {fmt_points(statistics.fmean(scores))}, "
+        f"median {fmt_points(statistics.median(scores))} of 100")
+    assert max(len(line) for line in lines) < 100, "fits a terminal"
+
+
+def test_class_table_survives_results_without_modules() -> None:
+    r = make_results("zoe")
+    stripped = copy.deepcopy(r)
+    del stripped["nngrade"]["modules"]
+    assert "zoe" in format_class_table([stripped])
