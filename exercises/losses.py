@@ -21,9 +21,9 @@ def one_hot(labels, num_classes):
     beats silently training on a wrong target.
     """
     # TODO: implement one_hot (see the docstring above).
-    # Hint: check the range first (raise ValueError); then rows of np.eye(num_classes)
-    #       indexed by the labels are exactly the one-hot vectors.
-    raise NotImplementedError('TODO: implement one_hot (see the docstring above). Hint: check the range first (raise ValueError); then rows of np.eye(num_classes) indexed by the labels are exactly the one-hot vectors.')
+    # Hint: check the labels first (raise ValueError for one outside the range); then the
+    #       rows of np.eye(num_classes) indexed by the labels are the one-hot vectors.
+    raise NotImplementedError('TODO: implement one_hot (see the docstring above). Hint: check the labels first (raise ValueError for one outside the range); then the rows of np.eye(num_classes) indexed by the labels are the one-hot vectors.')
 
 
 def mse(y_pred, y):

@@ -18,9 +18,11 @@ def one_hot(labels, num_classes):
     beats silently training on a wrong target.
     """
     ### BEGIN SOLUTION
-    ### HINT: check the range first (raise ValueError); then rows of np.eye(num_classes)
-    ### HINT: indexed by the labels are exactly the one-hot vectors.
+    ### HINT: check the labels first (raise ValueError for one outside the range); then the
+    ### HINT: rows of np.eye(num_classes) indexed by the labels are the one-hot vectors.
     labels = np.asarray(labels)
+    if np.any(labels != np.round(labels)):
+        raise ValueError(f"labels must be whole numbers, got {labels}")
     if np.any((labels < 0) | (labels >= num_classes)):
         raise ValueError(f"labels must lie in [0, {num_classes}), got {labels}")
     return np.eye(num_classes)[labels.astype(int)]
