@@ -1,0 +1,269 @@
+"""Drivers for autodiff.py: build a graph of the student's ``Variable`` and read its gradients.
+
+A graph is described by a *tape*, pure data that both sides interpret with the
+same code: the worker builds it with the student's ``Variable`` and functions,
+the grader builds it with the reference's (``run_graph`` below is imported by
+the hidden suite too). A tape is ::
+
+    {"leaves": [1.5, -0.25],                 # node 0, node 1: Variable(1.5), Variable(-0.25)
+     "ops": [["mul", ["v", 0], ["v", 1]],    # node 2 = node0 * node1
+             ["sub", ["c", 1.0], ["v", 2]],  # node 3 = 1.0 - node2   (reflected __rsub__)
+             ["exp", ["v", 3]]],             # node 4 = exp(node3)
+     "output": 4}                            # optional: the last node by default
+
+Operands are ``["v", i]`` (node i) or ``["c", x]`` (the plain number x).
+Binary ops: ``add sub mul div`` (a number on either side); unary: ``neg``;
+functions of the module: ``exp log sigmoid``.
+
+Every number read from a student's object goes through ``_number``: a float,
+``None`` when absent, or the type's name when it is not a number at all (a
+``Variable`` where a gradient should be), so the grader can say what is wrong.
+
+Imports only the standard library, numpy and this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from nngrade.worker.drivers import driver, member
+from nngrade.worker.protocol import type_name
+
+__all__ = [
+    "BINARY_OPS",
+    "FUNCTIONS",
+    "build",
+    "run_graph",
+    "variable_identity_facts",
+    "path_gradients",
+]
+
+BINARY_OPS = ("add", "sub", "mul", "div")
+FUNCTIONS = ("exp", "log", "sigmoid")
+
+_float = float
+_isinstance = isinstance
+_id = id
+_NUMBERS = (int, float, np.integer, np.floating)
+
+
+def _number(x: Any) -> float | str | None:
+    """A float for a plain number (or a one-element array), else the type's name."""
+    if x is None:
+        return None
+    if _isinstance(x, bool) or _isinstance(x, np.bool_):
+        return type_name(x)
+    if _isinstance(x, _NUMBERS):
+        return _float(x)
+    if _isinstance(x, np.ndarray) and x.dtype.kind in "iuf" and x.size == 1:
+        return _float(x.reshape(-1)[0])
+    return type_name(x)
+
+
+def _truth(x: Any) -> bool | str:
+    """A bool for True/False (Python or numpy), else the type's name."""
+    if _isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    return type_name(x)
+
+
+def build(
+    tape: Mapping[str, Any],
+    variable: Callable[[float], Any],
+    function: Callable[[str], Callable[[Any], Any]],
+) -> list[Any]:
+    """Every node of ``tape``: the leaves, then one result per op, in order.
+
+    ``variable(x)`` makes a leaf; ``function(name)`` returns the module's
+    ``exp``/``log``/``sigmoid`` (looked up only when the tape uses it).
+    """
+    nodes: list[Any] = [variable(_float(v)) for v in tape["leaves"]]
+
+    def operand(spec: Any) -> Any:
+        kind, x = spec[0], spec[1]
+        if kind == "v":
+            return nodes[int(x)]
+        if kind == "c":
+            return _float(x)
+        raise ValueError(f"bad tape operand {spec!r}")
+
+    for op in tape["ops"]:
+        name, args = op[0], [operand(a) for a in op[1:]]
+        if name == "add":
+            result = args[0] + args[1]
+        elif name == "sub":
+            result = args[0] - args[1]
+        elif name == "mul":
+            result = args[0] * args[1]
+        elif name == "div":
+            result = args[0] / args[1]
+        elif name == "neg":
+            result = -args[0]
+        elif name in FUNCTIONS:
+            result = function(name)(args[0])
+        else:
+            raise ValueError(f"bad tape op {name!r}")
+        nodes.append(result)
+    return nodes
+
+
+def _gradient_table(grads: Any) -> dict[int, Any] | None:
+    """id(node) -> gradient, read by identity (never calling a key's ``__eq__``/``__hash__``)."""
+    if not _isinstance(grads, dict):
+        try:
+            grads = dict(grads.items())
+        except Exception:  # noqa: BLE001 - not a mapping at all
+            return None
+    return {_id(k): v for k, v in dict.items(grads)}
+
+
+def _local_table(node: Any, index_of: Mapping[int, int]) -> list[list[float]] | str:
+    """``[[child index, local derivative], ...]`` summed per child node of the tape.
+
+    Children that are not nodes of the tape (a number lifted to a constant
+    Variable) are left out: whether a constant is stored is up to the student.
+    A string (a type's name) when the local derivatives are not numbers.
+    """
+    pairs = getattr(node, "local_gradients", None)
+    if pairs is None:
+        return "missing"
+    sums: dict[int, float] = {}
+    for pair in pairs:
+        child, local = pair
+        j = index_of.get(_id(child))
+        if j is None:
+            continue
+        value = _number(local)
+        if not _isinstance(value, float):
+            return f"a local derivative of type {value}"
+        sums[j] = sums.get(j, 0.0) + value
+    return [[j, sums[j]] for j in sorted(sums)]
+
+
+def run_graph(
+    tape: Mapping[str, Any],
+    variable_cls: Any,
+    function: Callable[[str], Any],
+    get_gradients: Callable[[Any], Any] | None,
+) -> dict[str, Any]:
+    """Build ``tape`` and report plain facts about every node.
+
+    Returns ``values`` (each node's ``.value``), ``is_variable`` (each node is
+    a ``variable_cls``), ``value_is_float``, ``locals`` (`_local_table` of each
+    node) and ``output`` (the output node's index). Unless ``get_gradients`` is
+    None it is called on the output, adding ``grads`` (each node's entry in the
+    returned dict, None when absent) and ``grads_type``.
+    """
+    nodes = build(tape, variable_cls, function)
+    index = int(tape.get("output", len(nodes) - 1)) % len(nodes)
+    index_of = {_id(n): i for i, n in enumerate(nodes)}
+    if len(index_of) != len(nodes):  # an op returned one of its operands: no new node
+        index_of = {}
+        for i, n in enumerate(nodes):
+            index_of.setdefault(_id(n), i)
+    facts: dict[str, Any] = {
+        "output": index,
+        "values": [_number(getattr(n, "value", None)) for n in nodes],
+        "is_variable": [_isinstance(n, variable_cls) for n in nodes],
+        "value_is_float": [_isinstance(getattr(n, "value", None), float) for n in nodes],
+        "locals": [_local_table(n, index_of) for n in nodes],
+    }
+    if get_gradients is None:
+        return facts
+    grads = get_gradients(nodes[index])
+    table = _gradient_table(grads)
+    facts["grads_type"] = "dict" if table is not None else type_name(grads)
+    table = table or {}
+    facts["grads"] = [_number(table[_id(n)]) if _id(n) in table else None for n in nodes]
+    return facts
+
+
+def variable_identity_facts(
+    variable_cls: Any, get_gradients: Callable[[Any], Any], x: float
+) -> dict[str, Any]:
+    """Two Variables with the same value must be two nodes (hash and compare by identity).
+
+    Builds a = Variable(x), b = Variable(x), z = a * a + b and reports whether
+    ``{a: ..., b: ...}`` has two keys, what ``a == b`` and ``a == a`` give, and
+    the gradients of a (2x) and b (1), read by identity.
+    """
+    a, b = variable_cls(_float(x)), variable_cls(_float(x))
+    keys = {a: "a", b: "b"}
+    facts: dict[str, Any] = {
+        "distinct_keys": len(keys) == 2,
+        "a_eq_b": _truth(a == b),
+        "a_eq_a": _truth(a == a),
+    }
+    z = a * a + b
+    table = _gradient_table(get_gradients(z)) or {}
+    facts["grad_a"] = _number(table.get(_id(a)))
+    facts["grad_b"] = _number(table.get(_id(b)))
+    return facts
+
+
+def path_gradients(
+    variable_cls: Any, get_gradients: Callable[[Any], Any], kind: str, n: int, x: float
+) -> dict[str, Any]:
+    """Graphs on which path enumeration or recursion fails; value and dy/dx.
+
+    ``doubling``: y = x, then y = y + y ``n`` times (2**n paths from y to x).
+    ``chain``: y = x, then y = y * 1.0 ``n`` times (a path n nodes deep).
+    """
+    leaf = variable_cls(_float(x))
+    y = leaf
+    if kind == "doubling":
+        for _ in range(int(n)):
+            y = y + y
+    elif kind == "chain":
+        for _ in range(int(n)):
+            y = y * 1.0
+    else:
+        raise ValueError(f"unknown graph kind {kind!r}")
+    table = _gradient_table(get_gradients(y)) or {}
+    return {"value": _number(getattr(y, "value", None)), "grad": _number(table.get(_id(leaf)))}
+
+
+# ------------------------------------------------------------------ the drivers
+
+
+def _module_function(module: Any) -> Callable[[str], Any]:
+    return lambda name: member(module, name)
+
+
+@driver("variable_graph")
+def variable_graph(modules: Mapping[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """params: ``{"tape": TAPE, "gradients": bool}``; `run_graph`'s facts for the student.
+
+    With ``"gradients": False`` the student's ``get_gradients`` is not called
+    (tests of the operators alone: values and local derivatives).
+    """
+    module = modules["autodiff"]
+    get_gradients = member(module, "get_gradients") if params.get("gradients", True) else None
+    return run_graph(
+        params["tape"], member(module, "Variable"), _module_function(module), get_gradients
+    )
+
+
+@driver("variable_identity")
+def variable_identity(modules: Mapping[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """params: ``{"x": float}``; returns `variable_identity_facts`."""
+    module = modules["autodiff"]
+    return variable_identity_facts(
+        member(module, "Variable"), member(module, "get_gradients"), params["x"]
+    )
+
+
+@driver("exponential_paths")
+def exponential_paths(modules: Mapping[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """params: ``{"kind": "doubling" | "chain", "n": int, "x": float}``; returns value, grad."""
+    module = modules["autodiff"]
+    return path_gradients(
+        member(module, "Variable"),
+        member(module, "get_gradients"),
+        params["kind"],
+        params["n"],
+        params["x"],
+    )
