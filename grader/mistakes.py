@@ -114,4 +114,40 @@ MISTAKES: dict[str, str] = {
     "returned_wrong_type": (
         "The function returned an object of its own class instead of a numpy array or number."
     ),
+    # -- added with the hidden suites (grader/suites/test_*.py)
+    "xor_is_or": (
+        "xor(1, 1) returned 1: that is OR. XOR is 'at least one but not both', "
+        "AND(NAND(a, b), OR(a, b))."
+    ),
+    "xor_is_nand": (
+        "xor(0, 0) returned 1: that is NAND. XOR is 'at least one but not both', "
+        "AND(NAND(a, b), OR(a, b))."
+    ),
+    "forward_relu_missing": (
+        "The hidden activation skipped the ReLU: a = relu(h) = max(h, 0), and y_pred = a @ w2."
+    ),
+    "loss_mean_not_sum": (
+        "The loss was averaged; the lecture's two-layer network uses the plain sum "
+        "loss = sum((y_pred - y)**2)."
+    ),
+    "xor_grads_missing_half": (
+        "The gradients are twice too large: the XOR network's loss is 1/2 * sum((a2 - y)**2), "
+        "whose derivative with respect to a2 is (a2 - y), without a factor 2."
+    ),
+    "numerical_gradient_ignores_h": (
+        "numerical_gradient ignored its h argument: the differences must use the step h "
+        "that is passed in (1e-5 only by default)."
+    ),
+    "dropout_mask_inverted": (
+        "The mask marks the dropped entries instead of the kept ones: mask must be True where "
+        "the entry is kept (out = x * mask / (1 - p))."
+    ),
+    "dropout_keeps_p": (
+        "Dropout kept a fraction p of the entries; p is the probability of dropping an entry, "
+        "so each entry is kept with probability 1 - p (mask = rng.random(x.shape) >= p)."
+    ),
+    "dropout_ignores_rng": (
+        "The mask was not drawn from the rng argument (np.random's global generator, or a new "
+        "one, was used instead): the same generator state must give the same mask."
+    ),
 }

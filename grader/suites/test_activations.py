@@ -1,0 +1,162 @@
+"""Hidden tests of activations.py: sigmoid, tanh, relu and their derivatives with respect to z."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nngrade.feedback import Mistake, expect_close, expect_equal
+from nngrade.reference.course import activations as ref
+
+
+def _shape(rng: np.random.Generator, max_ndim: int = 3, max_len: int = 5) -> tuple[int, ...]:
+    return tuple(int(s) for s in rng.integers(1, max_len + 1, size=rng.integers(1, max_ndim + 1)))
+
+
+def _large(rng: np.random.Generator) -> np.ndarray:
+    """Values with |z| up to 1e4, both signs, plus moderate ones and 0."""
+    z = rng.choice([-1e4, -5e3, -800.0, -710.0, -50.0, 0.0, 37.0, 710.0, 800.0, 1e4],
+                   size=(int(rng.integers(8, 16)),))
+    z[:2] = (-1e4, 1e4)
+    return z * rng.uniform(0.5, 1.0, size=z.shape)
+
+
+def _sigmoid_prime_mistakes(z) -> list[Mistake]:
+    z = np.asarray(z, dtype=float)
+    with np.errstate(all="ignore"):
+        return [Mistake("derivative_of_activated_value", z * (1 - z))]
+
+
+# ------------------------------------------------------------------ sigmoid
+
+
+@pytest.mark.contract("activations", "sigmoid")
+def test_sigmoid_random(student, rng):
+    """sigmoid matches the reference on random z of random shape"""
+    z = rng.normal(0, 3, size=_shape(rng))
+    expect_close(student.sigmoid(z), ref.sigmoid(z), call=student.last_call)
+
+
+@pytest.mark.contract("activations", "sigmoid")
+def test_sigmoid_large_inputs(student, rng):
+    """sigmoid stays finite and correct for |z| up to 1e4"""
+    z = _large(rng)
+    expect_close(student.sigmoid(z), ref.sigmoid(z), call=student.last_call)
+
+
+# ------------------------------------------------------------------ tanh
+
+
+@pytest.mark.contract("activations", "tanh")
+def test_tanh_random(student, rng):
+    """tanh matches the reference on random z of random shape"""
+    z = rng.normal(0, 2, size=_shape(rng))
+    expect_close(student.tanh(z), ref.tanh(z), call=student.last_call)
+
+
+@pytest.mark.contract("activations", "tanh")
+def test_tanh_scalar_and_saturation(student, rng):
+    """tanh of a plain number, and of z far in the saturated tails (|z| up to 30)"""
+    z0 = float(rng.normal())
+    expect_close(student.tanh(z0), ref.tanh(z0), call=student.last_call)
+    z = rng.uniform(10, 30, size=6) * rng.choice([-1.0, 1.0], size=6)
+    expect_close(student.tanh(z), ref.tanh(z), call=student.last_call)
+
+
+# ------------------------------------------------------------------ relu
+
+
+@pytest.mark.contract("activations", "relu")
+def test_relu_random(student, rng):
+    """relu matches the reference on random z of random shape"""
+    z = rng.normal(0, 2, size=_shape(rng))
+    expect_close(student.relu(z), ref.relu(z), call=student.last_call)
+
+
+@pytest.mark.contract("activations", "relu")
+def test_relu_zeros_and_integers(student, rng):
+    """relu of exact zeros, and of an integer array, keeps the shape"""
+    z = rng.integers(-3, 4, size=(2,) + _shape(rng, max_ndim=2))
+    z.flat[0] = 0
+    expect_close(student.relu(z), ref.relu(z), call=student.last_call)
+
+
+# ------------------------------------------------------------------ sigmoid_prime
+
+
+@pytest.mark.contract("activations", "sigmoid_prime")
+def test_sigmoid_prime_random(student, rng):
+    """sigmoid_prime matches the reference on random z of random shape"""
+    z = rng.normal(0, 3, size=_shape(rng))
+    expect_close(student.sigmoid_prime(z), ref.sigmoid_prime(z), call=student.last_call,
+                 mistakes=_sigmoid_prime_mistakes(z))
+
+
+@pytest.mark.contract("activations", "sigmoid_prime")
+def test_sigmoid_prime_at_zero_and_scalars(student, rng):
+    """sigmoid_prime(0) is 0.25 (its maximum), and plain numbers work"""
+    for z in (0.0, float(rng.normal(0, 2)), float(rng.uniform(2, 6))):
+        expect_close(student.sigmoid_prime(z), ref.sigmoid_prime(z), call=student.last_call,
+                     mistakes=_sigmoid_prime_mistakes(z))
+
+
+@pytest.mark.contract("activations", "sigmoid_prime")
+def test_sigmoid_prime_large_inputs(student, rng):
+    """sigmoid_prime stays finite and correct for |z| up to 1e4"""
+    z = _large(rng)
+    expect_close(student.sigmoid_prime(z), ref.sigmoid_prime(z), call=student.last_call,
+                 mistakes=_sigmoid_prime_mistakes(z))
+
+
+# ------------------------------------------------------------------ tanh_prime
+
+
+@pytest.mark.contract("activations", "tanh_prime")
+def test_tanh_prime_random(student, rng):
+    """tanh_prime matches the reference on random z of random shape"""
+    z = rng.normal(0, 2, size=_shape(rng))
+    expect_close(student.tanh_prime(z), ref.tanh_prime(z), call=student.last_call,
+                 mistakes=[Mistake("derivative_of_activated_value", 1 - z**2)])
+
+
+@pytest.mark.contract("activations", "tanh_prime")
+def test_tanh_prime_zero_and_tails(student, rng):
+    """tanh_prime(0) is 1, and it goes to 0 in the tails (|z| up to 30)"""
+    z = np.concatenate([[0.0], rng.uniform(5, 30, size=5) * rng.choice([-1.0, 1.0], size=5)])
+    expect_close(student.tanh_prime(z), ref.tanh_prime(z), call=student.last_call,
+                 mistakes=[Mistake("derivative_of_activated_value", 1 - z**2)])
+
+
+# ------------------------------------------------------------------ relu_prime
+
+
+def _relu_prime_mistakes(z) -> list[Mistake]:
+    return [Mistake("relu_prime_one_at_zero", (np.asarray(z) >= 0).astype(float))]
+
+
+@pytest.mark.contract("activations", "relu_prime")
+def test_relu_prime_random(student, rng):
+    """relu_prime matches the reference on random z of random shape"""
+    z = rng.normal(0, 2, size=_shape(rng))
+    expect_equal(student.relu_prime(z), ref.relu_prime(z), call=student.last_call,
+                 mistakes=_relu_prime_mistakes(z))
+
+
+@pytest.mark.contract("activations", "relu_prime")
+def test_relu_prime_at_zero(student, rng):
+    """relu_prime(0) == 0, for exact zeros in an array and for the scalar 0"""
+    z = rng.choice([-1.5, 0.0, 0.0, 2.0], size=_shape(rng))
+    z.flat[0] = 0.0
+    expect_equal(student.relu_prime(z), ref.relu_prime(z), call=student.last_call,
+                 mistakes=_relu_prime_mistakes(z))
+    expect_equal(student.relu_prime(0.0), ref.relu_prime(0.0), call=student.last_call,
+                 mistakes=_relu_prime_mistakes(0.0))
+
+
+@pytest.mark.contract("activations", "relu_prime")
+def test_relu_prime_integer_input(student, rng):
+    """relu_prime of an integer array of random shape, zeros included"""
+    z = rng.integers(-3, 4, size=(2,) + _shape(rng, max_ndim=2))
+    z.flat[-1] = 0
+    expect_equal(student.relu_prime(z), ref.relu_prime(z), call=student.last_call,
+                 mistakes=_relu_prime_mistakes(z))

@@ -1,0 +1,444 @@
+"""Hidden tests of autodiff.py: Variable's operators, exp/log/sigmoid and get_gradients.
+
+Objects of the student's cannot leave the sandbox, so every test describes a
+graph as a *tape* (pure data, see ``nngrade.worker.drivers.autodiff``): the
+``variable_graph`` driver builds it in the worker with the student's
+``Variable`` and reports plain facts (each node's value, local derivatives,
+gradients read by identity), and `run_graph` builds the same tape here with
+the reference's classes for the expected facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from nngrade.feedback import Feedback, expect_close, expect_true
+from nngrade.reference.course import autodiff as ref
+from nngrade.worker.drivers.autodiff import path_gradients, run_graph, variable_identity_facts
+
+SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+
+
+def V(i: int) -> list:  # noqa: N802 - tape operand constructors read like the math
+    return ["v", i]
+
+
+def C(x: float) -> list:  # noqa: N802
+    return ["c", float(x)]
+
+
+# ------------------------------------------------------------------ tapes
+
+
+def _names(tape: dict) -> list[str]:
+    n_leaves, n_ops = len(tape["leaves"]), len(tape["ops"])
+    return [f"x{i}" for i in range(n_leaves)] + [f"n{i}" for i in range(n_leaves,
+                                                                         n_leaves + n_ops)]
+
+
+def _operand_text(spec: Sequence, names: list[str]) -> str:
+    return names[spec[1]] if spec[0] == "v" else repr(float(spec[1]))
+
+
+def describe_tape(tape: dict) -> str:
+    """The tape as the student would write it: ``x0 = Variable(1.5); n2 = x0 * x1; ...``."""
+    names = _names(tape)
+    parts = [f"{names[i]} = Variable({v!r})" for i, v in enumerate(tape["leaves"])]
+    for k, op in enumerate(tape["ops"]):
+        name = names[len(tape["leaves"]) + k]
+        args = [_operand_text(a, names) for a in op[1:]]
+        if op[0] in SYMBOLS:
+            expr = f"{args[0]} {SYMBOLS[op[0]]} {args[1]}"
+        elif op[0] == "neg":
+            expr = f"-{args[0]}"
+        else:
+            expr = f"{op[0]}({args[0]})"
+        parts.append(f"{name} = {expr}")
+    return "; ".join(parts)
+
+
+def _leaf_values(rng: np.random.Generator, n: int) -> list[float]:
+    values = rng.uniform(0.3, 2.0, size=n) * rng.choice([-1.0, 1.0], size=n)
+    return [round(float(v), 3) for v in values]
+
+
+def random_tape(rng: np.random.Generator, ops: Sequence[str], n_leaves: int = 3,
+                n_ops: int = 8) -> dict:
+    """A random graph using ``ops``, valid everywhere (log of positives, no division by ~0).
+
+    Nodes are reused (shared subexpressions), and the output adds up every
+    node no op used, so that every node reaches the output.
+    """
+    leaves = _leaf_values(rng, n_leaves)
+    values = list(leaves)
+    tape: dict[str, Any] = {"leaves": leaves, "ops": []}
+    used: set[int] = set()
+
+    def pick() -> int:
+        return int(rng.integers(len(values)))
+
+    attempts = 0
+    while len(tape["ops"]) < n_ops and attempts < 200:
+        attempts += 1
+        op = str(rng.choice(list(ops)))
+        i, j = pick(), pick()
+        a = values[i]
+        if op in SYMBOLS:
+            const = round(float(rng.uniform(0.5, 3.0) * rng.choice([-1, 1])), 2)
+            form = int(rng.integers(3))  # node op node, node op const, const op node
+            left, right = (V(i), V(j)) if form == 0 else ((V(i), C(const)) if form == 1
+                                                            else (C(const), V(i)))
+            lv = values[i] if left[0] == "v" else left[1]
+            rv = values[j] if form == 0 else (right[1] if form == 1 else values[i])
+            if op == "div" and abs(rv) < 0.3:
+                continue
+            result = {"add": lv + rv, "sub": lv - rv, "mul": lv * rv, "div": lv / rv}[op]
+            operands = [left, right]
+            refs = [s[1] for s in operands if s[0] == "v"]
+        elif op == "neg":
+            result, operands, refs = -a, [V(i)], [i]
+        elif op == "exp":
+            if a > 2.5:
+                continue
+            result, operands, refs = float(np.exp(a)), [V(i)], [i]
+        elif op == "log":
+            if a < 0.2:
+                continue
+            result, operands, refs = float(np.log(a)), [V(i)], [i]
+        elif op == "sigmoid":
+            result, operands, refs = float(1 / (1 + np.exp(-a))), [V(i)], [i]
+        else:
+            raise ValueError(op)
+        if not 1e-3 < abs(result) < 30:
+            continue
+        tape["ops"].append([op, *operands])
+        values.append(result)
+        used.update(refs)
+    dangling = [k for k in range(len(values)) if k not in used]
+    total = dangling[0]
+    for k in dangling[1:]:
+        tape["ops"].append(["add", V(total), V(k)])
+        total = len(tape["leaves"]) + len(tape["ops"]) - 1
+    return tape
+
+
+def _reference_facts(tape: dict, gradients: bool = True) -> dict:
+    return run_graph(tape, ref.Variable, lambda name: getattr(ref, name),
+                     ref.get_gradients if gradients else None)
+
+
+# ------------------------------------------------------------------ checking facts
+
+
+def _numbers(values: list, names: list[str], what: str, call: str,
+             indices: Sequence[int]) -> np.ndarray:
+    for i in indices:
+        v = values[i]
+        if v is None:
+            raise Feedback(f"get_gradients' dict has no entry for {names[i]}, which the output "
+                           "depends on.", call=call)
+        if not isinstance(v, float):
+            raise Feedback(f"The {what} of {names[i]} is a {v}, not a number.",
+                           kind="bad_result", call=call)
+    return np.array([values[i] for i in indices], dtype=float)
+
+
+def check_graph(student, tape: dict, *, gradients: bool = True, locals_: bool = True,
+                name: str = "") -> None:
+    """Run ``tape`` on the student's code and compare every fact with the reference."""
+    got = student.drive("variable_graph", {"tape": tape, "gradients": gradients},
+                        name=name or "Variable")
+    expected = _reference_facts(tape, gradients)
+    names = _names(tape)
+    out = expected["output"]
+    built = describe_tape(tape)
+    call = f"get_gradients({names[out]}) where {built}" if gradients else built
+    everything = range(len(names))
+    for i in everything:
+        if not got["is_variable"][i]:
+            raise Feedback(f"{names[i]} is not a Variable: each operator must return a new "
+                           "Variable (a plain number on either side included).",
+                           kind="bad_result", call=call, mistake="returned_wrong_type")
+    values = _numbers(got["values"], names, "value", call, everything)
+    expect_close(values, np.array(expected["values"], dtype=float), call=call,
+                 what="value of each node (" + ", ".join(names) + ")")
+    for i in everything:
+        expect_true(got["value_is_float"][i],
+                    f"{names[i]}.value should be a float (it is a number of another type).",
+                    call=call)
+    if locals_:
+        for i in everything:
+            g, e = got["locals"][i], expected["locals"][i]
+            if isinstance(g, str):
+                raise Feedback(f"{names[i]}.local_gradients holds {g}, not numbers.",
+                               kind="bad_result", call=call)
+            g_map, e_map = dict((int(j), d) for j, d in g), dict((int(j), d) for j, d in e)
+            expect_true(set(g_map) == set(e_map),
+                        f"{names[i]}.local_gradients should list the children "
+                        f"{sorted(names[j] for j in e_map) or 'none'} but lists "
+                        f"{sorted(names[j] for j in g_map) or 'none'}.", call=call)
+            keys = sorted(e_map)
+            expect_close(np.array([g_map[j] for j in keys]), np.array([e_map[j] for j in keys]),
+                         call=call, what=f"local derivatives of {names[i]} with respect to "
+                         f"{', '.join(names[j] for j in keys) or 'nothing'}")
+    if gradients:
+        if got["grads_type"] != "dict":
+            raise Feedback(f"get_gradients should return a dict, not a {got['grads_type']}.",
+                           kind="bad_result", call=call)
+        wanted = [i for i in everything if expected["grads"][i] is not None and i != out]
+        grads = _numbers(got["grads"], names, "gradient", call, wanted)
+        expect_close(grads, np.array([expected["grads"][i] for i in wanted], dtype=float),
+                     call=call, rtol=1e-6, atol=1e-9,
+                     what="gradient of the output with respect to "
+                          + ", ".join(names[i] for i in wanted))
+
+
+# ------------------------------------------------------------------ Variable
+
+
+@pytest.mark.contract("autodiff", "Variable")
+def test_variable_nodes_hold_floats(student, rng):
+    """every operator returns a new Variable whose value is a float"""
+    leaves = _leaf_values(rng, 2)
+    tape = {"leaves": leaves, "ops": [["mul", V(0), V(1)], ["sub", V(2), C(2.0)],
+                                      ["mul", C(3.0), V(3)], ["add", V(4), V(0)]]}
+    check_graph(student, tape, gradients=False, locals_=False, name="Variable")
+
+
+@pytest.mark.contract("autodiff", "Variable")
+def test_variable_identity(student, rng):
+    """two Variables with equal values are different nodes (hash and compare by identity)"""
+    x = round(float(rng.uniform(0.5, 3)), 3)
+    call = f"a = Variable({x}); b = Variable({x}); z = a * a + b; get_gradients(z)"
+    try:
+        got = student.drive("variable_identity", {"x": x}, name="Variable")
+    except Feedback as fb:
+        if fb.kind == "raised" and "unhashable" in fb.message:
+            raise Feedback("Variables must be hashable (keys of the gradient dict): " + fb.message,
+                           kind="raised", call=call, mistake="variable_compares_by_value") from None
+        raise
+    expected = variable_identity_facts(ref.Variable, ref.get_gradients, x)
+    same = got["distinct_keys"] == expected["distinct_keys"] and got["a_eq_b"] is False
+    expect_true(same, "a and b hold the same value but are different Variables: they must be "
+                "two keys of a dict, and a == b must be False.", call=call,
+                mistake="variable_compares_by_value")
+    expect_true(got["a_eq_a"] is True, "a == a should be True.", call=call)
+    for key in ("grad_a", "grad_b"):
+        expect_true(isinstance(got[key], float),
+                    f"get_gradients(z) should give a number for {key[-1]}, got {got[key]!r}.",
+                    call=call, mistake="variable_compares_by_value")
+    expect_close([got["grad_a"], got["grad_b"]], [expected["grad_a"], expected["grad_b"]],
+                 call=call, what="gradients (dz/da, dz/db)")
+
+
+# ------------------------------------------------------------------ the operators
+
+# Each operator: one test of values and local derivatives alone (no get_gradients),
+# with plain numbers on either side, and one of the gradients get_gradients finds.
+
+
+def _operator_tape(rng: np.random.Generator, op: str) -> dict:
+    """x0 op x1, x0 op c, c op x0, and x1 op x1 (the same node on both sides)."""
+    leaves = _leaf_values(rng, 2)
+    c = round(float(rng.uniform(0.5, 3.0)), 2)
+    return {"leaves": leaves, "ops": [[op, V(0), V(1)], [op, V(0), C(c)], [op, C(c), V(0)],
+                                      [op, V(1), V(1)]]}
+
+
+def _chain_tape(rng: np.random.Generator, op: str) -> dict:
+    """A small graph in which ``op`` appears several times, with shared nodes."""
+    return random_tape(rng, [op, op, "add"], n_leaves=3, n_ops=6)
+
+
+@pytest.mark.contract("autodiff", "Variable.__add__")
+def test_add(student, rng):
+    """x + y, x + 2.0 and 2.0 + x: values, local derivatives and gradients"""
+    check_graph(student, _operator_tape(rng, "add"), name="Variable.__add__")
+
+
+@pytest.mark.contract("autodiff", "Variable.__mul__")
+def test_mul_values_and_local_derivatives(student, rng):
+    """x * y, x * c, c * x and y * y: values and local derivatives"""
+    check_graph(student, _operator_tape(rng, "mul"), gradients=False, name="Variable.__mul__")
+
+
+@pytest.mark.contract("autodiff", "Variable.__mul__")
+def test_mul_gradients(student, rng):
+    """get_gradients through products, shared nodes included, matches the reference"""
+    check_graph(student, _chain_tape(rng, "mul"), name="Variable.__mul__")
+
+
+@pytest.mark.contract("autodiff", "Variable.__sub__")
+def test_sub_values_and_local_derivatives(student, rng):
+    """x - y, x - c, c - x (reflected) and y - y: values and local derivatives"""
+    check_graph(student, _operator_tape(rng, "sub"), gradients=False, name="Variable.__sub__")
+
+
+@pytest.mark.contract("autodiff", "Variable.__sub__")
+def test_sub_gradients(student, rng):
+    """get_gradients through differences (1 - x included) matches the reference"""
+    check_graph(student, _chain_tape(rng, "sub"), name="Variable.__sub__")
+
+
+@pytest.mark.contract("autodiff", "Variable.__neg__")
+def test_neg_values_and_local_derivatives(student, rng):
+    """-x and -(-x): values and local derivatives"""
+    tape = {"leaves": _leaf_values(rng, 1), "ops": [["neg", V(0)], ["neg", V(1)]]}
+    check_graph(student, tape, gradients=False, name="Variable.__neg__")
+
+
+@pytest.mark.contract("autodiff", "Variable.__neg__")
+def test_neg_gradients(student, rng):
+    """get_gradients of -x + y and of -(x + y) matches the reference"""
+    tape = {"leaves": _leaf_values(rng, 2),
+            "ops": [["neg", V(0)], ["add", V(2), V(1)], ["neg", V(3)], ["add", V(4), V(2)]]}
+    check_graph(student, tape, name="Variable.__neg__")
+
+
+@pytest.mark.contract("autodiff", "Variable.__truediv__")
+def test_truediv_values_and_local_derivatives(student, rng):
+    """x / y, x / c, c / x (reflected) and y / y: values and local derivatives"""
+    check_graph(student, _operator_tape(rng, "div"), gradients=False,
+                name="Variable.__truediv__")
+
+
+@pytest.mark.contract("autodiff", "Variable.__truediv__")
+def test_truediv_gradients(student, rng):
+    """get_gradients through quotients (1 / x included) matches the reference"""
+    check_graph(student, _chain_tape(rng, "div"), name="Variable.__truediv__")
+
+
+# ------------------------------------------------------------------ functions
+
+
+def _function_tape(rng: np.random.Generator, fn: str) -> dict:
+    """fn(x0), fn(x1) and fn(fn(...)) of leaves valid for ``fn``, then a product."""
+    if fn == "log":
+        leaves = [round(float(v), 3) for v in rng.uniform(0.5, 4.0, size=2)]
+    elif fn == "sigmoid":
+        leaves = [round(float(v), 3) for v in rng.uniform(-6, 6, size=2)]
+    else:
+        leaves = _leaf_values(rng, 2)
+    inner = ["exp", V(2)] if fn == "log" else [fn, V(2)]  # log(log(x)) needs x > 1
+    return {"leaves": leaves, "ops": [[fn, V(0)], [fn, V(1)], inner]}
+
+
+@pytest.mark.contract("autodiff", "exp")
+def test_exp_values_and_local_derivatives(student, rng):
+    """exp(x): value and local derivative (e^x, its own value)"""
+    check_graph(student, _function_tape(rng, "exp"), gradients=False, name="exp")
+
+
+@pytest.mark.contract("autodiff", "exp")
+def test_exp_gradients(student, rng):
+    """get_gradients through exp, in a graph with products and sums"""
+    check_graph(student, random_tape(rng, ["exp", "mul", "add"], n_leaves=2, n_ops=6),
+                name="exp")
+
+
+@pytest.mark.contract("autodiff", "log")
+def test_log_values_and_local_derivatives(student, rng):
+    """log(x): value and local derivative 1/x"""
+    tape = _function_tape(rng, "log")
+    tape["ops"][2] = ["log", V(2)] if tape["leaves"][0] > 1 else ["log", V(1)]
+    check_graph(student, tape, gradients=False, name="log")
+
+
+@pytest.mark.contract("autodiff", "log")
+def test_log_gradients(student, rng):
+    """get_gradients through log, in a graph with products and sums"""
+    tape = {"leaves": [round(float(v), 3) for v in rng.uniform(0.5, 3.0, size=2)], "ops": []}
+    tape["ops"] = [["mul", V(0), V(1)], ["log", V(2)], ["log", V(0)], ["add", V(3), V(4)],
+                   ["mul", V(5), V(1)]]
+    check_graph(student, tape, name="log")
+
+
+@pytest.mark.contract("autodiff", "sigmoid")
+def test_sigmoid_values_and_local_derivatives(student, rng):
+    """sigmoid(x): value and local derivative sigmoid(x) * (1 - sigmoid(x))"""
+    check_graph(student, _function_tape(rng, "sigmoid"), gradients=False, name="sigmoid")
+
+
+@pytest.mark.contract("autodiff", "sigmoid")
+def test_sigmoid_lecture_neuron(student, rng):
+    """the lecture's neuron f = sigmoid(w*x + b): f and df/dw, df/dx, df/db"""
+    x, w, b = (round(float(v), 3) for v in rng.uniform(-2, 2, size=3))
+    for leaves in ([1.0, 0.0, 0.0], [x, w, b]):
+        tape = {"leaves": leaves,
+                "ops": [["mul", V(1), V(0)], ["add", V(3), V(2)], ["sigmoid", V(4)]]}
+        check_graph(student, tape, name="sigmoid")
+
+
+@pytest.mark.contract("autodiff", "sigmoid")
+def test_sigmoid_gradients(student, rng):
+    """get_gradients through sigmoid, in a graph with products, sums and differences"""
+    check_graph(student, random_tape(rng, ["sigmoid", "mul", "sub", "add"], n_leaves=3,
+                                     n_ops=7), name="sigmoid")
+
+
+# ------------------------------------------------------------------ get_gradients
+
+
+@pytest.mark.contract("autodiff", "get_gradients")
+def test_get_gradients_random_graph(student, rng):
+    """get_gradients of a random graph of every operator and function matches the reference"""
+    ops = ["add", "sub", "mul", "div", "neg", "exp", "log", "sigmoid"]
+    check_graph(student, random_tape(rng, ops, n_leaves=4, n_ops=14), name="get_gradients")
+
+
+@pytest.mark.contract("autodiff", "get_gradients")
+def test_get_gradients_shared_nodes(student, rng):
+    """a node reached along several paths gets the sum of their gradients"""
+    tape = {"leaves": _leaf_values(rng, 2),
+            "ops": [["mul", V(0), V(1)],      # n2 = x0 * x1
+                    ["add", V(2), V(0)],      # n3 = n2 + x0
+                    ["mul", V(2), V(3)],      # n4 = n2 * n3
+                    ["sub", V(4), V(2)],      # n5 = n4 - n2
+                    ["mul", V(5), V(0)]]}     # n6 = n5 * x0
+    check_graph(student, tape, name="get_gradients")
+
+
+def _paths(student, kind: str, n: int, x: float, call: str) -> dict:
+    try:
+        return student.drive("exponential_paths", {"kind": kind, "n": n, "x": x},
+                             name="get_gradients")
+    except Feedback as fb:
+        recursion = "RecursionError" in fb.message or "recursion depth" in fb.message
+        if fb.kind == "timeout":
+            mistake = "get_gradients_exponential" if kind == "doubling" \
+                else "get_gradients_recursion"
+            raise Feedback(fb.message, kind="timeout", call=call, mistake=mistake) from None
+        if (fb.kind == "raised" and recursion) or fb.kind == "crashed":
+            raise Feedback(fb.message, kind=fb.kind, call=call,
+                           mistake="get_gradients_recursion") from None
+        raise
+
+
+@pytest.mark.contract("autodiff", "get_gradients")
+def test_get_gradients_exponentially_many_paths(student, rng):
+    """get_gradients takes linear time on y = y + y repeated 60 times (2**60 paths)"""
+    x = round(float(rng.uniform(0.5, 2)), 3)
+    call = f"y = x = Variable({x}); 60 times: y = y + y; get_gradients(y)"
+    got = _paths(student, "doubling", 60, x, call)
+    expected = path_gradients(ref.Variable, ref.get_gradients, "doubling", 60, x)
+    for key, what in (("value", "value of y"), ("grad", "dy/dx")):
+        expect_true(isinstance(got[key], float), f"The {what} should be a number.", call=call,
+                    got=got[key])
+        expect_close(got[key], expected[key], call=call, what=what)
+
+
+@pytest.mark.contract("autodiff", "get_gradients")
+def test_get_gradients_deep_chain(student, rng):
+    """get_gradients on a chain 10,000 operations deep (no recursion limit, linear time)"""
+    x = round(float(rng.uniform(0.5, 2)), 3)
+    n = 10_000 + int(rng.integers(0, 100))
+    call = f"y = x = Variable({x}); {n} times: y = y * 1.0; get_gradients(y)"
+    got = _paths(student, "chain", n, x, call)
+    expected = path_gradients(ref.Variable, ref.get_gradients, "chain", n, x)
+    expect_true(isinstance(got["grad"], float), "dy/dx should be a number.", call=call,
+                got=got["grad"])
+    expect_close(got["grad"], expected["grad"], call=call, what="dy/dx")

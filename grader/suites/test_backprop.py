@@ -1,0 +1,229 @@
+"""Hidden tests of backprop.py: the two-layer ReLU network by hand, and the XOR network.
+
+Expected values come from the reference; the `Mistake` alternatives recompute
+classic wrong answers by hand so that feedback can name them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nngrade.feedback import Feedback, Mistake, expect_close, expect_equal, expect_true
+from nngrade.reference.course import activations as ref_act
+from nngrade.reference.course import backprop as ref
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+XOR_Y = np.array([[0], [1], [1], [0]], dtype=float)
+TRAIN_TIMEOUT = 60.0  # seconds: 20000 full-batch epochs in plain numpy take a second or two
+
+
+def _sizes(rng: np.random.Generator) -> tuple[int, int, int, int]:
+    """(N, D_in, H, D_out), pairwise different so that a transposed gradient shows."""
+    n = int(rng.integers(3, 9))
+    d_in, h, d_out = (int(v) for v in rng.choice(np.arange(2, 9), size=3, replace=False))
+    return n, d_in, h, d_out
+
+
+def _network(rng: np.random.Generator):
+    n, d_in, h, d_out = _sizes(rng)
+    x = rng.normal(size=(n, d_in))
+    y = rng.normal(size=(n, d_out))
+    w1 = rng.normal(size=(d_in, h))
+    w2 = rng.normal(size=(h, d_out))
+    return x, y, w1, w2
+
+
+def _parts(got, count: int, names: str, call: str) -> list:
+    """The student's tuple, which crosses as a list; a clear message when it is not one."""
+    if not isinstance(got, (list, tuple)) or len(got) != count:
+        raise Feedback(f"Expected a tuple of {count} values ({names}).", kind="bad_result",
+                       call=call, got=got)
+    return list(got)
+
+
+def _transposed(expected: np.ndarray) -> Mistake:
+    e = np.asarray(expected)
+    return Mistake("backward_transposed",
+                   lambda g: np.shape(g) == e.T.shape and np.allclose(g, e.T))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(ref_act.sigmoid(z), dtype=float)
+
+
+# ------------------------------------------------------------------ forward
+
+
+@pytest.mark.contract("backprop", "forward")
+def test_forward_values(student, rng):
+    """forward(x, w1, w2) returns (h, a, y_pred) equal to the reference's"""
+    x, _, w1, w2 = _network(rng)
+    got = _parts(student.forward(x, w1, w2), 3, "h, a, y_pred", student.last_call)
+    expected = ref.forward(x, w1, w2)
+    h = x @ w1
+    mistakes = {"a": [Mistake("forward_relu_missing", h)],
+                "y_pred": [Mistake("forward_relu_missing", h @ w2)]}
+    for name, g, e in zip(("h", "a", "y_pred"), got, expected, strict=True):
+        expect_close(g, e, call=student.last_call, what=name, mistakes=mistakes.get(name, ()))
+
+
+@pytest.mark.contract("backprop", "forward")
+def test_forward_shapes_single_sample(student, rng):
+    """forward on a batch of one sample: h and a are (1, H), y_pred is (1, D_out)"""
+    _, d_in, h, d_out = _sizes(rng)
+    x = rng.normal(size=(1, d_in))
+    w1, w2 = rng.normal(size=(d_in, h)), rng.normal(size=(h, d_out))
+    got = _parts(student.forward(x, w1, w2), 3, "h, a, y_pred", student.last_call)
+    for name, g, e in zip(("h", "a", "y_pred"), got, ref.forward(x, w1, w2), strict=True):
+        expect_close(g, e, call=student.last_call, what=name, allow_scalar_as_array=False)
+
+
+# ------------------------------------------------------------------ backward
+
+
+def _backward_mistakes(x, y, w1, w2):
+    """Hand-computed wrong gradients: without the factor 2, and without ReLU's mask."""
+    h = x @ w1
+    a = np.maximum(h, 0)
+    d_y = 2 * (a @ w2 - y)
+    no_mask_w1 = x.T @ (d_y @ w2.T)
+    return no_mask_w1
+
+
+@pytest.mark.contract("backprop", "backward")
+def test_backward_loss(student, rng):
+    """backward's loss is the reference's sum((y_pred - y)**2), a float"""
+    x, y, w1, w2 = _network(rng)
+    got = _parts(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2", student.last_call)
+    loss, _, _ = ref.backward(x, y, w1, w2)
+    y_pred = np.maximum(x @ w1, 0) @ w2
+    expect_close(got[0], loss, call=student.last_call, what="loss",
+                 mistakes=[Mistake("loss_mean_not_sum", np.mean((y_pred - y) ** 2)),
+                           Mistake("loss_mean_not_sum", np.sum((y_pred - y) ** 2) / len(y))])
+
+
+@pytest.mark.contract("backprop", "backward")
+def test_backward_grad_w2(student, rng):
+    """backward's grad_w2 equals the reference's (shape of w2)"""
+    x, y, w1, w2 = _network(rng)
+    got = _parts(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2", student.last_call)
+    _, _, g2 = ref.backward(x, y, w1, w2)
+    expect_close(got[2], g2, call=student.last_call, what="grad_w2",
+                 mistakes=[Mistake("backward_missing_factor_two", g2 / 2), _transposed(g2)])
+
+
+@pytest.mark.contract("backprop", "backward")
+def test_backward_grad_w1(student, rng):
+    """backward's grad_w1 equals the reference's (shape of w1)"""
+    x, y, w1, w2 = _network(rng)
+    got = _parts(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2", student.last_call)
+    _, g1, _ = ref.backward(x, y, w1, w2)
+    expect_close(got[1], g1, call=student.last_call, what="grad_w1",
+                 mistakes=[Mistake("backward_missing_factor_two", g1 / 2), _transposed(g1),
+                           Mistake("backward_relu_mask_missing",
+                                   _backward_mistakes(x, y, w1, w2))])
+
+
+@pytest.mark.contract("backprop", "backward")
+def test_backward_dead_hidden_units(student, rng):
+    """hidden units that are never active (h <= 0 for every sample) get zero gradient in w1"""
+    x, y, w1, w2 = _network(rng)
+    x = np.abs(x)
+    dead = rng.permutation(w1.shape[1])[: max(1, w1.shape[1] // 2)]
+    w1[:, dead] = -np.abs(w1[:, dead])  # x >= 0, so these columns give h <= 0
+    got = _parts(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2", student.last_call)
+    _, g1, g2 = ref.backward(x, y, w1, w2)
+    expect_close(got[1], g1, call=student.last_call, what="grad_w1",
+                 mistakes=[Mistake("backward_relu_mask_missing",
+                                   _backward_mistakes(x, y, w1, w2)),
+                           Mistake("backward_missing_factor_two", g1 / 2), _transposed(g1)])
+    expect_close(got[2], g2, call=student.last_call, what="grad_w2",
+                 mistakes=[Mistake("backward_missing_factor_two", g2 / 2), _transposed(g2)])
+
+
+# ------------------------------------------------------------------ xor_grads
+
+
+def _xor_weights(rng: np.random.Generator, d: int = 2):
+    hidden = int(rng.integers(2, 7))
+    return rng.normal(size=(d, hidden)), rng.normal(size=(hidden, 1))
+
+
+def _xor_mistakes(x, y, w1, w2, which: int) -> list[Mistake]:
+    """Wrong gradients: the 1/2 of the loss dropped, and sigmoid' applied to activations."""
+    expected = ref.xor_grads(x, y, w1, w2)[which]
+    a1 = _sigmoid(x @ w1)
+    a2 = _sigmoid(a1 @ w2)
+    d2 = (a2 - y) * _sigmoid(a2) * (1 - _sigmoid(a2))
+    d1 = (d2 @ w2.T) * _sigmoid(a1) * (1 - _sigmoid(a1))
+    activated = (x.T @ d1, a1.T @ d2)[which]
+    return [Mistake("xor_grads_missing_half", 2 * expected),
+            Mistake("derivative_of_activated_value", activated),
+            _transposed(expected)]
+
+
+@pytest.mark.contract("backprop", "xor_grads")
+def test_xor_grads_w1(student, rng):
+    """xor_grads on the XOR data with random weights: grad_w1 equals the reference's"""
+    w1, w2 = _xor_weights(rng)
+    got = _parts(student.xor_grads(XOR_X, XOR_Y, w1, w2), 2, "grad_w1, grad_w2",
+                 student.last_call)
+    expect_close(got[0], ref.xor_grads(XOR_X, XOR_Y, w1, w2)[0], call=student.last_call,
+                 what="grad_w1", mistakes=_xor_mistakes(XOR_X, XOR_Y, w1, w2, 0))
+
+
+@pytest.mark.contract("backprop", "xor_grads")
+def test_xor_grads_w2(student, rng):
+    """xor_grads on the XOR data with random weights: grad_w2 equals the reference's"""
+    w1, w2 = _xor_weights(rng)
+    got = _parts(student.xor_grads(XOR_X, XOR_Y, w1, w2), 2, "grad_w1, grad_w2",
+                 student.last_call)
+    expect_close(got[1], ref.xor_grads(XOR_X, XOR_Y, w1, w2)[1], call=student.last_call,
+                 what="grad_w2", mistakes=_xor_mistakes(XOR_X, XOR_Y, w1, w2, 1))
+
+
+@pytest.mark.contract("backprop", "xor_grads")
+def test_xor_grads_other_data(student, rng):
+    """xor_grads on random inputs of another width and batch size, both gradients"""
+    n, d = int(rng.integers(3, 8)), int(rng.integers(3, 6))
+    x = rng.normal(size=(n, d))
+    y = rng.uniform(0, 1, size=(n, 1))
+    w1, w2 = _xor_weights(rng, d)
+    got = _parts(student.xor_grads(x, y, w1, w2), 2, "grad_w1, grad_w2", student.last_call)
+    expected = ref.xor_grads(x, y, w1, w2)
+    for i, name in enumerate(("grad_w1", "grad_w2")):
+        expect_close(got[i], expected[i], call=student.last_call, what=name,
+                     mistakes=_xor_mistakes(x, y, w1, w2, i))
+
+
+# ------------------------------------------------------------------ train_xor
+
+
+def _check_trained(student, got, hidden: int) -> None:
+    w1, w2 = _parts(got, 2, "w1, w2", student.last_call)
+    for name, w, shape in (("w1", w1, (2, hidden)), ("w2", w2, (hidden, 1))):
+        expect_true(isinstance(w, np.ndarray) and w.dtype.kind in "fiu" and w.shape == shape,
+                    f"{name} should be a numeric array of shape {shape}.",
+                    call=student.last_call, got=w)
+    # Evaluate the student's weights with the reference's XOR network, in this process.
+    outputs = _sigmoid(_sigmoid(XOR_X @ w1.astype(float)) @ w2.astype(float))
+    expect_true(bool(np.all(np.isfinite(outputs))), "The trained weights are not finite.",
+                call=student.last_call, got=w1)
+    expect_equal(np.round(outputs), XOR_Y, call=student.last_call,
+                 what="network's rounded output on the four XOR inputs")
+
+
+@pytest.mark.contract("backprop", "train_xor")
+def test_train_xor_defaults(student, rng):
+    """train_xor() with its default arguments learns XOR (weights (2, 10) and (10, 1))"""
+    got = student.with_timeout(TRAIN_TIMEOUT).train_xor()
+    _check_trained(student, got, 10)
+
+
+@pytest.mark.contract("backprop", "train_xor")
+def test_train_xor_other_size_and_seed(student, rng):
+    """train_xor(hidden=8, seed=1..3) returns (2, 8) and (8, 1) weights that learn XOR"""
+    seed = int(rng.integers(1, 4))
+    got = student.with_timeout(TRAIN_TIMEOUT).train_xor(hidden=8, seed=seed)
+    _check_trained(student, got, 8)

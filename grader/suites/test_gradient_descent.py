@@ -1,0 +1,147 @@
+"""Hidden tests of gradient_descent.py: central differences and the descent loop.
+
+Functions passed to student code are `Fn`s of the trusted library
+``nngrade.worker.functions``: the worker builds them there, and the expected
+values here come from the reference called with the very same functions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nngrade.feedback import Mistake, expect_close, expect_true
+from nngrade.reference.course import gradient_descent as ref
+from nngrade.worker.protocol import Fn
+
+# Central differences of these functions agree to ~1e-10 between correct
+# implementations; a one-sided difference is off by about h/2 * f'' >= 5e-6.
+NG_RTOL, NG_ATOL = 1e-8, 1e-7
+
+
+def _shape(rng: np.random.Generator, max_ndim: int = 3, max_len: int = 4) -> tuple[int, ...]:
+    return tuple(int(s) for s in rng.integers(1, max_len + 1, size=rng.integers(1, max_ndim + 1)))
+
+
+def _one_sided(f: Fn, x: np.ndarray, h: float) -> list[Mistake]:
+    """What forward and backward differences would give (the classic mistake)."""
+    fn = f.resolve()
+    fx = fn(x)
+    fwd, bwd = np.zeros_like(x), np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = h
+        fwd[i] = (fn(x + step) - fx) / h
+        bwd[i] = (fx - fn(x - step)) / h
+    return [Mistake("numerical_gradient_forward_difference", fwd),
+            Mistake("numerical_gradient_forward_difference", bwd)]
+
+
+def _quadratic(rng: np.random.Generator, shape: tuple[int, ...]) -> Fn:
+    a = rng.uniform(1.0, 3.0, size=shape)
+    c = rng.normal(size=shape)
+    return Fn("quadratic", {"a": a, "c": c})
+
+
+# ------------------------------------------------------------------ numerical_gradient
+
+
+@pytest.mark.contract("gradient_descent", "numerical_gradient")
+def test_numerical_gradient_vector(student, rng):
+    """numerical_gradient of a quadratic at a 1-D x uses central differences"""
+    x = rng.normal(size=int(rng.integers(2, 7)))
+    f = _quadratic(rng, x.shape)
+    expect_close(student.numerical_gradient(f, x), ref.numerical_gradient(f.resolve(), x),
+                 call=student.last_call, rtol=NG_RTOL, atol=NG_ATOL,
+                 mistakes=_one_sided(f, x, 1e-5))
+
+
+@pytest.mark.contract("gradient_descent", "numerical_gradient")
+def test_numerical_gradient_any_shape(student, rng):
+    """numerical_gradient at a 2-D or 3-D x returns an array of x's shape"""
+    x = rng.normal(size=(2,) + _shape(rng, max_ndim=2))
+    f = Fn("sin_sum", {"scale": float(rng.uniform(1.5, 3.0))})
+    expect_close(student.numerical_gradient(f, x), ref.numerical_gradient(f.resolve(), x),
+                 call=student.last_call, rtol=NG_RTOL, atol=NG_ATOL,
+                 mistakes=_one_sided(f, x, 1e-5))
+
+
+@pytest.mark.contract("gradient_descent", "numerical_gradient")
+def test_numerical_gradient_uses_h(student, rng):
+    """numerical_gradient(f, x, h) uses the step h it is given"""
+    x = rng.normal(size=_shape(rng, max_ndim=2))
+    f = Fn("sin_sum", {"scale": float(rng.uniform(2.0, 3.0))})
+    h = float(rng.choice([1e-2, 2e-2]))
+    default = ref.numerical_gradient(f.resolve(), x)
+    expect_close(student.numerical_gradient(f, x, h), ref.numerical_gradient(f.resolve(), x, h),
+                 call=student.last_call, rtol=NG_RTOL, atol=NG_ATOL,
+                 mistakes=[Mistake("numerical_gradient_ignores_h", default),
+                           *_one_sided(f, x, h)])
+
+
+@pytest.mark.contract("gradient_descent", "numerical_gradient")
+def test_numerical_gradient_leaves_x_unchanged(student, rng):
+    """numerical_gradient leaves the caller's x exactly as it was"""
+    x = rng.normal(size=(2,) + _shape(rng, max_ndim=2))
+    f = _quadratic(rng, x.shape)
+    params = {"f": f.name, "f_params": dict(f.params), "x": x}
+    facts = student.drive("numerical_gradient_mutation", params, name="numerical_gradient")
+    call = f"numerical_gradient(f, x=array(shape={'x'.join(map(str, x.shape))}))"
+    after = facts["x_after"]
+    expect_true(isinstance(after, np.ndarray) and after.shape == x.shape
+                and bool(np.array_equal(after, x)),
+                "The caller's x was changed by the call.", call=call, got=after, expected=x,
+                mistake="numerical_gradient_mutates_input")
+    expect_close(facts["result"], ref.numerical_gradient(f.resolve(), x), call=call,
+                 rtol=NG_RTOL, atol=NG_ATOL, mistakes=_one_sided(f, x, 1e-5))
+
+
+# ------------------------------------------------------------------ gradient_descent
+
+
+def _descent_mistakes(grad: Fn, x0, lr: float, steps: int) -> list[Mistake]:
+    g = grad.resolve()
+    with np.errstate(all="ignore"):
+        mistakes = [Mistake("gradient_descent_off_by_one",
+                            ref.gradient_descent(g, x0, lr, steps + 1)),
+                    Mistake("gradient_ascent", ref.gradient_descent(g, x0, -lr, steps))]
+        if steps > 0:
+            mistakes.insert(1, Mistake("gradient_descent_off_by_one",
+                                       ref.gradient_descent(g, x0, lr, steps - 1)))
+    return mistakes
+
+
+@pytest.mark.contract("gradient_descent", "gradient_descent")
+def test_gradient_descent_lecture_example(student, rng):
+    """the lecture's example: grad(x) = x - cos(x) leads to x = 0.739085..."""
+    grad = Fn("cos_fixed_point_grad")
+    x0, lr, steps = float(rng.uniform(-2, 3)), float(rng.uniform(0.2, 0.5)), 200
+    expected = ref.gradient_descent(grad.resolve(), x0, lr, steps)
+    expect_close(student.gradient_descent(grad, x0, lr, steps), expected, call=student.last_call,
+                 rtol=1e-7, mistakes=_descent_mistakes(grad, x0, lr, steps))
+
+
+@pytest.mark.contract("gradient_descent", "gradient_descent")
+def test_gradient_descent_exact_steps(student, rng):
+    """gradient_descent on a quadratic with an array x0 takes exactly `steps` steps"""
+    shape = _shape(rng, max_ndim=2)
+    grad = Fn("quadratic_grad", {"a": rng.uniform(0.5, 2.0, size=shape),
+                                 "c": rng.normal(size=shape)})
+    x0 = rng.normal(size=shape) * 3
+    lr, steps = float(rng.uniform(0.1, 0.4)), int(rng.integers(3, 12))
+    expected = ref.gradient_descent(grad.resolve(), x0, lr, steps)
+    expect_close(student.gradient_descent(grad, x0, lr, steps), expected, call=student.last_call,
+                 rtol=1e-9, atol=1e-12, mistakes=_descent_mistakes(grad, x0, lr, steps))
+
+
+@pytest.mark.contract("gradient_descent", "gradient_descent")
+def test_gradient_descent_zero_and_one_step(student, rng):
+    """steps=0 returns x0 unchanged; steps=1 takes a single step x0 - lr * grad(x0)"""
+    x0 = rng.normal(size=int(rng.integers(2, 6)))
+    grad = Fn("sin_sum_grad", {"scale": float(rng.uniform(0.5, 2.0))})
+    lr = float(rng.uniform(0.05, 0.5))
+    for steps in (0, 1):
+        got = student.gradient_descent(grad, x0, lr, steps)
+        expect_close(got, ref.gradient_descent(grad.resolve(), x0, lr, steps),
+                     call=student.last_call, rtol=1e-12, atol=1e-12,
+                     mistakes=_descent_mistakes(grad, x0, lr, steps))
