@@ -72,9 +72,9 @@ class EarlyStopping:
     def step(self, val_loss):
         """Record one epoch's validation loss; return True when training should stop."""
         # TODO: implement EarlyStopping.step (see the docstring above).
-        # Hint: an improvement is val_loss < best_loss - min_delta: record it and reset the
+        # Hint: an improvement is best_loss - val_loss > min_delta: record it and reset the
         #       count; otherwise count one more; return whether the count reached patience.
-        raise NotImplementedError('TODO: implement EarlyStopping.step (see the docstring above). Hint: an improvement is val_loss < best_loss - min_delta: record it and reset the count; otherwise count one more; return whether the count reached patience.')
+        raise NotImplementedError('TODO: implement EarlyStopping.step (see the docstring above). Hint: an improvement is best_loss - val_loss > min_delta: record it and reset the count; otherwise count one more; return whether the count reached patience.')
 
 
 def _cos_sin(degrees):

@@ -83,9 +83,9 @@ class EarlyStopping:
     def step(self, val_loss):
         """Record one epoch's validation loss; return True when training should stop."""
         ### BEGIN SOLUTION
-        ### HINT: an improvement is val_loss < best_loss - min_delta: record it and reset the
+        ### HINT: an improvement is best_loss - val_loss > min_delta: record it and reset the
         ### HINT: count; otherwise count one more; return whether the count reached patience.
-        if val_loss < self.best_loss - self.min_delta:
+        if self.best_loss - val_loss > self.min_delta:
             self.best_loss = val_loss
             self.best_epoch = self.calls
             self.calls_without_improvement = 0
