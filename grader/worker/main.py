@@ -1,0 +1,711 @@
+"""The worker's two loops: the zygote, and the child that serves one submission.
+
+The zygote is started once per grading process, inside bubblewrap. It imports
+numpy and every driver (the slow part, ~150 ms), becomes non-dumpable (no
+ptrace, no /proc/PID/mem or fd access from its children), compiles the
+seccomp filter, and then waits for orders on its control socket:
+
+- ``spawn`` (with two pipe fds attached): fork a child for a new submission;
+- ``kill``: kill the current child.
+
+When a child ends, however it ends, the zygote kills every other process of
+the sandbox (``kill(-1)`` from inside the pid namespace), empties the scratch
+directories, and only then reports ``ended`` and accepts the next ``spawn``:
+nothing of one student survives into the next one's child.
+
+The child confines itself (rlimits, seccomp, output capture, hides the
+``nngrade`` package), says ``hello``, then answers frames on its own pipes:
+``load`` (import the submission from memory), ``call`` and ``drive``. Every
+exception of the student's, ``SystemExit`` and ``KeyboardInterrupt`` included,
+becomes a reply; a soft ``SIGALRM`` timer turns most overlong calls into a
+``timeout`` reply, and the grader's hard kill covers the rest.
+
+Imports only the standard library and numpy. Started as::
+
+    python -I -S -B -c BOOTSTRAP CONFIG_JSON LIB_DIR SITE_DIR
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import socket
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from nngrade.worker import confine, functions
+from nngrade.worker.drivers import DRIVERS, Unavailable, load_all
+from nngrade.worker.loader import SubmissionFinder, filename_of, shadowed_names
+from nngrade.worker.protocol import (
+    HEADER,
+    DecodeLimits,
+    ProtocolError,
+    decode_value,
+    dumps_frame,
+    encode_value,
+    frame_length,
+    loads_payload,
+    short_text,
+    type_name,
+)
+
+BOOTSTRAP = (
+    "import sys; sys.path[:0] = sys.argv[2:4]; "
+    "from nngrade.worker.main import zygote_main; zygote_main(sys.argv[1])"
+)
+
+REQ_FD = 3  # the child's request pipe (read end)
+RESP_FD = 4  # the child's reply pipe (write end)
+NOBODY = 65534
+
+# Captured before any student code runs (a student may monkeypatch os or json;
+# that can only break its own replies, but we'd rather not break by accident).
+_read = os.read
+_write = os.write
+_dumps_frame = dumps_frame
+_loads_payload = loads_payload
+
+
+# ====================================================================== zygote
+
+
+def zygote_main(config: str) -> None:
+    """Entry point of the sandboxed process (see ``BOOTSTRAP``)."""
+    cfg = json.loads(config)
+    ctrl = socket.socket(fileno=int(cfg["ctrl_fd"]))
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)  # fd 2 stays: the grader keeps it for startup errors
+    os.close(null)
+    load_all()
+    drivers = dict(DRIVERS)
+    confine.set_dumpable(False)
+    try:
+        program: bytes | None = confine.compile_filter()
+        seccomp_error = ""
+    except OSError as exc:
+        program, seccomp_error = None, str(exc)
+    ready = {
+        "event": "ready",
+        "pid": os.getpid(),
+        "seccomp": program is not None,
+        "seccomp_error": seccomp_error,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "drivers": sorted(drivers),
+    }
+    ctrl.sendall(json.dumps(ready).encode())
+    Zygote(ctrl, cfg, program, drivers).serve()
+
+
+class Zygote:
+    """Forks one child at a time and cleans the sandbox after each."""
+
+    def __init__(
+        self,
+        ctrl: socket.socket,
+        cfg: dict[str, Any],
+        program: bytes | None,
+        drivers: dict[str, Any],
+    ) -> None:
+        self.ctrl = ctrl
+        self.cfg = cfg
+        self.program = program
+        self.drivers = drivers
+        self.scratch_root: str = cfg["scratch"]
+        # kill(-1) is only ever safe inside our own pid namespace, where we
+        # are pid 2 under bubblewrap's reaper: never in the fallback.
+        self.pidns = bool(cfg.get("pidns")) and os.getpid() == 2
+        self.child: tuple[int, int, int | None] | None = None  # (seq, pid, pidfd)
+
+    def serve(self) -> None:
+        while True:
+            watch = [self.ctrl.fileno()]
+            if self.child and self.child[2] is not None:
+                watch.append(self.child[2])
+            timeout = 0.05 if self.child and self.child[2] is None else None
+            ready, _, _ = select.select(watch, [], [], timeout)
+            if self.child and (self.child[2] is None or self.child[2] in ready):
+                self._reap(block=False)
+            if self.ctrl.fileno() in ready and not self._order():
+                self._kill()
+                return
+
+    def _order(self) -> bool:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(self.ctrl, 1 << 16, 4)
+        except ConnectionError:
+            return False
+        if not data:
+            return False
+        try:
+            order = json.loads(data)
+            op = order["op"]
+            if op == "spawn" and len(fds) == 2:
+                self._kill()
+                self._spawn(int(order["seq"]), fds[0], fds[1], order.get("child", {}))
+                fds = []
+            elif op == "kill":
+                if self.child and self.child[0] == int(order["seq"]):
+                    self._kill()
+            elif op == "exit":
+                return False
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return True
+
+    def _spawn(self, seq: int, req: int, resp: int, child_cfg: dict[str, Any]) -> None:
+        scratch = os.path.join(self.scratch_root, "work")
+        _wipe(scratch, keep_root=False)
+        os.mkdir(scratch, 0o700)
+        drop_user = bool(self.cfg.get("drop_user")) and os.geteuid() == 0
+        if drop_user:
+            os.chown(scratch, NOBODY, NOBODY)
+        zygote_pid = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # ---- child
+            code = 70
+            try:
+                code = _child_main(self, req, resp, child_cfg, scratch, zygote_pid, drop_user)
+            except BaseException:  # noqa: BLE001 - never return into the zygote loop
+                try:
+                    traceback.print_exc()
+                finally:
+                    os._exit(71)
+            finally:
+                os._exit(code)
+        os.close(req)
+        os.close(resp)
+        try:
+            pidfd: int | None = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            pidfd = None
+        self.child = (seq, pid, pidfd)
+
+    def _kill(self) -> None:
+        if self.child is None:
+            return
+        try:
+            os.kill(self.child[1], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._reap(block=True, killed=True)
+
+    def _reap(self, block: bool, killed: bool = False) -> None:
+        assert self.child is not None
+        seq, pid, pidfd = self.child
+        try:
+            done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            done, status = pid, 0
+        if done == 0:
+            return
+        if pidfd is not None:
+            os.close(pidfd)
+        self.child = None
+        self._clean()
+        event: dict[str, Any] = {"event": "ended", "seq": seq, "killed": killed}
+        if os.WIFSIGNALED(status):
+            event["signal"] = os.WTERMSIG(status)
+        else:
+            event["exit"] = os.WEXITSTATUS(status)
+        try:
+            self.ctrl.sendall(json.dumps(event).encode())
+        except OSError:
+            pass
+
+    def _clean(self) -> None:
+        """Nothing of the last child may survive: processes, files, shared memory."""
+        if self.pidns:
+            try:
+                os.kill(-1, signal.SIGKILL)  # all but us and bubblewrap's pid 1
+            except ProcessLookupError:
+                pass
+            while True:
+                try:
+                    if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                        break
+                except ChildProcessError:
+                    break
+            _wipe(self.scratch_root, keep_root=True)
+            _wipe("/dev/shm", keep_root=True)
+        else:
+            _wipe(os.path.join(self.scratch_root, "work"), keep_root=False)
+
+
+def _wipe(path: str, keep_root: bool) -> None:
+    """Delete ``path``'s contents (and ``path`` unless ``keep_root``), whatever their modes."""
+
+    def fix_and_retry(func: Callable[..., Any], target: str, _exc: BaseException) -> None:
+        try:
+            os.chmod(os.path.dirname(target) or ".", 0o700)
+            if not os.path.islink(target):
+                os.chmod(target, 0o700)
+            if os.path.isdir(target) and not os.path.islink(target):
+                shutil.rmtree(target, onerror=_ignore)
+            else:
+                os.unlink(target)
+        except OSError:
+            pass
+
+    try:
+        entries = list(os.scandir(path))
+    except FileNotFoundError:
+        return
+    except OSError:
+        try:
+            os.chmod(path, 0o700)
+            entries = list(os.scandir(path))
+        except OSError:
+            return
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, onerror=fix_and_retry)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+    if not keep_root:
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
+
+
+def _ignore(*_args: Any) -> None:
+    return None
+
+
+# ======================================================================= child
+
+
+class CallTimeout(BaseException):  # noqa: N818 - raised into student code by SIGALRM
+    """The soft per-call timer went off."""
+
+
+def _alarm(_signum: int, _frame: Any) -> None:
+    raise CallTimeout
+
+
+def _child_main(
+    zygote: Zygote,
+    req: int,
+    resp: int,
+    cfg: dict[str, Any],
+    scratch: str,
+    zygote_pid: int,
+    drop_user: bool,
+) -> int:
+    zygote.ctrl.close()
+    # Our pipes go to fixed numbers, every other inherited fd is closed.
+    req_hi = os.dup(req)
+    resp_hi = os.dup(resp)
+    os.dup2(req_hi, REQ_FD)
+    os.dup2(resp_hi, RESP_FD)
+    os.closerange(RESP_FD + 1, 1 << 16)
+    confine.set_parent_death_signal(signal.SIGKILL)
+    if os.getppid() != zygote_pid:
+        return 72
+    os.chdir(scratch)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    try:
+        out = os.open(scratch, os.O_TMPFILE | os.O_RDWR, 0o600)
+    except (AttributeError, OSError):
+        out = os.open(os.path.join(scratch, ".output"), os.O_CREAT | os.O_RDWR, 0o600)
+        os.unlink(os.path.join(scratch, ".output"))
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    protections: dict[str, Any] = {}
+    failed = confine.apply_rlimits(cfg.get("rlimits", {}))
+    protections["rlimits"] = not failed
+    protections["rlimits_failed"] = failed
+    if drop_user:
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+    if zygote.program is not None:
+        try:
+            confine.install_filter(zygote.program)
+            protections["seccomp"] = True
+        except OSError as exc:
+            protections["seccomp"] = False
+            protections["seccomp_error"] = str(exc)
+    else:
+        protections["seccomp"] = False
+    seed = int(cfg.get("seed", 0))
+    random.seed(seed)
+    np.random.seed(seed % (1 << 32))
+    _hide_worker(cfg.get("hide", []))
+    child = Child(Channel(REQ_FD, RESP_FD), cfg, zygote.drivers)
+    child.channel.send({"kind": "hello", **protections})
+    return child.serve()
+
+
+def _hide_worker(paths: list[str]) -> None:
+    """Take the worker package off ``sys.path``/``sys.modules``: ``import nngrade`` must fail."""
+    sys.path[:] = [p for p in sys.path if p not in paths]
+    for name in [n for n in sys.modules if n == "nngrade" or n.startswith("nngrade.")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+class Channel:
+    """Blocking frame I/O on the child's two pipes."""
+
+    def __init__(self, read_fd: int, write_fd: int, max_frame: int = 256 << 20) -> None:
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+        self.max_frame = max_frame
+
+    def _exact(self, n: int) -> bytes:
+        chunks = []
+        while n:
+            chunk = _read(self.read_fd, min(n, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def recv(self) -> dict[str, Any]:
+        length = frame_length(self._exact(HEADER.size), self.max_frame)
+        return _loads_payload(self._exact(length))
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        view = memoryview(_dumps_frame(message))
+        while view:
+            try:
+                written = _write(self.write_fd, view)
+            except InterruptedError:
+                continue
+            view = view[written:]
+
+
+class Tail(io.TextIOBase):
+    """``sys.stdout``/``sys.stderr`` of the child: keeps only the last ``cap`` characters.
+
+    Printing 100 MB costs the student the time to build the string and us
+    nothing; fd-level writes (``os.write(1, ...)``, C code) go to an
+    anonymous file capped by RLIMIT_FSIZE, whose new tail is added per call.
+    """
+
+    def __init__(self, cap: int) -> None:
+        super().__init__()
+        self.cap = cap
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+        self.fd_offset = 0
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        if type(text) is not str:
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        n = len(text)
+        if n >= self.cap:
+            self.dropped += self.size + n - self.cap
+            self.parts, self.size = [text[-self.cap :]], self.cap
+            return n
+        self.parts.append(text)
+        self.size += n
+        if self.size > 2 * self.cap:
+            joined = "".join(self.parts)
+            self.dropped += len(joined) - self.cap
+            self.parts, self.size = [joined[-self.cap :]], self.cap
+        return n
+
+    def take(self) -> str:
+        """What was printed since the last ``take``, at most ``cap`` characters of it."""
+        text = "".join(self.parts)
+        dropped = self.dropped + max(0, len(text) - self.cap)
+        text = text[-self.cap :]
+        self.parts, self.size, self.dropped = [], 0, 0
+        try:
+            end = os.fstat(1).st_size
+            if end > self.fd_offset:
+                start = max(self.fd_offset, end - self.cap)
+                dropped += start - self.fd_offset
+                raw = os.pread(1, end - start, start).decode("utf-8", "replace")
+                text = raw + text if text else raw
+            self.fd_offset = end
+        except OSError:
+            pass
+        if len(text) > self.cap:
+            dropped += len(text) - self.cap
+            text = text[-self.cap :]
+        if dropped:
+            text = f"[... {dropped} earlier characters not shown ...]\n" + text
+        return text
+
+
+class StudentModules(Mapping[str, ModuleType]):
+    """What drivers see as ``modules``: a missing or broken module raises ``Unavailable``."""
+
+    def __init__(self, child: Child) -> None:
+        self._child = child
+
+    def __getitem__(self, name: str) -> ModuleType:
+        found = self._child.module(name)
+        if isinstance(found, dict):
+            raise Unavailable(found["status"], found["error"])
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._child.sources))
+
+    def __len__(self) -> int:
+        return len(self._child.sources)
+
+
+class Child:
+    """Serves one submission: ``load`` once, then any number of ``call`` / ``drive``."""
+
+    def __init__(self, channel: Channel, cfg: dict[str, Any], drivers: dict[str, Any]) -> None:
+        self.channel = channel
+        self.drivers = drivers
+        self.limits = DecodeLimits(**cfg.get("decode", {}))
+        self.import_seconds = float(cfg.get("import_seconds", 10.0))
+        self.error_chars = int(cfg.get("error_chars", 2000))
+        self.output = Tail(int(cfg.get("output_chars", 4096)))
+        sys.stdout = sys.stderr = self.output  # type: ignore[assignment]
+        self.sources: dict[str, str] = {}
+        self.loaded: dict[str, ModuleType] = {}
+        self.errors: dict[str, str] = {}
+        self.shadowed: set[str] = set()
+        self.finder: SubmissionFinder | None = None
+        self.request_id: Any = None
+        self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "load": self.op_load,
+            "call": self.op_call,
+            "drive": self.op_drive,
+            "ping": lambda _msg: {"status": "ok", "value": None},
+        }
+
+    def serve(self) -> int:
+        while True:
+            try:
+                message = self.channel.recv()
+            except (EOFError, ProtocolError):
+                return 0
+            self.request_id = message.get("id")
+            try:
+                handler = self.handlers[message["op"]]
+                reply = handler(message)
+            except CallTimeout:
+                reply = {"status": "timeout", "error": "the call did not finish in time"}
+            except BaseException as exc:  # noqa: BLE001 - the worker itself must go on
+                reply = {"status": "internal", "error": f"{type(exc).__name__}: {exc}"[:2000]}
+            reply["kind"] = "reply"
+            reply["id"] = self.request_id
+            self.channel.send(reply)
+
+    def progress(self, event: str, module: str) -> None:
+        self.channel.send(
+            {"kind": "progress", "id": self.request_id, "event": event, "module": module}
+        )
+
+    # ------------------------------------------------------------ requests
+
+    def op_load(self, message: dict[str, Any]) -> dict[str, Any]:
+        if self.finder is not None:
+            raise RuntimeError("a child loads one submission only")
+        sources = message["sources"]
+        self.sources = {str(k): str(v) for k, v in sources.items()}
+        self.shadowed = shadowed_names(self.sources)
+        served = {k: v for k, v in self.sources.items() if k not in self.shadowed}
+        self.finder = SubmissionFinder(served, message.get("poisoned", {}), self.progress)
+        sys.meta_path.append(self.finder)
+        results = {name: self.import_module(name) for name in message.get("eager", [])}
+        return {"status": "ok", "value": results, "output": self.output.take()}
+
+    def import_module(self, name: str) -> str:
+        """Import one student module under the soft timer; "ok" or the error text."""
+        if name in self.loaded:
+            return "ok"
+        if name in self.errors:
+            return self.errors[name]
+        assert self.finder is not None
+        if name in self.finder.poisoned:
+            error = self.finder.poisoned[name]
+        elif name in self.shadowed:
+            error = (
+                f"{name}.py has the name of a module of Python or numpy, so it cannot be "
+                f"imported as your module; rename it"
+            )
+        elif name not in self.sources:
+            return f"the submission has no {name}.py"
+        else:
+            holder: list[ModuleType] = []
+            outcome = self.guarded(
+                lambda: holder.append(importlib.import_module(name)), self.import_seconds
+            )
+            if outcome[0] == "ok":
+                self.loaded[name] = holder[0]
+                return "ok"
+            exc = outcome[1]
+            if isinstance(exc, CallTimeout):
+                error = f"importing {name}.py did not finish within {self.import_seconds:g} s"
+            else:
+                error = self.describe(exc)
+        self.errors[name] = error
+        return error
+
+    def module(self, name: str) -> ModuleType | dict[str, Any]:
+        """The loaded module ``name``, importing it now if it was not eager; or a reply."""
+        if name in self.loaded:
+            return self.loaded[name]
+        if name not in self.sources:
+            return {"status": "missing_module", "error": f"the submission has no {name}.py"}
+        result = self.import_module(name)
+        if result == "ok":
+            return self.loaded[name]
+        return {"status": "import_error", "error": result}
+
+    def op_call(self, message: dict[str, Any]) -> dict[str, Any]:
+        module_name = message["module"]
+        name = message["name"]
+        found = self.module(module_name)
+        if isinstance(found, dict):
+            return found
+        module = found
+        args = self.decode(message.get("args", []))
+        kwargs = self.decode(message.get("kwargs", {"$": "dict", "v": {}}))
+
+        def run() -> Any:
+            try:
+                fn = getattr(module, name)
+            except AttributeError:
+                raise Unavailable(
+                    "missing_name", f"{module_name}.py does not define {name}"
+                ) from None
+            if not callable(fn):
+                raise Unavailable(
+                    "missing_name", f"{module_name}.{name} is a {type_name(fn)}, not a function"
+                )
+            return fn(*args, **kwargs)
+
+        return self.run(run, float(message.get("timeout", 5.0)))
+
+    def op_drive(self, message: dict[str, Any]) -> dict[str, Any]:
+        driver = self.drivers.get(message["driver"])
+        if driver is None:
+            raise KeyError(f"unknown driver {message['driver']!r}")
+        params = self.decode(message.get("params", {"$": "dict", "v": {}}))
+        modules = StudentModules(self)
+        return self.run(lambda: driver(modules, params), float(message.get("timeout", 5.0)))
+
+    def decode(self, data: Any) -> Any:
+        return decode_value(
+            data,
+            self.limits,
+            make_rng=lambda seed: np.random.default_rng(
+                tuple(seed) if isinstance(seed, list) else seed
+            ),
+            make_fn=functions.make,
+        )
+
+    # ------------------------------------------------------------ guarding
+
+    def guarded(self, thunk: Callable[[], Any], seconds: float) -> tuple[str, Any, list[str]]:
+        """Run student code: ("ok", encoded value, warnings) or ("exc", exception, warnings)."""
+        outcome: tuple[str, Any]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            signal.signal(signal.SIGALRM, _alarm)
+            signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+            try:
+                try:
+                    # Encode while the timer still runs: a hostile __repr__ may loop.
+                    value = encode_value(thunk(), self.limits)
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                outcome = ("ok", value)
+            except BaseException as exc:  # noqa: BLE001 - student code: SystemExit too
+                outcome = ("exc", exc)
+        notes: list[str] = []
+        for item in caught[:20]:
+            try:
+                note = f"{item.category.__name__}: {short_text(str(item.message), 300)}"
+            except BaseException:  # noqa: BLE001 - a hostile warning message
+                note = "a warning that could not be shown"
+            if note not in notes:
+                notes.append(note)
+        return outcome[0], outcome[1], notes
+
+    def run(self, thunk: Callable[[], Any], seconds: float) -> dict[str, Any]:
+        """Guarded call to student code, as a reply."""
+        started = time.perf_counter()
+        kind, value, notes = self.guarded(thunk, seconds)
+        reply: dict[str, Any] = {"warnings": notes}
+        if kind == "ok":
+            reply.update(status="ok", value=value)
+        else:
+            reply.update(self.failure(value, seconds))
+        reply["output"] = self.output.take()
+        reply["cpu_seconds"] = time.perf_counter() - started
+        return reply
+
+    def failure(self, exc: BaseException, seconds: float) -> dict[str, Any]:
+        if isinstance(exc, CallTimeout):
+            return {
+                "status": "timeout",
+                "error": f"the call did not finish within {seconds:g} s",
+                "limit": "call_seconds",
+            }
+        if isinstance(exc, Unavailable):
+            return {"status": exc.status, "error": str(exc.message)[: self.error_chars]}
+        text = self.describe(exc)
+        if isinstance(exc, NotImplementedError):
+            return {"status": "not_implemented", "error": text}
+        if isinstance(exc, MemoryError):
+            return {"status": "raised", "error": text, "limit": "memory_bytes"}
+        return {"status": "raised", "error": text}
+
+    def describe(self, exc: BaseException) -> str:
+        """The exception as a traceback of the student's own frames, cut to size."""
+        try:
+            names = {filename_of(m) for m in self.sources}
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in names]
+            lines = traceback.format_list(frames[-8:])
+            if len(frames) > 8:
+                lines.insert(0, f"  ... {len(frames) - 8} more frames ...\n")
+            try:
+                last = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            except BaseException:  # noqa: BLE001 - a hostile __str__
+                last = f"{type_name(exc)}: <the exception's message could not be shown>"
+            if isinstance(exc, SystemExit):
+                last += "  (the code called sys.exit())"
+            text = "".join(lines) + last
+        except BaseException:  # noqa: BLE001
+            text = f"{type_name(exc)} (its details could not be shown)"
+        if len(text) > self.error_chars:
+            half = self.error_chars // 2
+            text = text[:half] + "\n[...]\n" + text[-half:]
+        return text
