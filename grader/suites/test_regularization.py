@@ -199,7 +199,7 @@ def _as_numbers(values: list, what: str, call: str) -> np.ndarray:
 
 def _run(student, patience: int, min_delta: float | None, losses: list[float],
          check_best: bool = True) -> None:
-    losses, expected = _expected_trace(patience, min_delta, losses)
+    losses, expected = _expected_trace(patience, min_delta, [float(v) for v in losses])
     params = {"patience": patience, "min_delta": min_delta, "losses": losses}
     got = student.drive("early_stopping", params, name="EarlyStopping")
     md = "" if min_delta is None else f", min_delta={min_delta}"

@@ -120,27 +120,48 @@ def _gradient_table(grads: Any) -> dict[int, Any] | None:
     return {_id(k): v for k, v in dict.items(grads)}
 
 
-def _local_table(node: Any, index_of: Mapping[int, int]) -> list[list[float]] | str:
-    """``[[child index, local derivative], ...]`` summed per child node of the tape.
+def trusted_partials(node: Any, leaves: list[Any]) -> list[float] | str:
+    """d node / d leaf for each of ``leaves``, by a trusted walk over ``local_gradients``.
 
-    Children that are not nodes of the tape (a number lifted to a constant
-    Variable) are left out: whether a constant is stored is up to the student.
-    A string (a type's name) when the local derivatives are not numbers.
+    Tests of the operators use this instead of the student's get_gradients, so
+    they grade the values and local derivatives the operators record, whatever
+    graph shape they chose (``a - b`` built as ``a + (-b)`` is fine). Each node
+    is visited once (identity, never the student's ``__hash__``), children
+    before parents; no recursion. A string says why it could not be done.
     """
-    pairs = getattr(node, "local_gradients", None)
-    if pairs is None:
-        return "missing"
-    sums: dict[int, float] = {}
-    for pair in pairs:
-        child, local = pair
-        j = index_of.get(_id(child))
-        if j is None:
+    order: list[Any] = []
+    children: dict[int, list[tuple[Any, float]]] = {}
+    seen: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(node, False)]
+    while stack:
+        current, expanded = stack.pop()
+        if expanded:
+            order.append(current)
             continue
-        value = _number(local)
-        if not _isinstance(value, float):
-            return f"a local derivative of type {value}"
-        sums[j] = sums.get(j, 0.0) + value
-    return [[j, sums[j]] for j in sorted(sums)]
+        if _id(current) in seen:
+            continue
+        seen.add(_id(current))
+        if len(seen) > 100_000:
+            return "a graph of more than 100,000 nodes"
+        pairs = getattr(current, "local_gradients", None)
+        if pairs is None:
+            return f"a node of type {type_name(current)} without local_gradients"
+        found = []
+        for pair in pairs:
+            child, local = pair
+            value = _number(local)
+            if not _isinstance(value, float):
+                return f"a local derivative of type {value}"
+            found.append((child, value))
+        children[_id(current)] = found
+        stack.append((current, True))
+        stack.extend((child, False) for child, _ in found if _id(child) not in seen)
+    grads = {_id(node): 1.0}
+    for current in reversed(order):
+        g = grads.get(_id(current), 0.0)
+        for child, local in children[_id(current)]:
+            grads[_id(child)] = grads.get(_id(child), 0.0) + g * local
+    return [grads.get(_id(leaf), 0.0) for leaf in leaves]
 
 
 def run_graph(
@@ -152,24 +173,21 @@ def run_graph(
     """Build ``tape`` and report plain facts about every node.
 
     Returns ``values`` (each node's ``.value``), ``is_variable`` (each node is
-    a ``variable_cls``), ``value_is_float``, ``locals`` (`_local_table` of each
-    node) and ``output`` (the output node's index). Unless ``get_gradients`` is
+    a ``variable_cls``), ``value_is_float``, ``partials`` (`trusted_partials`
+    of each node with respect to the leaves) and ``output`` (the output
+    node's index). Unless ``get_gradients`` is
     None it is called on the output, adding ``grads`` (each node's entry in the
     returned dict, None when absent) and ``grads_type``.
     """
     nodes = build(tape, variable_cls, function)
     index = int(tape.get("output", len(nodes) - 1)) % len(nodes)
-    index_of = {_id(n): i for i, n in enumerate(nodes)}
-    if len(index_of) != len(nodes):  # an op returned one of its operands: no new node
-        index_of = {}
-        for i, n in enumerate(nodes):
-            index_of.setdefault(_id(n), i)
+    leaves = nodes[: len(tape["leaves"])]
     facts: dict[str, Any] = {
         "output": index,
         "values": [_number(getattr(n, "value", None)) for n in nodes],
         "is_variable": [_isinstance(n, variable_cls) for n in nodes],
         "value_is_float": [_isinstance(getattr(n, "value", None), float) for n in nodes],
-        "locals": [_local_table(n, index_of) for n in nodes],
+        "partials": [trusted_partials(n, leaves) for n in nodes],
     }
     if get_gradients is None:
         return facts
