@@ -59,16 +59,18 @@ def train_two_layer_demo(seed: int, steps: int = 500, lr: float = 1e-6) -> list[
 
 @click.command("demo")
 @click.option("--seed", default=0, show_default=True, help="Seed of the numpy Generator.")
-def demo_command(seed: int) -> None:
+@click.option("--epochs", default=10000, show_default=True, help="XOR training epochs.")
+@click.option("--steps", default=500, show_default=True, help="Two-layer network training steps.")
+def demo_command(seed: int, epochs: int, steps: int) -> None:
     """Train the lecture's XOR and two-layer ReLU networks with the reference engine."""
     start = time.perf_counter()
     click.echo("XOR network 2-10-1, sigmoid, no biases, lr 0.5, full batch:")
-    history = train_xor_demo(seed)
+    history = train_xor_demo(seed, epochs)
     for epoch, loss in history[:-1]:
         click.echo(f"  epoch {epoch:>6}  loss {loss:.6f}")
     wrong = int(history[-1][1])
     click.echo(f"  rounded outputs wrong on {wrong} of 4 inputs")
     click.echo("Two-layer ReLU network 1000-100-10 on 64 random examples, lr 1e-6:")
-    for step, loss in train_two_layer_demo(seed):
+    for step, loss in train_two_layer_demo(seed, steps):
         click.echo(f"  step {step:>5}  loss {loss:.4g}")
     click.echo(f"done in {time.perf_counter() - start:.1f} s")
