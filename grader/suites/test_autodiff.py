@@ -151,6 +151,21 @@ def _reference_paths(kind: str, n: int, x: float) -> dict:
 # ------------------------------------------------------------------ checking facts
 
 
+def _facts(got, call: str, keys: tuple[str, ...] = (), lists: dict[str, int] | None = None):
+    """The driver's dict, checked for shape: student code runs beside the driver, so a
+    tampered reply must become feedback, never an error of the grader's."""
+    lists = lists or {}
+    wanted = set(keys) | set(lists)
+    if not isinstance(got, dict) or not wanted <= set(got):
+        raise Feedback("The scenario's result could not be read (was the grader's code "
+                       "tampered with?).", kind="bad_result", call=call)
+    for key, length in lists.items():
+        if not isinstance(got[key], list) or len(got[key]) != length:
+            raise Feedback("The scenario's result could not be read (was the grader's code "
+                           "tampered with?).", kind="bad_result", call=call)
+    return got
+
+
 def _numbers(values: list, names: list[str], what: str, call: str,
              indices: Sequence[int]) -> np.ndarray:
     for i in indices:
@@ -174,6 +189,13 @@ def check_graph(student, tape: dict, *, gradients: bool = True, partials: bool =
     out = expected["output"]
     built = describe_tape(tape)
     call = f"get_gradients({names[out]}) where {built}" if gradients else built
+    lists = dict.fromkeys(["values", "is_variable", "value_is_float", "partials"], len(names))
+    if gradients:
+        lists["grads"] = len(names)
+    _facts(got, call, ("grads_type",) if gradients else (), lists)
+    for key in ("is_variable", "value_is_float"):
+        if not all(isinstance(v, bool) for v in got[key]):
+            _facts(None, call)
     everything = range(len(names))
     for i in everything:
         if not got["is_variable"][i]:
@@ -196,6 +218,9 @@ def check_graph(student, tape: dict, *, gradients: bool = True, partials: bool =
                 raise Feedback(f"The graph below {names[i]} holds {g}: local_gradients must be "
                                "pairs of (child Variable, number).", kind="bad_result",
                                call=call)
+            if not (isinstance(g, list) and len(g) == len(e)
+                    and all(isinstance(v, float) for v in g)):
+                _facts(None, call)
             expect_close(np.array(g, dtype=float), np.array(e, dtype=float), call=call,
                          what=f"derivative of {names[i]} with respect to ({', '.join(leaves)}), "
                               "following the local derivatives its operators recorded,")
@@ -234,6 +259,7 @@ def test_variable_identity(student, rng):
             raise Feedback("Variables must be hashable (keys of the gradient dict): " + fb.message,
                            kind="raised", call=call, mistake="variable_compares_by_value") from None
         raise
+    _facts(got, call, ("distinct_keys", "a_eq_b", "a_eq_a", "grad_a", "grad_b"))
     expected = variable_identity_facts(ref.Variable, ref.get_gradients, x)
     same = got["distinct_keys"] == expected["distinct_keys"] and got["a_eq_b"] is False
     expect_true(same, "a and b hold the same value but are different Variables: they must be "
@@ -417,8 +443,8 @@ def test_get_gradients_shared_nodes(student, rng):
 
 def _paths(student, kind: str, n: int, x: float, call: str) -> dict:
     try:
-        return student.drive("exponential_paths", {"kind": kind, "n": n, "x": x},
-                             name="get_gradients")
+        got = student.drive("exponential_paths", {"kind": kind, "n": n, "x": x},
+                            name="get_gradients")
     except Feedback as fb:
         recursion = "RecursionError" in fb.message or "recursion depth" in fb.message
         if fb.kind == "timeout":
@@ -429,6 +455,7 @@ def _paths(student, kind: str, n: int, x: float, call: str) -> dict:
             raise Feedback(fb.message, kind=fb.kind, call=call,
                            mistake="get_gradients_recursion") from None
         raise
+    return _facts(got, call, ("value", "grad"))
 
 
 @pytest.mark.contract("autodiff", "get_gradients")

@@ -165,6 +165,21 @@ def test_dropout_backward_no_drop(student, rng):
 # ------------------------------------------------------------------ EarlyStopping
 
 
+def _facts(got, call: str, keys: tuple[str, ...] = (), lists: dict[str, int] | None = None):
+    """The driver's dict, checked for shape: student code runs beside the driver, so a
+    tampered reply must become feedback, never an error of the grader's."""
+    lists = lists or {}
+    wanted = set(keys) | set(lists)
+    if not isinstance(got, dict) or not wanted <= set(got):
+        raise Feedback("The scenario's result could not be read (was the grader's code "
+                       "tampered with?).", kind="bad_result", call=call)
+    for key, length in lists.items():
+        if not isinstance(got[key], list) or len(got[key]) != length:
+            raise Feedback("The scenario's result could not be read (was the grader's code "
+                           "tampered with?).", kind="bad_result", call=call)
+    return got
+
+
 def _expected_trace(patience: int, min_delta: float | None, losses: list[float]):
     """The reference's trace, cut after its first True (later calls are not specified)."""
     trace = early_stopping_trace(ref.EarlyStopping, patience, min_delta, losses)
@@ -205,6 +220,7 @@ def _run(student, patience: int, min_delta: float | None, losses: list[float],
     md = "" if min_delta is None else f", min_delta={min_delta}"
     call = (f"es = EarlyStopping({patience}{md}); es.step(loss) for loss in "
             f"{[round(v, 4) for v in losses]}")
+    _facts(got, call, lists=dict.fromkeys(["stops", "best_loss", "best_epoch"], len(losses)))
     _check_stops(got["stops"], expected["stops"], call)
     if check_best:
         expect_equal(_as_numbers(got["best_epoch"], "best_epoch", call),
