@@ -33,7 +33,6 @@ import json
 import os
 import random
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -67,8 +66,42 @@ BOOTSTRAP = (
     "from nngrade.worker.main import zygote_main; zygote_main(sys.argv[1])"
 )
 
+# Imported once in the zygote, so that children start with them: faster, and
+# in the fallback a child running as ``nobody`` may not be able to read the
+# interpreter's files any more (numpy.random, for one, is imported lazily).
+PRELOAD = (
+    "numpy.random",
+    "numpy.linalg",
+    "numpy.fft",
+    "numpy.testing",
+    "math",
+    "cmath",
+    "random",
+    "secrets",
+    "statistics",
+    "fractions",
+    "decimal",
+    "itertools",
+    "functools",
+    "collections",
+    "copy",
+    "dataclasses",
+    "typing",
+    "enum",
+    "heapq",
+    "bisect",
+    "operator",
+    "re",
+    "string",
+    "numbers",
+    "contextlib",
+    "textwrap",
+    "pprint",
+)
+
 REQ_FD = 3  # the child's request pipe (read end)
 RESP_FD = 4  # the child's reply pipe (write end)
+DIAG_FD = 5  # the zygote's stderr, while a child sets itself up
 NOBODY = 65534
 
 # Captured before any student code runs (a student may monkeypatch os or json;
@@ -90,6 +123,11 @@ def zygote_main(config: str) -> None:
     os.dup2(null, 0)
     os.dup2(null, 1)  # fd 2 stays: the grader keeps it for startup errors
     os.close(null)
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
     load_all()
     drivers = dict(DRIVERS)
     confine.set_dumpable(False)
@@ -248,47 +286,67 @@ class Zygote:
 
 
 def _wipe(path: str, keep_root: bool) -> None:
-    """Delete ``path``'s contents (and ``path`` unless ``keep_root``), whatever their modes."""
+    """Delete everything under ``path`` (and ``path`` unless ``keep_root``).
 
-    def fix_and_retry(func: Callable[..., Any], target: str, _exc: BaseException) -> None:
-        try:
-            os.chmod(os.path.dirname(target) or ".", 0o700)
-            if not os.path.islink(target):
-                os.chmod(target, 0o700)
-            if os.path.isdir(target) and not os.path.islink(target):
-                shutil.rmtree(target, onerror=_ignore)
-            else:
-                os.unlink(target)
-        except OSError:
-            pass
-
+    The student may leave directories without permissions, nested deeper than
+    PATH_MAX or than Python's recursion limit: the walk is iterative, works on
+    directory fds, and gives every directory back its owner's rwx first (the
+    zygote has no capabilities, but it owns what its children created).
+    """
     try:
-        entries = list(os.scandir(path))
-    except FileNotFoundError:
-        return
+        os.chmod(path, 0o755 if keep_root else 0o700)
+        root = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError:
-        try:
-            os.chmod(path, 0o700)
-            entries = list(os.scandir(path))
-        except OSError:
-            return
-    for entry in entries:
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, onerror=fix_and_retry)
-            else:
-                os.unlink(entry.path)
-        except OSError:
-            pass
+        return
+    stack: list[tuple[int, str]] = [(root, "")]  # (directory fd, its name in the parent)
+    budget = 1_000_000  # operations; a bound, not an expected size
+    try:
+        while stack and budget > 0:
+            fd = stack[-1][0]
+            descended = False
+            try:
+                names = [entry.name for entry in os.scandir(fd)]
+            except OSError:
+                names = []
+            for name in names:
+                budget -= 1
+                try:
+                    os.unlink(name, dir_fd=fd)
+                    continue
+                except IsADirectoryError:
+                    pass
+                except OSError:
+                    continue
+                try:
+                    os.chmod(name, 0o700, dir_fd=fd, follow_symlinks=False)
+                    os.rmdir(name, dir_fd=fd)
+                    continue
+                except OSError:
+                    pass
+                try:
+                    child = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                except OSError:
+                    continue
+                stack.append((child, name))
+                descended = True
+                break
+            if descended:
+                continue
+            fd, name = stack.pop()
+            os.close(fd)
+            if stack:
+                try:
+                    os.rmdir(name, dir_fd=stack[-1][0])
+                except OSError:
+                    budget -= 1000  # cannot remove it: do not loop on it forever
+    finally:
+        for fd, _name in stack:
+            os.close(fd)
     if not keep_root:
         try:
             os.rmdir(path)
         except OSError:
             pass
-
-
-def _ignore(*_args: Any) -> None:
-    return None
 
 
 # ======================================================================= child
@@ -312,15 +370,34 @@ def _child_main(
     drop_user: bool,
 ) -> int:
     zygote.ctrl.close()
-    # Our pipes go to fixed numbers, every other inherited fd is closed.
+    # Our pipes go to fixed numbers, the zygote's stderr to DIAG_FD until the
+    # set-up is done, and every other inherited fd is closed.
     req_hi = os.dup(req)
     resp_hi = os.dup(resp)
+    diag_hi = os.dup(2)
     os.dup2(req_hi, REQ_FD)
     os.dup2(resp_hi, RESP_FD)
-    os.closerange(RESP_FD + 1, 1 << 16)
+    os.dup2(diag_hi, DIAG_FD)
+    os.closerange(DIAG_FD + 1, 1 << 16)
+    try:
+        child = _confine_child(zygote, cfg, scratch, zygote_pid, drop_user)
+    except BaseException:  # noqa: BLE001 - report to the grader's log, never serve
+        os.write(DIAG_FD, traceback.format_exc().encode("utf-8", "replace"))
+        return 71
+    finally:
+        os.close(DIAG_FD)
+    if child is None:
+        return 72
+    child.channel.send({"kind": "hello", **child.protections})
+    return child.serve()
+
+
+def _confine_child(
+    zygote: Zygote, cfg: dict[str, Any], scratch: str, zygote_pid: int, drop_user: bool
+) -> Child | None:
     confine.set_parent_death_signal(signal.SIGKILL)
     if os.getppid() != zygote_pid:
-        return 72
+        return None  # the zygote died before we could ask to die with it
     os.chdir(scratch)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -355,8 +432,8 @@ def _child_main(
     np.random.seed(seed % (1 << 32))
     _hide_worker(cfg.get("hide", []))
     child = Child(Channel(REQ_FD, RESP_FD), cfg, zygote.drivers)
-    child.channel.send({"kind": "hello", **protections})
-    return child.serve()
+    child.protections = protections
+    return child
 
 
 def _hide_worker(paths: list[str]) -> None:
@@ -501,6 +578,7 @@ class Child:
         self.shadowed: set[str] = set()
         self.finder: SubmissionFinder | None = None
         self.request_id: Any = None
+        self.protections: dict[str, Any] = {}
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "load": self.op_load,
             "call": self.op_call,

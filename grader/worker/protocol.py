@@ -235,8 +235,8 @@ class _Budget:
         self.items = 0
         self.limits = limits
 
-    def take(self) -> None:
-        self.items += 1
+    def take(self, count: int = 1) -> None:
+        self.items += count
         if self.items > self.limits.max_items:
             raise ResultTooLarge(f"more than {self.limits.max_items} values")
 
@@ -287,12 +287,16 @@ def _encode(value: Any, budget: _Budget, depth: int, strict: bool) -> Any:
     if issubclass(cls, str):
         return _str(value)
     if issubclass(cls, list):
-        return [_encode(v, budget, depth + 1, strict) for v in _list_copy(value)]
+        items = _list_copy(value)
+        budget.take(len(items))  # refuse a huge list before walking it
+        return [_encode(v, budget, depth + 1, strict) for v in items]
     if issubclass(cls, tuple):
         items = _tuple_slice(value, _EVERYTHING)
+        budget.take(len(items))
         return {"$": "tuple", "v": [_encode(v, budget, depth + 1, strict) for v in items]}
     if issubclass(cls, dict):
         plain = _dict_copy(value)
+        budget.take(len(plain))
         out: dict[str, Any] = {}
         for key, item in _dict_items(plain):
             if not issubclass(type(key), str):
@@ -367,6 +371,7 @@ def _decode(data: Any, budget: _Budget, depth: int, make_rng: Any, make_fn: Any)
             raise ResultTooLarge(f"a string of {len(data)} characters")
         return data
     if cls is list:
+        budget.take(len(data))
         return [_decode(v, budget, depth + 1, make_rng, make_fn) for v in data]
     if cls is not dict:
         raise ProtocolError(f"unexpected JSON value of type {cls.__name__}")
@@ -375,9 +380,11 @@ def _decode(data: Any, budget: _Budget, depth: int, make_rng: Any, make_fn: Any)
         return _decode_array(data, budget)
     if tag == "tuple":
         items = _field(data, "v", list)
+        budget.take(len(items))
         return tuple(_decode(v, budget, depth + 1, make_rng, make_fn) for v in items)
     if tag == "dict":
         items = _field(data, "v", dict)
+        budget.take(len(items))
         return {
             _check_key(k): _decode(v, budget, depth + 1, make_rng, make_fn)
             for k, v in items.items()
