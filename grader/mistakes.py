@@ -150,4 +150,9 @@ MISTAKES: dict[str, str] = {
         "The mask was not drawn from the rng argument (np.random's global generator, or a new "
         "one, was used instead): the same generator state must give the same mask."
     ),
+    "get_gradients_keeps_state": (
+        "A second call of get_gradients on the same graph gave different gradients: it keeps "
+        "state between calls (e.g. gradients accumulated on the nodes). Start every call "
+        "from a fresh dict."
+    ),
 }

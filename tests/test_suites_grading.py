@@ -58,6 +58,33 @@ json.dump(results, open(sys.argv[2], "w"))
 """
 
 
+# The same, through the real sandbox (bubblewrap when available): the drivers must be
+# registered in the zygote, and results must survive the wire format.
+SANDBOX_SESSION = r"""
+import json, sys
+from nngrade.runner import GradingPlugin, SubmissionJob, run_session
+from nngrade.sandbox import Limits, Sandbox
+
+jobs = json.load(open(sys.argv[1]))
+results = {}
+boxes = []
+
+def backend():
+    boxes.append(Sandbox(Limits(call_seconds=1.0)))
+    return boxes[-1]
+
+plugin = GradingPlugin(backend, [SubmissionJob(n, s) for n, s in jobs.items()],
+                       lambda job, res: results.__setitem__(job.student, res),
+                       seed=int(sys.argv[3]))
+try:
+    run_session(plugin)
+finally:
+    for box in boxes:
+        box.close()
+json.dump(results, open(sys.argv[2], "w"))
+"""
+
+
 def _module(source: str) -> str:
     return textwrap.dedent(source).lstrip()
 
@@ -280,6 +307,25 @@ LINEAR = """
     return gradients
 """
 
+STATEFUL = """
+    order, seen, stack = [], set(), [(variable, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        stack.extend((child, False) for child, _ in node.local_gradients if child not in seen)
+    variable.grad = getattr(variable, "grad", 0.0) + 1.0   # micrograd-style .grad, never reset
+    for node in reversed(order):
+        for child, local in node.local_gradients:
+            child.grad = getattr(child, "grad", 0.0) + node.grad * local
+    return {node: node.grad for node in order}
+"""
+
 REGULARIZATION = """
 import numpy as np
 
@@ -374,6 +420,7 @@ BUGGY: dict[str, dict[str, str]] = {
     "autodiff_paths": {"autodiff": _fill(AUTODIFF, identity="", get_gradients=PATH_ENUMERATION)},
     "autodiff_by_value": {"autodiff": _fill(AUTODIFF, identity=BY_VALUE,
                                             get_gradients=LINEAR)},
+    "autodiff_stateful": {"autodiff": _fill(AUTODIFF, identity="", get_gradients=STATEFUL)},
     "dropout_unscaled": {"regularization": _fill(
         REGULARIZATION, mask="rng.random(x.shape) >= p", out="x * mask")},
     "dropout_keep_scaled": {"regularization": _fill(
@@ -407,6 +454,7 @@ EXPECTED_MISTAKES: dict[str, list[tuple[str, str]]] = {
     "autodiff_paths": [("autodiff.get_gradients", "get_gradients_exponential"),
                        ("autodiff.get_gradients", "get_gradients_recursion")],
     "autodiff_by_value": [("autodiff.Variable", "variable_compares_by_value")],
+    "autodiff_stateful": [("autodiff.get_gradients", "get_gradients_keeps_state")],
     "dropout_unscaled": [("regularization.dropout", "dropout_no_scaling"),
                          ("regularization.dropout_backward", "dropout_backward_no_scaling"),
                          ("regularization.EarlyStopping", "early_stopping_off_by_one"),
@@ -421,19 +469,22 @@ def _folder(name: str) -> dict[str, str]:
     return {p.stem: p.read_text() for p in sorted((ROOT / name).glob("*.py"))}
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    tmp = tmp_path_factory.mktemp("suites")
-    jobs = {"solutions": _folder("solutions"), "exercises": _folder("exercises"), **BUGGY,
-            "solutions_again": _folder("solutions")}
+def _grade(tmp: Path, session: str, jobs: dict[str, dict[str, str]]) -> dict[str, Any]:
     (tmp / "jobs.json").write_text(json.dumps(jobs))
     proc = subprocess.run(
-        [sys.executable, "-c", SESSION, str(tmp / "jobs.json"), str(tmp / "results.json"),
+        [sys.executable, "-c", session, str(tmp / "jobs.json"), str(tmp / "results.json"),
          str(SEED)],
         capture_output=True, text=True, timeout=600, cwd=tmp,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     return json.loads((tmp / "results.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    jobs = {"solutions": _folder("solutions"), "exercises": _folder("exercises"), **BUGGY,
+            "solutions_again": _folder("solutions")}
+    return _grade(tmp_path_factory.mktemp("suites"), SESSION, jobs)
 
 
 def _failures(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -503,3 +554,24 @@ def test_same_seed_same_verdicts(graded):
 def test_every_module_is_graded(graded):
     tags = {t["tags"][0] for t in graded["solutions"]["tests"]}
     assert tags == set(MODULES)
+
+
+def test_through_the_real_sandbox(tmp_path):
+    """Solutions 100 and stubs 0 in the sandbox too; a timeout and a RecursionError get named."""
+    from nngrade.sandbox import Limits, Sandbox, SandboxError
+
+    try:
+        with Sandbox(Limits()) as box:
+            box.load({})
+    except (SandboxError, OSError) as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"the sandbox cannot start here: {exc}")
+    jobs = {"solutions": _folder("solutions"), "exercises": _folder("exercises"),
+            "autodiff_paths": BUGGY["autodiff_paths"], "losses_sum": BUGGY["losses_sum"]}
+    graded = _grade(tmp_path, SANDBOX_SESSION, jobs)
+    assert graded["solutions"]["score"] == 100.0, _describe(_failures(graded["solutions"]))
+    assert graded["exercises"]["score"] == 0.0
+    for job in ("autodiff_paths", "losses_sum"):
+        named = {(".".join(t["tags"]), t["extra_data"].get("mistake", {}).get("code"))
+                 for t in _failures(graded[job])}
+        missing = [pair for pair in EXPECTED_MISTAKES[job] if pair not in named]
+        assert not missing, f"{job}: not named {missing}\n{_describe(_failures(graded[job]))}"

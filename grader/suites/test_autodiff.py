@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nngrade.feedback import Feedback, expect_close, expect_true
+from nngrade.feedback import Feedback, Mistake, expect_close, expect_true
 from nngrade.reference.course import autodiff as ref
 from nngrade.worker.drivers.autodiff import path_gradients, run_graph, variable_identity_facts
 
@@ -180,15 +180,22 @@ def _numbers(values: list, names: list[str], what: str, call: str,
 
 
 def check_graph(student, tape: dict, *, gradients: bool = True, partials: bool = True,
-                name: str = "") -> None:
-    """Run ``tape`` on the student's code and compare every fact with the reference."""
-    got = student.drive("variable_graph", {"tape": tape, "gradients": gradients},
+                name: str = "", repeat: int = 1, mistake: str | None = None) -> None:
+    """Run ``tape`` on the student's code and compare every fact with the reference.
+
+    ``repeat`` calls get_gradients that many times (the last result is graded);
+    ``mistake`` names the likely mistake when a gradient is wrong.
+    """
+    got = student.drive("variable_graph",
+                        {"tape": tape, "gradients": gradients, "repeat": repeat},
                         name=name or "Variable")
     expected = _reference_facts(tape, gradients)
     names = _names(tape)
     out = expected["output"]
     built = describe_tape(tape)
     call = f"get_gradients({names[out]}) where {built}" if gradients else built
+    if gradients and repeat > 1:
+        call = f"{built}; get_gradients({names[out]}) called {repeat} times"
     lists = dict.fromkeys(["values", "is_variable", "value_is_float", "partials"], len(names))
     if gradients:
         lists["grads"] = len(names)
@@ -232,7 +239,8 @@ def check_graph(student, tape: dict, *, gradients: bool = True, partials: bool =
         grads = _numbers(got["grads"], names, "gradient", call, wanted)
         for k, i in enumerate(wanted):  # leaves first: the most telling gradients
             expect_close(float(grads[k]), expected["grads"][i], call=call, rtol=1e-6, atol=1e-9,
-                         what=f"gradient d{names[out]}/d{names[i]}")
+                         what=f"gradient d{names[out]}/d{names[i]}",
+                         mistakes=[Mistake(mistake, lambda _: True)] if mistake else ())
 
 
 # ------------------------------------------------------------------ Variable
@@ -439,6 +447,14 @@ def test_get_gradients_shared_nodes(student, rng):
                     ["sub", V(4), V(2)],      # n5 = n4 - n2
                     ["mul", V(5), V(0)]]}     # n6 = n5 * x0
     check_graph(student, tape, name="get_gradients")
+
+
+@pytest.mark.contract("autodiff", "get_gradients")
+def test_get_gradients_twice(student, rng):
+    """calling get_gradients twice on the same graph gives the same gradients (no kept state)"""
+    tape = random_tape(rng, ["add", "sub", "mul", "exp"], n_leaves=3, n_ops=8)
+    check_graph(student, tape, name="get_gradients", repeat=2, partials=False,
+                mistake="get_gradients_keeps_state")
 
 
 def _paths(student, kind: str, n: int, x: float, call: str) -> dict:

@@ -169,15 +169,17 @@ def run_graph(
     variable_cls: Any,
     function: Callable[[str], Any],
     get_gradients: Callable[[Any], Any] | None,
+    repeat: int = 1,
 ) -> dict[str, Any]:
     """Build ``tape`` and report plain facts about every node.
 
     Returns ``values`` (each node's ``.value``), ``is_variable`` (each node is
     a ``variable_cls``), ``value_is_float``, ``partials`` (`trusted_partials`
     of each node with respect to the leaves) and ``output`` (the output
-    node's index). Unless ``get_gradients`` is
-    None it is called on the output, adding ``grads`` (each node's entry in the
-    returned dict, None when absent) and ``grads_type``.
+    node's index). Unless ``get_gradients`` is None it is called on the output
+    (``repeat`` times: a correct one keeps no state between calls), adding
+    ``grads`` (each node's entry in the dict the last call returned, None when
+    absent) and ``grads_type``.
     """
     nodes = build(tape, variable_cls, function)
     index = int(tape.get("output", len(nodes) - 1)) % len(nodes)
@@ -191,7 +193,8 @@ def run_graph(
     }
     if get_gradients is None:
         return facts
-    grads = get_gradients(nodes[index])
+    for _ in range(max(1, int(repeat))):
+        grads = get_gradients(nodes[index])
     table = _gradient_table(grads)
     facts["grads_type"] = "dict" if table is not None else type_name(grads)
     table = table or {}
@@ -253,7 +256,7 @@ def _module_function(module: Any) -> Callable[[str], Any]:
 
 @driver("variable_graph")
 def variable_graph(modules: Mapping[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """params: ``{"tape": TAPE, "gradients": bool}``; `run_graph`'s facts for the student.
+    """params: ``{"tape": TAPE, "gradients": bool, "repeat": int}``; `run_graph`'s facts.
 
     With ``"gradients": False`` the student's ``get_gradients`` is not called
     (tests of the operators alone: values and local derivatives).
@@ -261,7 +264,11 @@ def variable_graph(modules: Mapping[str, Any], params: dict[str, Any]) -> dict[s
     module = modules["autodiff"]
     get_gradients = member(module, "get_gradients") if params.get("gradients", True) else None
     return run_graph(
-        params["tape"], member(module, "Variable"), _module_function(module), get_gradients
+        params["tape"],
+        member(module, "Variable"),
+        _module_function(module),
+        get_gradients,
+        int(params.get("repeat", 1)),
     )
 
 
