@@ -85,6 +85,18 @@ def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return g.sum(axis=axes, keepdims=True).reshape(shape)
 
 
+_ONES: dict[np.dtype, np.ndarray] = {}
+
+
+def _one(like: np.ndarray) -> np.ndarray:
+    """A read-only 1 shaped like the one-element array ``like``: the seed of backward."""
+    one = _ONES.get(like.dtype)
+    if one is None:
+        one = _ONES[like.dtype] = np.ones((), like.dtype)
+        one.flags.writeable = False
+    return one if like.ndim == 0 else one.reshape(like.shape)
+
+
 def _kept_shape(shape: tuple[int, ...], axis: int | tuple[int, ...] | None) -> tuple[int, ...]:
     """The shape of a sum over ``axis`` with keepdims=True: the summed axes become 1."""
     if axis is None:
@@ -324,41 +336,11 @@ class Tensor:
     def __matmul__(self, other: ArrayLike) -> Tensor:
         """numpy's ``@``: 2-D, batched (broadcast leading axes) and 1-D operands alike."""
         other, b = _operand(other)
-        a = self.data
-        out = Tensor._result(a @ b, (self, other))
-        if out.requires_grad:
-
-            def backward(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-                # Treat a 1-D a as a row (1, k) and a 1-D b as a column (k, 1), as numpy
-                # does; g then lacks the axis the product removed, so put it back.
-                a2, b2 = a, b
-                if a.ndim == 1:
-                    a2 = a[None, :]
-                    g = g[..., None, :] if b.ndim > 1 else g[None]
-                if b.ndim == 1:
-                    b2 = b[:, None]
-                    g = g[..., None]
-                if a.ndim == 2 and b.ndim == 2:  # the common case, without the general fuss
-                    return (
-                        g @ b.T if self.requires_grad else None,
-                        a.T @ g if other.requires_grad else None,
-                    )
-                ga = gb = None
-                if self.requires_grad:
-                    ga = _sum_to(g @ b2.swapaxes(-1, -2), a2.shape)
-                    if a.ndim == 1:
-                        ga = ga.reshape(a.shape)
-                if other.requires_grad:
-                    gb = _sum_to(a2.swapaxes(-1, -2) @ g, b2.shape)
-                    if b.ndim == 1:
-                        gb = gb.reshape(b.shape)
-                return ga, gb
-
-            out._backward = backward
-        return out
+        return _matmul(self, self.data, other, b)
 
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
-        return _constant(other) @ self
+        other, a = _operand(other)
+        return _matmul(other, a, self, self.data)
 
     def maximum(self, other: ArrayLike) -> Tensor:
         """Elementwise max; at ties each side gets half the gradient, as central differences see."""
@@ -432,11 +414,12 @@ class Tensor:
         a = self.data
         out = Tensor._result(a.sum(axis=axis, keepdims=keepdims), (self,))
         if out.requires_grad:
-            kept = _kept_shape(a.shape, axis)  # g's shape with the summed axes back as 1s
+            # g broadcasts over the summed axes, once they are back in its shape as 1s
+            kept = _kept_shape(a.shape, axis) if axis is not None and not keepdims else None
 
             def backward(g: np.ndarray) -> tuple[np.ndarray]:
                 ga = np.empty_like(a)
-                ga[...] = g.reshape(kept)  # each input entry gets the gradient of its sum
+                ga[...] = g if kept is None else g.reshape(kept)  # each entry: its sum's gradient
                 return (ga,)
 
             out._backward = backward
@@ -528,7 +511,7 @@ class Tensor:
         if gradient is None:
             if self.size != 1:
                 raise RuntimeError("backward() needs a gradient for a non-scalar tensor")
-            seed = np.array(1.0, self.dtype).reshape(self.shape)
+            seed = _one(self.data)
         else:
             seed = np.broadcast_to(_as_array(gradient), self.shape)
 
@@ -568,6 +551,42 @@ def _accumulate(leaf: Tensor, g: np.ndarray, fresh: bool) -> None:
         leaf.grad = g if fresh else np.array(g, dtype=leaf.data.dtype)
     else:
         leaf.grad += g
+
+
+def _matmul(left: Tensor, a: np.ndarray, right: Tensor, b: np.ndarray) -> Tensor:
+    """``a @ b``, ``a`` the value of ``left`` and ``b`` of ``right`` (either may be a constant)."""
+    out = Tensor._result(a @ b, (left, right))
+    if out.requires_grad:
+
+        def backward(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+            if a.ndim == 2 and b.ndim == 2:  # the common case, without the general fuss
+                return (
+                    g @ b.T if left.requires_grad else None,
+                    a.T @ g if right.requires_grad else None,
+                )
+            # Treat a 1-D a as a row (1, k) and a 1-D b as a column (k, 1), as numpy
+            # does; g then lacks the axis the product removed, so put it back. Batch
+            # axes that were broadcast are summed away.
+            a2, b2 = a, b
+            if a.ndim == 1:
+                a2 = a[None, :]
+                g = g[..., None, :] if b.ndim > 1 else g[None]
+            if b.ndim == 1:
+                b2 = b[:, None]
+                g = g[..., None]
+            ga = gb = None
+            if left.requires_grad:
+                ga = _sum_to(g @ b2.swapaxes(-1, -2), a2.shape)
+                if a.ndim == 1:
+                    ga = ga.reshape(a.shape)
+            if right.requires_grad:
+                gb = _sum_to(a2.swapaxes(-1, -2) @ g, b2.shape)
+                if b.ndim == 1:
+                    gb = gb.reshape(b.shape)
+            return ga, gb
+
+        out._backward = backward
+    return out
 
 
 _CONSTANT = Tensor(0.0)
