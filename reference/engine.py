@@ -18,11 +18,16 @@ Three rules keep it correct and fast enough to grade a whole class with:
   it can reach (an explicit stack, no recursion), sorts them newest first and
   visits each exactly once, so a chain of 100,000 operations and a graph with
   2**60 paths (``y = y + y`` sixty times) both take linear time.
-* **No needless copies.** Gradients flowing into a shared subexpression are
-  summed, in place once the engine owns the buffer. A closure returns, for
-  each input, the incoming ``g`` itself, a view of it, or an array it
-  allocated for that input alone (never one array for two inputs); the
-  engine only writes into arrays of the last kind or arrays it allocated.
+* **No needless copies.** A closure returns, for each input, the incoming
+  ``g`` itself, a view of it, or an array it allocated for that input alone
+  (never one array for two inputs). Gradients meeting at a shared
+  subexpression are summed into a new buffer, then in place into it; a leaf
+  keeps an array allocated for it alone as its ``.grad`` and copies anything
+  else. Intermediate gradients are dropped as soon as they have been passed on.
+
+Plain numbers and numpy arrays are constants wherever they appear; inside the
+graph they all stand for one shared leaf, ``_CONSTANT``, that never requires a
+gradient, so mixing them in costs no extra tensor.
 
 Broadcasting works as in numpy, in both directions: each input's gradient is
 summed back to that input's own shape (:func:`_sum_to`).
@@ -298,7 +303,7 @@ class Tensor:
             q = out.data
 
             def backward(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
-                ga = g / b if self.requires_grad or other.requires_grad else None
+                ga = g / b
                 return (
                     _sum_to(ga, a.shape) if self.requires_grad else None,
                     _sum_to(-ga * q, other.shape) if other.requires_grad else None,  # -q/b
