@@ -136,9 +136,11 @@ def grade_course(
             else []
         )
 
+    from nngrade.unpack import student_id
+
     by_student = {r.get("nngrade", {}).get("student"): r for r in results}
     for student in students:
-        result = by_student.get(student)
+        result = by_student.get(student_id(student)[0])  # nngrade's safe form of the id
         if result is None:
             log.warning("nngrade returned no result for %s: recording 0", student)
         verdicts = {

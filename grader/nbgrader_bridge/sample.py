@@ -11,7 +11,6 @@ generate_assignment`` first).
 from __future__ import annotations
 
 import datetime
-import zipfile
 from pathlib import Path
 
 import click
@@ -24,22 +23,15 @@ __all__ = ["import_command", "place_submission", "read_modules"]
 
 
 def read_modules(submission: Path) -> dict[str, str]:
-    """Module sources of one submission: a folder or .zip, files at the top or under exercises/."""
-    found: dict[str, str] = {}
-    if submission.is_file() and submission.suffix == ".zip":
-        with zipfile.ZipFile(submission) as archive:
-            for info in archive.infolist():
-                parts = Path(info.filename).parts
-                stem = Path(info.filename).stem
-                if info.filename.endswith(".py") and stem in MODULES and len(parts) <= 2:
-                    found.setdefault(stem, archive.read(info).decode("utf-8", "replace"))
-        return found
-    for folder in (submission, submission / "exercises"):
-        for module in MODULES:
-            path = folder / f"{module}.py"
-            if module not in found and path.is_file():
-                found[module] = path.read_text(encoding="utf-8", errors="replace")
-    return found
+    """Contract module sources of one hand-in, read as ``nngrade grade`` reads it.
+
+    `nngrade.unpack` finds the modules at the top, under ``exercises/`` or in
+    one wrapping folder, of a folder or a .zip. A student's own helper modules
+    have no notebook to go to and are left out.
+    """
+    from nngrade.unpack import read_submission
+
+    return {m: src for m, src in read_submission(submission).files.items() if m in MODULES}
 
 
 def place_submission(
@@ -86,6 +78,9 @@ def import_command(submissions: Path, course_dir: Path, assignment: str) -> None
     for entry in sorted(submissions.iterdir()):
         if entry.name.startswith(".") or not (entry.is_dir() or entry.suffix == ".zip"):
             continue
-        student = entry.stem if entry.is_file() else entry.name
-        dest = place_submission(course_dir, assignment, student, read_modules(entry))
+        from nngrade.unpack import read_submission
+
+        hand_in = read_submission(entry)
+        modules = {m: src for m, src in hand_in.files.items() if m in MODULES}
+        dest = place_submission(course_dir, assignment, hand_in.student, modules)
         click.echo(f"wrote {dest}")
