@@ -69,6 +69,8 @@ class Outcome:
     error_type: str = ""
     output: str = ""
     seconds: float = 0.0
+    warnings: tuple[str, ...] = ()
+    limit: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -117,6 +119,8 @@ def _normalise(result: Any) -> Outcome:
         error_type=error_type,
         output=getattr(result, "output", "") or "",
         seconds=float(getattr(result, "seconds", 0.0) or 0.0),
+        warnings=tuple(getattr(result, "warnings", ()) or ()),
+        limit=getattr(result, "limit", None),
     )
 
 
@@ -204,6 +208,7 @@ class _Context:
         self.limits_hit: list[dict[str, str]] = []
         self.current_test = ""
         self.deadline = time.monotonic() + limits.get("submission_seconds", 300.0)
+        self.timed_out: set[tuple[str, str]] = set()
 
     def _short_circuit(self, module: str) -> Outcome | None:
         status = self.statuses.get(module, "missing")
@@ -216,7 +221,19 @@ class _Context:
             return Outcome("missing_module")
         return Outcome("import_error", error=status)
 
-    def _record(self, out: Outcome) -> Outcome:
+    # A function that already ran out of time once in this submission is most
+    # likely stuck in a loop; its later calls get this many seconds instead of
+    # the full limit, so one endless loop cannot eat the submission's budget.
+    REPEAT_TIMEOUT = 1.0
+
+    def _timeout_for(self, key: tuple[str, str], timeout: float | None) -> float | None:
+        if key in self.timed_out:
+            return self.REPEAT_TIMEOUT if timeout is None else min(timeout, self.REPEAT_TIMEOUT)
+        return timeout
+
+    def _record(self, out: Outcome, key: tuple[str, str] | None = None) -> Outcome:
+        if out.status == "timeout" and key is not None:
+            self.timed_out.add(key)
         self.call_seconds += out.seconds
         if out.output:
             self.output_parts.append(out.output)
@@ -230,20 +247,24 @@ class _Context:
         early = self._short_circuit(module)
         if early is not None:
             return early
+        key = (module, name)
         t0 = time.perf_counter()
-        result = self.backend.call(module, name, args, kwargs, timeout=timeout)
+        result = self.backend.call(module, name, args, kwargs,
+                                   timeout=self._timeout_for(key, timeout))
         out = _normalise(result)
         out.seconds = out.seconds or (time.perf_counter() - t0)
-        return self._record(out)
+        return self._record(out, key)
 
     def drive(self, module: str, driver: str, params: dict, timeout: float | None) -> Outcome:
         early = self._short_circuit(module)
         if early is not None:
             return early
+        key = (module, f"driver:{driver}")
         t0 = time.perf_counter()
-        out = _normalise(self.backend.drive(driver, params, timeout=timeout))
+        out = _normalise(self.backend.drive(driver, params,
+                                            timeout=self._timeout_for(key, timeout)))
         out.seconds = out.seconds or (time.perf_counter() - t0)
-        return self._record(out)
+        return self._record(out, key)
 
 
 # ------------------------------------------------------------------ the plugin
