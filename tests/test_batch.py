@@ -1,0 +1,155 @@
+"""`nngrade grade` on the bundled sample class: expected scores, resume, bad input, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nngrade.batch import BatchOptions, grade_command, grade_directory
+from nngrade.contract import MODULES
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "examples" / "submissions"
+SEED = 1
+
+# Pinned by grading the sample class with seed 1 (see examples/make_sample_class.py).
+EXPECTED = {
+    "ada": 100.0,   # everything right
+    "ben": 0.0,     # the untouched stubs
+    "chen": 92.0,   # derivatives of the activated value, MSE with np.mean
+    "dara": 91.8333,  # step from np.sign, relu'(0) = 1, unscaled dropout, summed cross-entropy
+    "eli": 96.8,    # overflowing softmax, path-enumerating get_gradients
+    "fay": 72.0,    # syntax error in backprop, endless loop, vanishing.py missing
+    "gus": 0.0,     # the cheat
+    "hana": 90.3333,  # off-by-one descent and early stopping, clockwise rotation
+}
+
+FAST = BatchOptions(call_timeout=2.0, submission_timeout=120.0)
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict]]:
+    out = tmp_path_factory.mktemp("sample") / "out"
+    results = grade_directory(SAMPLE, out, jobs=2, seed=SEED, force=True, options=FAST)
+    return out, {r["nngrade"]["student"]: r for r in results}
+
+
+def test_sample_class_scores(sample_run: tuple[Path, dict]) -> None:
+    _, results = sample_run
+    assert {s: r["score"] for s, r in results.items()} == pytest.approx(EXPECTED, abs=1e-3)
+
+
+def test_results_follow_gradescope_schema(sample_run: tuple[Path, dict]) -> None:
+    out, results = sample_run
+    on_disk = json.loads((out / "chen" / "results.json").read_text())
+    assert on_disk == results["chen"]
+    assert on_disk["max_score"] == 100
+    for test in on_disk["tests"]:
+        assert set(test) >= {"score", "max_score", "status", "name", "output", "tags"}
+        assert test["status"] in ("passed", "failed")
+        module, name = test["tags"]
+        assert name in MODULES[module]
+        assert 0 <= test["score"] <= test["max_score"]
+    assert sum(t["score"] for t in on_disk["tests"]) == pytest.approx(on_disk["score"], abs=1e-3)
+    info = on_disk["nngrade"]
+    assert info["seed"] == SEED and info["grader_version"] and info["content_sha256"]
+
+
+def test_classic_mistakes_are_named(sample_run: tuple[Path, dict]) -> None:
+    _, results = sample_run
+
+    def mistakes(student: str) -> set[str]:
+        return {(t["extra_data"].get("mistake") or {}).get("code")
+                for t in results[student]["tests"]} - {None}
+
+    assert "derivative_of_activated_value" in mistakes("chen")
+    assert {"step_half_at_zero", "relu_prime_one_at_zero", "dropout_no_scaling",
+            "cross_entropy_summed"} <= mistakes("dara")
+    assert {"overflow", "get_gradients_exponential"} <= mistakes("eli")
+    assert {"gradient_descent_off_by_one", "rotate_clockwise"} <= mistakes("hana")
+
+
+def test_broken_modules_cost_only_their_points(sample_run: tuple[Path, dict]) -> None:
+    _, results = sample_run
+    fay = results["fay"]["nngrade"]["modules"]
+    assert fay["backprop"]["status"] == "import_error" and "line" in fay["backprop"]["message"]
+    assert fay["vanishing"]["status"] == "missing"
+    assert fay["activations"]["score"] == fay["activations"]["max_score"] > 0
+    assert any(hit["limit"] == "timeout" for hit in results["fay"]["nngrade"]["limits_hit"])
+
+
+def test_gradebook(sample_run: tuple[Path, dict]) -> None:
+    out, results = sample_run
+    rows = list(csv.DictReader((out / "gradebook.csv").open()))
+    assert [r["student"] for r in rows] == sorted(EXPECTED)
+    assert set(rows[0]) >= {"student", "total", "max", *MODULES}
+    for row in rows:
+        assert float(row["total"]) == pytest.approx(results[row["student"]]["score"])
+        assert sum(float(row[m]) for m in MODULES) == pytest.approx(float(row["total"]), abs=1e-3)
+
+
+def test_resume_skips_unchanged_and_regrades_changed(sample_run: tuple[Path, dict],
+                                                     tmp_path: Path) -> None:
+    out, results = sample_run
+    subs = tmp_path / "subs"
+    shutil.copytree(SAMPLE / "ada", subs / "ada")
+    shutil.copytree(SAMPLE / "ben", subs / "ben")
+    resumed = tmp_path / "out"
+    for student in ("ada", "ben"):
+        shutil.copytree(out / student, resumed / student)
+    (resumed / "run.json").write_text(json.dumps({"seed": SEED}))
+    # ben finally did some work: only ben is graded again.
+    stub = subs / "ben" / "exercises" / "activations.py"
+    stub.write_text((ROOT / "solutions" / "activations.py").read_text())
+    again = grade_directory(subs, resumed, jobs=1, options=BatchOptions(call_timeout=2.0))
+    run = json.loads((resumed / "run.json").read_text())
+    assert run["graded"] == 1 and run["reused"] == 1 and run["seed"] == SEED
+    by = {r["nngrade"]["student"]: r for r in again}
+    assert by["ada"] == results["ada"]
+    assert by["ben"]["score"] == 12.0  # activations only
+
+
+def test_same_seed_same_verdicts(sample_run: tuple[Path, dict], tmp_path: Path) -> None:
+    _, results = sample_run
+    subs = tmp_path / "subs"
+    shutil.copytree(SAMPLE / "dara", subs / "dara")
+    again = grade_directory(subs, tmp_path / "out", jobs=1, seed=SEED, options=FAST)[0]
+    assert again["score"] == results["dara"]["score"]
+    assert [t["status"] for t in again["tests"]] == [t["status"] for t in results["dara"]["tests"]]
+
+
+def test_unreadable_submissions_get_a_reason_and_the_batch_goes_on(tmp_path: Path) -> None:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "broken.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
+    (subs / "empty").mkdir()
+    (subs / "notes").mkdir()
+    (subs / "notes" / "README.txt").write_text("nothing to see")
+    shutil.copytree(ROOT / "solutions", subs / "good")
+    out = tmp_path / "out"
+    results = {r["nngrade"]["student"]: r
+               for r in grade_directory(subs, out, jobs=2, seed=3, options=FAST)}
+    assert results["good"]["score"] == 100
+    for student in ("broken", "empty", "notes"):
+        res = results[student]
+        assert res["score"] == 0
+        reason = res["nngrade"]["error"] or res["output"]
+        assert reason and len(reason) > 10
+        assert (out / student / "results.json").exists()
+
+
+def test_cli_exit_status(tmp_path: Path) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(grade_command, [str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    subs = tmp_path / "subs"
+    shutil.copytree(SAMPLE / "ben", subs / "ben")
+    failing = runner.invoke(grade_command, [str(subs), "--out", str(tmp_path / "o"),
+                                            "--seed", "1", "--no-reports"])
+    assert failing.exit_code == 0, failing.output
+    assert "ben" in failing.output and "0/100" in failing.output.replace(" ", "")
