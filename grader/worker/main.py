@@ -28,6 +28,7 @@ Imports only the standard library and numpy. Started as::
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import io
 import json
 import os
@@ -130,6 +131,8 @@ def zygote_main(config: str) -> None:
             pass
     load_all()
     drivers = dict(DRIVERS)
+    # Fill the path finders' directory caches once, for every child to inherit.
+    importlib.util.find_spec("nngrade_cache_warmup")
     confine.set_dumpable(False)
     try:
         program: bytes | None = confine.compile_filter()
@@ -441,7 +444,6 @@ def _hide_worker(paths: list[str]) -> None:
     sys.path[:] = [p for p in sys.path if p not in paths]
     for name in [n for n in sys.modules if n == "nngrade" or n.startswith("nngrade.")]:
         del sys.modules[name]
-    importlib.invalidate_caches()
 
 
 class Channel:
