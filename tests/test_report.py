@@ -281,3 +281,21 @@ def test_class_table_survives_results_without_modules() -> None:
     stripped = copy.deepcopy(r)
     del stripped["nngrade"]["modules"]
     assert "zoe" in format_class_table([stripped])
+
+
+def test_hidden_test_titles_are_translated_where_the_catalog_has_them(tmp_path: Path) -> None:
+    from nngrade.report.catalog import suite_titles
+    from nngrade.report.i18n import translate_if_known
+
+    known = [t for t, _, _ in suite_titles() if translate_if_known("zh", t, context="test")]
+    if not known:
+        pytest.skip("no hidden-test title has a Chinese translation yet")
+    results = make_results("amy", failures={"activations.sigmoid": {
+        "kind": "mismatch", "message": "The value is not what the reference computes."}})
+    results["tests"][0]["name"] = f"perceptron.step: {known[0]}"
+    html = report(tmp_path, results, "zh")
+    assert translate_if_known("zh", known[0], context="test") in html
+    assert "返回值与参考实现的计算结果不一致。" in html
+    untranslated = "a title no catalog has"
+    results["tests"][0]["name"] = f"perceptron.step: {untranslated}"
+    assert untranslated in report(tmp_path, results, "zh"), "unknown titles stay in English"

@@ -1,18 +1,25 @@
 """Keeping the translation catalogs complete: extract, update, check.
 
-Every English string a report can show is collected here from three
+Every English string a report can show is collected here from four
 places: the templates (``_()``/``ngettext()`` calls), this package's Python
-(``N_()``/``gettext()`` marks) and the grader's own wording that reaches a
+(``N_()``/``gettext()`` marks), the grader's own wording that reaches a
 page (``nngrade.mistakes.MISTAKES``, the explanations of the classic
-mistakes). ``python -m nngrade.report.catalog update`` rewrites
-``locale/messages.pot`` and merges new strings into each language's .po
-(new entries arrive untranslated; a translator fills them in).
+mistakes) and the hidden tests' titles (the first docstring line of each
+test in ``grader/suites``, under the message context ``test``). A title is
+only a title, never the test's code, and it is already shown in English;
+titles are optional in a catalog (the suites change often, and a missing
+one falls back to English), everything else is required.
+
+``python -m nngrade.report.catalog update`` rewrites ``locale/messages.pot``
+and merges new strings into each language's .po (new entries arrive
+untranslated; a translator fills them in).
 ``python -m nngrade.report.catalog check`` lists what is still missing and
 exits non-zero, which is also what the test suite asserts for Chinese.
 """
 
 from __future__ import annotations
 
+import ast
 import sys
 from pathlib import Path
 
@@ -23,9 +30,19 @@ from babel.messages.pofile import read_po, write_po
 
 from nngrade.report.i18n import DOMAIN, LOCALE_DIR, SUPPORTED_LANGS
 
-__all__ = ["extract", "missing", "po_path", "read_catalog", "update"]
+__all__ = [
+    "TEST_CONTEXT",
+    "extract",
+    "missing",
+    "po_path",
+    "read_catalog",
+    "suite_titles",
+    "update",
+]
 
 PACKAGE_DIR = Path(__file__).parent
+SUITES_DIR = PACKAGE_DIR.parent / "suites"
+TEST_CONTEXT = "test"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 POT_PATH = LOCALE_DIR / f"{DOMAIN}.pot"
 
@@ -43,6 +60,23 @@ def _add(catalog: Catalog, msgid: str | tuple[str, ...], context: str | None,
 def _has_placeholder(msgid: str | tuple[str, ...]) -> bool:
     text = msgid if isinstance(msgid, str) else " ".join(msgid)
     return "%(" in text
+
+
+def suite_titles(suites: Path = SUITES_DIR) -> list[tuple[str, str, int]]:
+    """(title, file, line) of every hidden test: the first line of its docstring."""
+    out = []
+    for path in sorted(suites.glob("test_*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                    node.name.startswith("test_"):
+                doc = ast.get_docstring(node)
+                if doc and doc.strip():
+                    out.append((doc.strip().splitlines()[0].strip(), path.name, node.lineno))
+    return out
 
 
 def extract() -> Catalog:
@@ -68,6 +102,9 @@ def extract() -> Catalog:
         MISTAKES = {}
     for code, message in MISTAKES.items():
         _add(catalog, message, None, ("../mistakes.py", 0), [f"mistake code: {code}"])
+    for title, name, lineno in suite_titles():
+        catalog.add(title, locations=[(f"../suites/{name}", lineno)], context=TEST_CONTEXT,
+                    auto_comments=["the title of a hidden test (optional)"])
     return catalog
 
 
@@ -80,13 +117,16 @@ def read_catalog(lang: str) -> Catalog:
         return read_po(fh, locale=lang, domain=DOMAIN)
 
 
-def missing(lang: str, template: Catalog | None = None) -> list[str]:
-    """The msgids of ``template`` that ``lang`` does not translate (or only as fuzzy guesses)."""
+def missing(lang: str, template: Catalog | None = None, *, optional: bool = False) -> list[str]:
+    """The msgids of ``template`` that ``lang`` does not translate (or only as fuzzy guesses).
+
+    Test titles count only with ``optional=True``.
+    """
     template = template or extract()
     have = read_catalog(lang)
     out = []
     for message in template:
-        if not message.id:
+        if not message.id or (message.context == TEST_CONTEXT and not optional):
             continue
         found = have.get(message.id, context=message.context)
         strings = found.string if found is not None else None
@@ -143,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
                 status = 1
                 print(f"{lang}: {len(gaps)} strings need a translation in {po_path(lang)} "
                       "(run `python -m nngrade.report.catalog update` first to add new ones)")
+            titles = [m for m in missing(lang, template, optional=True) if m not in gaps]
+            if titles:
+                print(f"{lang}: {len(titles)} hidden-test titles are shown in English "
+                      "(optional; translate them under msgctxt \"test\")")
         return status
     print("usage: python -m nngrade.report.catalog [check|update]", file=sys.stderr)
     return 2

@@ -108,6 +108,7 @@ LIMITS: dict[str, str] = {
 }
 
 PROTECTIONS: dict[str, str] = {
+    "sandbox": N_("Sandbox (a separate, confined process for student code)"),
     "user_namespace": N_("User namespace"),
     "network_namespace": N_("No network access (network namespace)"),
     "mount_namespace": N_("Private read-only filesystem (mount namespace)"),
@@ -183,6 +184,11 @@ def split_title(test: Mapping[str, Any]) -> str:
     module, contract = test_concept(test)
     prefix = f"{module}.{contract}: "
     return name[len(prefix):] if contract and name.startswith(prefix) else name
+
+
+def translated_title(title: str, lang: str) -> str:
+    """A hidden test's title in ``lang`` where the catalog has it (context "test"), else English."""
+    return translate_if_known(lang, title, context="test") or title
 
 
 def mistake_of(test: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -372,7 +378,7 @@ def _test_view(test: Mapping[str, Any], index: int, lang: str) -> TestView:
     passed = is_passed(test)
     extra = test.get("extra_data") if isinstance(test.get("extra_data"), Mapping) else {}
     title_en = split_title(test)
-    title = translate_if_known(lang, title_en) or title_en
+    title = translated_title(title_en, lang)
     view = TestView(
         anchor=f"test-{index}",
         module=module,

@@ -37,6 +37,7 @@ from nngrade.report.model import (
     split_title,
     student_id,
     test_concept,
+    translated_title,
 )
 from nngrade.report.render import render, stylesheet, write_atomic
 
@@ -205,7 +206,7 @@ def class_view(all_results: Sequence[Mapping[str, Any]], lang: str = "en") -> Cl
             if key not in tests:
                 tests[key] = Rate(
                     key=f"{module}.{name}: {title}" if name else title,
-                    label=translate_if_known(lang, title) or title,
+                    label=translated_title(title, lang),
                     module=module,
                     module_title=t.gettext(MODULE_TITLES[module]),
                     name=name,
