@@ -28,6 +28,7 @@ __all__ = [
     "expect_close",
     "expect_equal",
     "expect_true",
+    "expect_no_warnings",
     "expect_raises_value_error",
 ]
 
@@ -120,8 +121,10 @@ def _describe(value: Any) -> str:
             return f"array({value.item()!r}, dtype={value.dtype})"
         shape = "x".join(str(s) for s in value.shape)
         return f"array(shape={shape}, dtype={value.dtype}, values={body})"
+    if isinstance(value, (np.generic,)) and not isinstance(value, np.ndarray):
+        value = value.item()
     if isinstance(value, float):
-        return repr(round(value, 8)) if np.isfinite(value) else repr(value)
+        return repr(round(value, 10)) if np.isfinite(value) else repr(value)
     if isinstance(value, (list, tuple)):
         inner = ", ".join(_describe(v) for v in value[:_MAX_ITEMS])
         more = ", ..." if len(value) > _MAX_ITEMS else ""
@@ -215,8 +218,16 @@ def expect_close(
             mistake=_first_mistake(got, mistakes, rtol, atol) or "overflow",
         )
     if not _close(g, exp, rtol, atol):
+        with np.errstate(all="ignore"):
+            diff = np.abs(g.astype(float) - exp.astype(float))
+        worst = float(np.nanmax(diff)) if diff.size else 0.0
+        where = ""
+        if diff.size > 1:
+            index = np.unravel_index(int(np.nanargmax(diff)), diff.shape)
+            where = f" at index {tuple(int(i) for i in index)}"
         raise Feedback(
-            f"The {what} is not what the reference computes.",
+            f"The {what} is not what the reference computes "
+            f"(largest difference {worst:.3g}{where}).",
             call=call,
             got=got,
             expected=expected,
@@ -241,6 +252,12 @@ def expect_raises_value_error(outcome: Any, *, call: str, mistake: str | None = 
     """``outcome`` is a `nngrade.runner.Outcome`: the call must have raised ValueError."""
     if outcome.status == "raised" and outcome.error_type == "ValueError":
         return
+    if outcome.status not in ("ok", "raised"):
+        raise Feedback(
+            f"Expected ValueError, but the call ended with {outcome.status.replace('_', ' ')}"
+            + (f": {outcome.error.strip().splitlines()[-1]}" if outcome.error.strip() else "."),
+            kind=outcome.status, call=call,
+        )
     if outcome.status == "raised":
         raise Feedback(
             f"Expected ValueError, but the call raised {outcome.error_type}.",
@@ -250,6 +267,16 @@ def expect_raises_value_error(outcome: Any, *, call: str, mistake: str | None = 
         "Expected the call to raise ValueError, but it returned normally.",
         call=call, got=outcome.value, mistake=mistake,
     )
+
+
+def expect_no_warnings(outcome: Any, *, call: str, mistake: str | None = "overflow") -> None:
+    """The call must not have made numpy (or anything) warn, e.g. about overflow in exp."""
+    if outcome.warnings:
+        raise Feedback(
+            "The values are right, but computing them raised a warning: "
+            + "; ".join(outcome.warnings[:3]),
+            call=call, mistake=mistake,
+        )
 
 
 def _first_mistake(got: Any, mistakes: Sequence[Mistake], rtol: float, atol: float) -> str | None:

@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 import types
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ class _Result:
     error_type: str = ""
     output: str = ""
     seconds: float = 0.0
+    warnings: tuple[str, ...] = ()
 
 
 class _Namespace:
@@ -136,13 +138,31 @@ class InProcessBackend:
         return self._run(lambda: run(modules, params), timeout)
 
     def _run(self, thunk: Callable[[], Any], timeout: float | None) -> _Result:
-        from nngrade.worker.drivers import Unavailable
-        from nngrade.worker.protocol import ProtocolError
-
         seconds = timeout if timeout is not None else self._timeout
         use_alarm = bool(seconds) and threading.current_thread() is threading.main_thread()
         t0 = time.perf_counter()
         previous = signal.signal(signal.SIGALRM, _alarm) if use_alarm else None
+        return self._guarded(thunk, seconds, use_alarm, previous, t0)
+
+    def _guarded(self, thunk: Callable[[], Any], seconds: float | None, use_alarm: bool,
+                 previous: Any, t0: float) -> _Result:
+        """Run student code, recording its warnings as the worker does."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = self._outcome(thunk, seconds, use_alarm, previous, t0)
+        notes: list[str] = []
+        for item in caught[:20]:
+            note = f"{item.category.__name__}: {str(item.message)[:300]}"
+            if note not in notes:
+                notes.append(note)
+        result.warnings = tuple(notes)
+        return result
+
+    def _outcome(self, thunk: Callable[[], Any], seconds: float | None, use_alarm: bool,
+                 previous: Any, t0: float) -> _Result:
+        from nngrade.worker.drivers import Unavailable
+        from nngrade.worker.protocol import ProtocolError
+
         try:
             try:
                 if use_alarm:

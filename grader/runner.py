@@ -109,9 +109,12 @@ def _normalise(result: Any) -> Outcome:
     """Turn a backend's CallResult into an `Outcome` (tolerant of the fields a backend has)."""
     error = getattr(result, "error", None) or ""
     error_type = getattr(result, "error_type", None) or ""
-    if not error_type and error:
-        head = error.strip().splitlines()[0] if error.strip() else ""
-        error_type = head.split(":", 1)[0].strip() if ":" in head else head.strip()
+    if not error_type and error.strip():
+        # The sandbox's error text is the student's traceback: the exception's
+        # type heads its last line ("ValueError: label 5 out of range").
+        last = error.strip().splitlines()[-1]
+        head = last.split(":", 1)[0].strip()
+        error_type = head.rsplit(".", 1)[-1] if head.replace(".", "").isidentifier() else ""
     return Outcome(
         status=result.status,
         value=getattr(result, "value", None),

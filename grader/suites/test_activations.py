@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nngrade.feedback import Mistake, expect_close, expect_equal
+from nngrade.feedback import Mistake, expect_close, expect_equal, expect_no_warnings
 from nngrade.reference.course import activations as ref
 
 
@@ -39,9 +39,11 @@ def test_sigmoid_random(student, rng):
 
 @pytest.mark.contract("activations", "sigmoid")
 def test_sigmoid_large_inputs(student, rng):
-    """sigmoid stays finite and correct for |z| up to 1e4"""
+    """sigmoid stays finite, correct and warning-free for |z| up to 1e4"""
     z = _large(rng)
-    expect_close(student.sigmoid(z), ref.sigmoid(z), call=student.last_call)
+    out = student.outcome("sigmoid", (z,))
+    expect_close(student.value_of(out, "sigmoid"), ref.sigmoid(z), call=student.last_call)
+    expect_no_warnings(out, call=student.last_call)
 
 
 # ------------------------------------------------------------------ tanh
@@ -102,10 +104,12 @@ def test_sigmoid_prime_at_zero_and_scalars(student, rng):
 
 @pytest.mark.contract("activations", "sigmoid_prime")
 def test_sigmoid_prime_large_inputs(student, rng):
-    """sigmoid_prime stays finite and correct for |z| up to 1e4"""
+    """sigmoid_prime stays finite, correct and warning-free for |z| up to 1e4"""
     z = _large(rng)
-    expect_close(student.sigmoid_prime(z), ref.sigmoid_prime(z), call=student.last_call,
-                 mistakes=_sigmoid_prime_mistakes(z))
+    out = student.outcome("sigmoid_prime", (z,))
+    expect_close(student.value_of(out, "sigmoid_prime"), ref.sigmoid_prime(z),
+                 call=student.last_call, mistakes=_sigmoid_prime_mistakes(z))
+    expect_no_warnings(out, call=student.last_call)
 
 
 # ------------------------------------------------------------------ tanh_prime
