@@ -420,6 +420,36 @@ def test_recursion(box):
     still_works(box)
 
 
+def test_thread_bomb_is_bounded(box):
+    box.load(
+        {
+            "threads": src(
+                """
+                import threading, time
+                def bomb():
+                    started = 0
+                    try:
+                        for _ in range(1000):
+                            threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+                            started += 1
+                    except RuntimeError:
+                        pass
+                    return started
+                def huge_string():
+                    return "x" * (8 << 20)
+                """
+            ),
+            "good": OK_MODULE,
+        }
+    )
+    r = box.call("threads", "huge_string")
+    assert r.status == "bad_result" and "string" in r.error
+    # Threads are allowed, but RLIMIT_NPROC (and their stacks in RLIMIT_AS) bound them.
+    r = box.call("threads", "bomb", timeout=5)
+    assert r.ok and 1 <= r.value < LIMITS.processes, r
+    still_works(box)
+
+
 def test_output_is_truncated(box):
     box.load(
         {
@@ -492,6 +522,8 @@ def test_hidden_files_are_not_readable(box):
                         return sorted(os.listdir(path))
                     except OSError as e:
                         return type(e).__name__
+                def fd_links(path):
+                    return [os.readlink(os.path.join(path, fd)) for fd in os.listdir(path)]
                 def find(names):
                     # Everything but /usr and the standard library's own modules.
                     stdlib = os.path.dirname(os.__file__)
@@ -545,6 +577,10 @@ def test_hidden_files_are_not_readable(box):
     assert [h for h in r.value if not h.endswith("/site-packages")] == []
     for hit in r.value:  # the stdlib's site-packages is there only as an empty mount
         assert box.call("snoop", "listdir", (hit,)).value == []
+    # bubblewrap's pid 1 holds nothing of the host (it once held the grader's log
+    # file as its stderr: a channel from one student's child to the next one's).
+    links = box.call("snoop", "fd_links", ("/proc/1/fd",)).value
+    assert set(links) <= {"/dev/null"} | {v for v in links if v.startswith("anon_inode:")}
     # stdin, the output capture twice, the two pipes, and listdir's own directory fd:
     # nothing of the zygote's (no control socket) is inherited.
     assert box.call("snoop", "listdir", ("/proc/self/fd",)).value == list("012345")

@@ -167,18 +167,23 @@ class Sandbox:
                 pass  # a CPU outside this process's cpuset: run unpinned
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            launch, reason = plan(child_end.fileno(), self.limits.mode, self.limits.scratch_bytes)
+            self._stderr = tempfile.TemporaryFile()
+            launch, reason = plan(
+                child_end.fileno(),
+                self._stderr.fileno(),
+                self.limits.mode,
+                self.limits.scratch_bytes,
+            )
             self._launch = launch
             self.mode = launch.mode
             self.fallback_reason = reason
-            self._stderr = tempfile.TemporaryFile()
             env = launch.env if launch.mode == "none" else {"PATH": "/usr/bin:/bin"}
             self._proc = subprocess.Popen(
                 launch.argv,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
-                stderr=self._stderr,
-                pass_fds=(child_end.fileno(),),
+                stderr=subprocess.DEVNULL,
+                pass_fds=(child_end.fileno(), self._stderr.fileno()),
                 cwd=launch.cwd,
                 env=env,
                 start_new_session=True,

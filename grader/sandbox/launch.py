@@ -121,13 +121,23 @@ class Launch:
     lib: str  # the sys.path entry that holds nngrade/worker, hidden from student code
 
 
-def _config(ctrl_fd: int, pidns: bool, scratch: str, drop_user: bool) -> str:
-    cfg = {"ctrl_fd": ctrl_fd, "pidns": pidns, "scratch": scratch, "drop_user": drop_user}
+def _config(ctrl_fd: int, diag_fd: int, pidns: bool, scratch: str, drop_user: bool) -> str:
+    cfg = {
+        "ctrl_fd": ctrl_fd,
+        "diag_fd": diag_fd,
+        "pidns": pidns,
+        "scratch": scratch,
+        "drop_user": drop_user,
+    }
     return json.dumps(cfg)
 
 
 def bwrap_argv(
-    layout: Layout, ctrl_fd: int, scratch_bytes: int, command: list[str] | None = None
+    layout: Layout,
+    ctrl_fd: int,
+    scratch_bytes: int,
+    command: list[str] | None = None,
+    diag_fd: int = -1,
 ) -> list[str]:
     """The bubblewrap command line that starts the zygote (or ``command``, for probing)."""
     bwrap = shutil.which("bwrap") or "bwrap"
@@ -180,9 +190,10 @@ def bwrap_argv(
             "-B",
             "-c",
             BOOTSTRAP,
-            _config(ctrl_fd, True, SANDBOX_SCRATCH, False),
+            _config(ctrl_fd, diag_fd, True, SANDBOX_SCRATCH, False),
             SANDBOX_LIB,
             SANDBOX_SITE,
+            str(diag_fd),
         ]
     return argv + ["--", *command]
 
@@ -218,25 +229,31 @@ def requested_mode(mode: str | None) -> str:
     return chosen
 
 
-def plan(ctrl_fd: int, mode: str | None, scratch_bytes: int) -> tuple[Launch, str]:
-    """How to start the zygote, and why bubblewrap is not used (empty if it is)."""
+def plan(ctrl_fd: int, diag_fd: int, mode: str | None, scratch_bytes: int) -> tuple[Launch, str]:
+    """How to start the zygote, and why bubblewrap is not used (empty if it is).
+
+    ``diag_fd`` becomes the zygote's stderr. It is passed as an extra fd, not
+    as bubblewrap's own stderr: bubblewrap's pid 1 keeps its stdio open, and
+    every student could reach it as ``/proc/1/fd/2`` (a channel from one
+    student's child to the next one's); extra fds it closes.
+    """
     layout = host_layout()
     chosen = requested_mode(mode)
     reason = "bubblewrap disabled (NNGRADE_SANDBOX=none)" if chosen == "none" else ""
     if chosen != "none":
         ok, why = bwrap_status()
         if ok:
-            argv = bwrap_argv(layout, ctrl_fd, scratch_bytes)
+            argv = bwrap_argv(layout, ctrl_fd, scratch_bytes, diag_fd=diag_fd)
             return Launch(argv, {}, None, "bwrap", None, SANDBOX_LIB), ""
         if chosen == "bwrap":
             from nngrade.sandbox.api import SandboxError
 
             raise SandboxError(why)
         reason = why
-    return _fallback(layout, ctrl_fd), reason
+    return _fallback(layout, ctrl_fd, diag_fd), reason
 
 
-def _fallback(layout: Layout, ctrl_fd: int) -> Launch:
+def _fallback(layout: Layout, ctrl_fd: int, diag_fd: int) -> Launch:
     """A private directory of symlinks stands in for the sandbox's /opt/nngrade."""
     root = tempfile.mkdtemp(prefix="nngrade-sandbox-")
     os.chmod(root, 0o711)  # children may run as nobody and must reach scratch/
@@ -251,6 +268,6 @@ def _fallback(layout: Layout, ctrl_fd: int) -> Launch:
     os.symlink(layout.numpy, os.path.join(site_dir, "numpy"))
     if layout.numpy_libs:
         os.symlink(layout.numpy_libs, os.path.join(site_dir, "numpy.libs"))
-    cfg = _config(ctrl_fd, False, scratch, True)
-    argv = [layout.python, "-I", "-S", "-B", "-c", BOOTSTRAP, cfg, lib, site_dir]
+    cfg = _config(ctrl_fd, diag_fd, False, scratch, True)
+    argv = [layout.python, "-I", "-S", "-B", "-c", BOOTSTRAP, cfg, lib, site_dir, str(diag_fd)]
     return Launch(argv, {**WORKER_ENV, "HOME": scratch}, scratch, "none", root, lib)

@@ -22,7 +22,7 @@ becomes a reply; a soft ``SIGALRM`` timer turns most overlong calls into a
 
 Imports only the standard library and numpy. Started as::
 
-    python -I -S -B -c BOOTSTRAP CONFIG_JSON LIB_DIR SITE_DIR
+    python -I -S -B -c BOOTSTRAP CONFIG_JSON LIB_DIR SITE_DIR DIAG_FD
 """
 
 from __future__ import annotations
@@ -62,8 +62,11 @@ from nngrade.worker.protocol import (
     type_name,
 )
 
+# argv: CONFIG_JSON LIB_DIR SITE_DIR DIAG_FD. The grader's log fd becomes
+# stderr first thing, so that even a failing import is reported.
 BOOTSTRAP = (
-    "import sys; sys.path[:0] = sys.argv[2:4]; "
+    "import os, sys; d = int(sys.argv[4]); d >= 0 and os.dup2(d, 2); "
+    "sys.path[:0] = sys.argv[2:4]; "
     "from nngrade.worker.main import zygote_main; zygote_main(sys.argv[1])"
 )
 
@@ -120,6 +123,9 @@ def zygote_main(config: str) -> None:
     """Entry point of the sandboxed process (see ``BOOTSTRAP``)."""
     cfg = json.loads(config)
     ctrl = socket.socket(fileno=int(cfg["ctrl_fd"]))
+    diag = int(cfg.get("diag_fd", -1))
+    if diag > 2:  # BOOTSTRAP made it our stderr already
+        os.close(diag)
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)  # fd 2 stays: the grader keeps it for startup errors
@@ -414,7 +420,13 @@ def _confine_child(
     os.dup2(out, 2)
     os.close(out)
     protections: dict[str, Any] = {}
-    failed = confine.apply_rlimits(cfg.get("rlimits", {}))
+    rlimits = dict(cfg.get("rlimits", {}))
+    if not zygote.pidns and not drop_user:
+        # Outside a user namespace RLIMIT_NPROC counts every process of this
+        # user on the host, so a low value could forbid even threads; new
+        # processes are denied by seccomp anyway.
+        rlimits.pop("processes", None)
+    failed = confine.apply_rlimits(rlimits)
     protections["rlimits"] = not failed
     protections["rlimits_failed"] = failed
     if drop_user:

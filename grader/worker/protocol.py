@@ -263,7 +263,11 @@ def _encode(value: Any, budget: _Budget, depth: int, strict: bool) -> Any:
     if depth > budget.limits.max_depth:
         raise ResultTooLarge(f"nesting deeper than {budget.limits.max_depth}")
     cls = type(value)
-    if value is None or cls is bool or cls is int or cls is float or cls is str:
+    if value is None or cls is bool or cls is int or cls is float:
+        return value
+    if cls is str:
+        if len(value) > budget.limits.max_text:
+            raise ResultTooLarge(f"a string of {len(value)} characters")
         return value
     if cls is Rng:
         seed = value.seed
@@ -285,7 +289,7 @@ def _encode(value: Any, budget: _Budget, depth: int, strict: bool) -> Any:
     if issubclass(cls, float):
         return _float(value)
     if issubclass(cls, str):
-        return _str(value)
+        return _encode(_str(value), budget, depth, strict)
     if issubclass(cls, list):
         items = _list_copy(value)
         budget.take(len(items))  # refuse a huge list before walking it
