@@ -32,11 +32,7 @@ ATTACKS: dict[str, str] = {
         np.testing.assert_allclose = lambda *a, **k: None
         np.testing.assert_array_equal = lambda *a, **k: None
         def sigmoid(z): return np.zeros_like(z) + 7.0
-        def tanh(z): return z
-        def relu(z): return z
-        def sigmoid_prime(z): return z
-        def tanh_prime(z): return z
-        def relu_prime(z): return z
+        tanh = relu = sigmoid_prime = tanh_prime = relu_prime = sigmoid
     """,
     "always_equal": """
         import numpy as np
