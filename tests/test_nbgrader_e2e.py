@@ -11,8 +11,10 @@ then
   sandbox and writes nbgrader's gradebook);
 
 and both gradebooks must hold, per student and per test cell, the points
-``nngrade grade`` gives the students' original ``.py`` modules. Feedback from
-either way must not show the hidden tests' source.
+``nngrade grade`` gives the students' original ``.py`` modules; the one
+exception is way 1 on code that patches numpy inside the kernel (the sample
+class's cheat), which nbgrader's model cannot stop and way 2 does. Feedback
+from either way must not show the hidden tests' source.
 
 Two modules (one of functions, one with a class) and a few students keep this
 under a few minutes: nbgrader spends about a second per notebook.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,6 +53,7 @@ SEED = 20261127
 MAX_STUDENTS = 4
 BIN = Path(sys.executable).parent
 
+TAMPERING = re.compile(r"^\s*(np|numpy)(\.\w+)+\s*=[^=]", re.MULTILINE)
 HIDDEN_SOURCE = ("BEGIN HIDDEN TESTS", "_nngrade_hidden_score", "hidden_score(globals()")
 
 
@@ -224,10 +228,26 @@ def test_sample_class_is_graded_partially(course: dict[str, Any]) -> None:
     assert any(0 < v < max(partial) for v in partial)
 
 
+def _tampers(modules: dict[str, str]) -> bool:
+    """Code that rebinds numpy's functions (the sample class's cheat patches np.allclose)."""
+    return any(TAMPERING.search(src) for src in modules.values())
+
+
 def test_way1_nbgrader_autograde_gives_nngrade_scores(course: dict[str, Any]) -> None:
+    """Same points for honest code; code that patches numpy in the kernel fools way 1 only.
+
+    In nbgrader's model the student's code and the checks share the kernel, so
+    a submission that replaces ``numpy.allclose`` earns points it should not:
+    the reason way 2 exists. This test pins both facts.
+    """
     _run([str(BIN / "nbgrader"), "autograde", ASSIGNMENT], course["way1"])
     got = _gradebook_scores(course["way1"])
-    _assert_same(got, course["reference"])
+    want = course["reference"]
+    honest = {s for s, modules in course["students"].items() if not _tampers(modules)}
+    _assert_same({s: got[s] for s in honest}, {s: want[s] for s in honest})
+    assert sorted(got) == sorted(want)
+    for student in set(want) - honest:
+        assert sum(got[student].values()) > sum(want[student].values()), student
 
 
 def test_way2_nngrade_grade_nbgrader_gives_nngrade_scores(course: dict[str, Any]) -> None:
