@@ -374,6 +374,44 @@ def test_import_that_never_ends(box):
     still_works(box)
 
 
+def test_endless_import_progress_cannot_stall_a_load():
+    limits = Limits(import_seconds=0.5, submission_seconds=2.0, grace_seconds=0.3)
+    spam = src(
+        """
+        import os, json, struct
+        body = b'{"kind":"progress","id":1,"event":"importing","module":"x"}'
+        while True:
+            os.write(4, struct.pack(">I", len(body)) + body)
+        """
+    )
+    with Sandbox(limits) as small:
+        t0 = time.monotonic()
+        status = small.load({"spam": spam, "good": OK_MODULE})
+        assert time.monotonic() - t0 < 6
+        assert status["spam"] != "ok"
+
+
+def test_file_flood_is_stopped(box):
+    box.load(
+        {
+            "flood": src(
+                """
+                def files():
+                    i = 0
+                    while True:
+                        open("/tmp/f%d" % i, "w").close()
+                        i += 1
+                """
+            ),
+            "good": OK_MODULE,
+        }
+    )
+    r = box.call("flood", "files", timeout=20)
+    if HAVE_BWRAP:
+        assert r.status == "crashed" and r.limit == "scratch_files", r
+    still_works(box)
+
+
 def test_memory_limits(box):
     box.load(
         {
@@ -721,6 +759,10 @@ def test_forged_frames_are_bad_results(box):
                                        "value": {"$": "nd", "dtype": "|O", "shape": [1],
                                                  "data": "AA=="}}))
                     return 1
+                def container_bomb():
+                    body = b'{"kind":"reply","id":0,"v":[' + b"[]," * 2_000_000 + b"[]]}"
+                    os.write(4, struct.pack(">I", len(body)) + body)
+                    return 1
                 def close_pipes():
                     os.close(4)
                     return 1
@@ -736,7 +778,7 @@ def test_forged_frames_are_bad_results(box):
             "good": OK_MODULE,
         }
     )
-    for name in ("garbage", "huge_header", "wrong_id", "bad_array"):
+    for name in ("garbage", "huge_header", "wrong_id", "bad_array", "container_bomb"):
         r = box.call("forger", name)
         assert r.status == "bad_result", (name, r)
         still_works(box)

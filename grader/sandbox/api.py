@@ -46,8 +46,9 @@ class Limits:
     output_chars: int = 4096  # tail of a call's printed output kept in CallResult.output
     error_chars: int = 2000
     max_module_bytes: int = 1 << 20  # one source file
-    max_frame_bytes: int = 64 << 20  # one reply frame from the worker
-    max_elements: int = 4_000_000  # one array, either direction
+    scratch_files: int = 10_000  # files and directories in /tmp and /dev/shm (bubblewrap)
+    max_frame_bytes: int = 16 << 20  # one reply frame from the worker
+    max_elements: int = 1_000_000  # one array, either direction
     max_depth: int = 32  # nesting of lists / tuples / dicts in a value
     max_items: int = 1_000_000  # values in one reply
     start_seconds: float = 30.0  # starting the zygote (imports numpy)

@@ -426,6 +426,7 @@ class Sandbox:
         child_cfg = {
             "seed": seed,
             "hide": [self._launch.lib],
+            "scratch_files": limits.scratch_files,
             "import_seconds": limits.import_seconds,
             "output_chars": limits.output_chars,
             "error_chars": limits.error_chars,
@@ -472,6 +473,10 @@ class Sandbox:
         frame = dumps_frame(message)
         grace = self.limits.grace_seconds
         deadline = time.monotonic() + seconds + grace
+        # Progress frames extend a load's deadline module by module, never past this.
+        sub = self._submission
+        left = self.limits.submission_seconds - (sub.used if sub else 0.0)
+        hard_end = time.monotonic() + max(left, seconds) + grace
         what = "import" if message["op"] == "load" else "call"
         try:
             self._write(child, frame, deadline)
@@ -486,7 +491,9 @@ class Sandbox:
                         raise ProtocolError("malformed progress frame")
                     if event == "importing":
                         stack.append(module)
-                        deadline = time.monotonic() + self.limits.import_seconds + grace
+                        deadline = min(
+                            time.monotonic() + self.limits.import_seconds + grace, hard_end
+                        )
                     elif event == "imported" and stack and stack[-1] == module:
                         stack.pop()
                 elif kind == "reply" and reply.get("id") == rid:
@@ -589,7 +596,7 @@ class Sandbox:
                 if len(buf) >= end:
                     body = bytes(buf[HEADER.size : end])
                     del buf[:end]
-                    return loads_payload(body)
+                    return loads_payload(body, self.limits.max_items)
                 want = end - len(buf)
             else:
                 want = HEADER.size - len(buf)
@@ -786,6 +793,13 @@ def _describe_end(event: dict[str, Any], what: str) -> tuple[str, str, str | Non
     """(status, error, limit) for a child that ended during a request."""
     if event.get("zygote"):
         return "crashed", f"the sandbox stopped during the {what}; it will be restarted", None
+    if event.get("reason") == "scratch_files":
+        return (
+            "crashed",
+            f"the worker was stopped during the {what}: it created more files than its "
+            f"scratch space allows",
+            "scratch_files",
+        )
     sig = event.get("signal")
     if isinstance(sig, int):
         if sig == signal.SIGXCPU:

@@ -103,6 +103,8 @@ PRELOAD = (
     "pprint",
 )
 
+_FILES_POLL_SECONDS = 0.25  # how often the zygote counts the files of a running child
+
 REQ_FD = 3  # the child's request pipe (read end)
 RESP_FD = 4  # the child's reply pipe (write end)
 DIAG_FD = 5  # the zygote's stderr, while a child sets itself up
@@ -177,16 +179,21 @@ class Zygote:
         # are pid 2 under bubblewrap's reaper: never in the fallback.
         self.pidns = bool(cfg.get("pidns")) and os.getpid() == 2
         self.child: tuple[int, int, int | None] | None = None  # (seq, pid, pidfd)
+        self.scratch_files = 10_000
 
     def serve(self) -> None:
         while True:
             watch = [self.ctrl.fileno()]
             if self.child and self.child[2] is not None:
                 watch.append(self.child[2])
-            timeout = 0.05 if self.child and self.child[2] is None else None
+            timeout = None
+            if self.child:
+                timeout = 0.05 if self.child[2] is None else _FILES_POLL_SECONDS
             ready, _, _ = select.select(watch, [], [], timeout)
             if self.child and (self.child[2] is None or self.child[2] in ready):
                 self._reap(block=False)
+            if self.child and not ready and self._too_many_files():
+                self._kill(reason="scratch_files")
             if self.ctrl.fileno() in ready and not self._order():
                 self._kill()
                 return
@@ -203,7 +210,9 @@ class Zygote:
             op = order["op"]
             if op == "spawn" and len(fds) == 2:
                 self._kill()
-                self._spawn(int(order["seq"]), fds[0], fds[1], order.get("child", {}))
+                child_cfg = order.get("child", {})
+                self.scratch_files = int(child_cfg.get("scratch_files", 10_000))
+                self._spawn(int(order["seq"]), fds[0], fds[1], child_cfg)
                 fds = []
             elif op == "kill":
                 if self.child and self.child[0] == int(order["seq"]):
@@ -243,16 +252,30 @@ class Zygote:
             pidfd = None
         self.child = (seq, pid, pidfd)
 
-    def _kill(self) -> None:
+    def _too_many_files(self) -> bool:
+        """tmpfs ``size=`` bounds bytes, not inodes: millions of empty files would eat
+        kernel memory, so the zygote counts them while a child runs."""
+        if not self.pidns:
+            return False  # the fallback's scratch space is the host's /tmp: not ours to count
+        for path in (self.scratch_root, "/dev/shm"):
+            try:
+                st = os.statvfs(path)
+            except OSError:
+                continue
+            if st.f_files - st.f_ffree > self.scratch_files:
+                return True
+        return False
+
+    def _kill(self, reason: str = "") -> None:
         if self.child is None:
             return
         try:
             os.kill(self.child[1], signal.SIGKILL)
         except ProcessLookupError:
             pass
-        self._reap(block=True, killed=True)
+        self._reap(block=True, killed=True, reason=reason)
 
-    def _reap(self, block: bool, killed: bool = False) -> None:
+    def _reap(self, block: bool, killed: bool = False, reason: str = "") -> None:
         assert self.child is not None
         seq, pid, pidfd = self.child
         try:
@@ -266,6 +289,8 @@ class Zygote:
         self.child = None
         self._clean()
         event: dict[str, Any] = {"event": "ended", "seq": seq, "killed": killed}
+        if reason:
+            event["reason"] = reason
         if os.WIFSIGNALED(status):
             event["signal"] = os.WTERMSIG(status)
         else:

@@ -147,8 +147,19 @@ def frame_length(header: bytes, max_frame: int) -> int:
     return length
 
 
-def loads_payload(body: bytes) -> dict[str, Any]:
-    """Parse one frame body; anything but a JSON object is a ``ProtocolError``."""
+def loads_payload(body: bytes, max_items: int | None = None) -> dict[str, Any]:
+    """Parse one frame body; anything but a JSON object is a ``ProtocolError``.
+
+    With ``max_items``, a body is refused *before* parsing if it could hold
+    more than that many values: 16 MB of ``[[],[],...]`` would otherwise
+    become five million Python lists in the grader. Brackets and commas are
+    counted on the raw bytes (strings included, so this over-counts, never
+    under-counts).
+    """
+    if max_items is not None:
+        containers = body.count(b"[") + body.count(b"{")
+        if containers > max_items // 4 or body.count(b",") > 2 * max_items:
+            raise ResultTooLarge(f"a reply with more than {max_items} values")
     try:
         message = _DECODER.decode(body.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
