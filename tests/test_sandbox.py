@@ -85,6 +85,7 @@ def test_call_statuses(box):
     assert "SyntaxError" in status["broken"]
     r = box.call("mod", "raises", ("k",))
     assert r.status == "raised" and "KeyError" in r.error and "mod.py" in r.error
+    assert r.error_type == "KeyError"
     assert "box.py" not in r.error and "main.py" not in r.error  # student frames only
     assert box.call("mod", "todo", (1,)).status == "not_implemented"
     assert box.call("mod", "nope").status == "missing_name"

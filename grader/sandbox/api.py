@@ -67,7 +67,8 @@ class CallResult:
     raised (``"RuntimeWarning: overflow encountered in exp"``); ``limit`` the
     name of the ``Limits`` field that was hit, if any (``"call_seconds"``,
     ``"submission_seconds"``, ``"memory_bytes"``, ``"cpu_seconds"``,
-    ``"max_elements"``...); ``seconds`` the wall time the grader waited.
+    ``"max_elements"``, ``"scratch_files"``...); ``error_type`` the class name of
+    the student's exception; ``seconds`` the wall time the grader waited.
     """
 
     status: str
@@ -77,6 +78,7 @@ class CallResult:
     seconds: float = 0.0
     warnings: tuple[str, ...] = ()
     limit: str | None = None
+    error_type: str = ""  # the exception's class name when status is raised / not_implemented
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

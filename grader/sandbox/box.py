@@ -22,6 +22,7 @@ Not thread-safe: one grading process, one thread, one ``Sandbox``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import select
@@ -539,6 +540,7 @@ class Sandbox:
         output = reply.get("output", "")
         notes = reply.get("warnings", [])
         limit = reply.get("limit")
+        error_type = reply.get("error_type", "")
         if (
             status not in _CHILD_STATUSES
             or not isinstance(error, str)
@@ -546,6 +548,7 @@ class Sandbox:
             or not isinstance(notes, list)
             or not all(isinstance(n, str) for n in notes)
             or (limit is not None and limit not in _LIMIT_NAMES)
+            or not isinstance(error_type, str)
         ):
             self._drop_child()
             return CallResult("bad_result", error="the worker sent a malformed reply")
@@ -568,7 +571,8 @@ class Sandbox:
                 self._drop_child()
                 text = f"the worker sent a malformed result ({exc})"
                 return CallResult("bad_result", error=text, output=output, warnings=kept)
-        return CallResult(status, value, error, output, 0.0, kept, limit)
+        error_type = error_type[:100] if error_type.isidentifier() else ""
+        return CallResult(status, value, error, output, 0.0, kept, limit, error_type)
 
     # ------------------------------------------------------------ pipes
 
@@ -827,12 +831,4 @@ def _blame(module: str, failure: _Failure) -> str:
 
 
 def _with_seconds(result: CallResult, seconds: float) -> CallResult:
-    return CallResult(
-        result.status,
-        result.value,
-        result.error,
-        result.output,
-        seconds,
-        result.warnings,
-        result.limit,
-    )
+    return dataclasses.replace(result, seconds=seconds)

@@ -799,11 +799,12 @@ class Child:
         if isinstance(exc, Unavailable):
             return {"status": exc.status, "error": str(exc.message)[: self.error_chars]}
         text = self.describe(exc)
+        kind = type_name(exc).rsplit(".", 1)[-1][:100]
         if isinstance(exc, NotImplementedError):
-            return {"status": "not_implemented", "error": text}
+            return {"status": "not_implemented", "error": text, "error_type": kind}
         if isinstance(exc, MemoryError):
-            return {"status": "raised", "error": text, "limit": "memory_bytes"}
-        return {"status": "raised", "error": text}
+            return {"status": "raised", "error": text, "error_type": kind, "limit": "memory_bytes"}
+        return {"status": "raised", "error": text, "error_type": kind}
 
     def describe(self, exc: BaseException) -> str:
         """The exception as a traceback of the student's own frames, cut to size."""
