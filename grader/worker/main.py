@@ -490,20 +490,24 @@ class Channel:
         self.read_fd = read_fd
         self.write_fd = write_fd
         self.max_frame = max_frame
+        self.buffer = bytearray()
 
-    def _exact(self, n: int) -> bytes:
-        chunks = []
-        while n:
-            chunk = _read(self.read_fd, min(n, 1 << 20))
+    def _fill(self, n: int) -> None:
+        """Read until the buffer holds ``n`` bytes (one read for a small frame)."""
+        while len(self.buffer) < n:
+            chunk = _read(self.read_fd, max(n - len(self.buffer), 1 << 16))
             if not chunk:
                 raise EOFError
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
+            self.buffer += chunk
 
     def recv(self) -> dict[str, Any]:
-        length = frame_length(self._exact(HEADER.size), self.max_frame)
-        return _loads_payload(self._exact(length))
+        self._fill(HEADER.size)
+        length = frame_length(bytes(self.buffer[: HEADER.size]), self.max_frame)
+        end = HEADER.size + length
+        self._fill(end)
+        body = bytes(self.buffer[HEADER.size : end])
+        del self.buffer[:end]
+        return _loads_payload(body)
 
     def send(self, message: Mapping[str, Any]) -> None:
         view = memoryview(_dumps_frame(message))
