@@ -127,6 +127,7 @@ def test_size_caps_on_both_sides():
         decode_value([[[[[1]]]]], small)
     with pytest.raises(ResultTooLarge):
         decode_value(list(range(100)), small)
+    assert encode_value(2**10000)["$"] == "toobig"
     with pytest.raises(ResultTooLarge, match="1000000000"):
         decode_value(encode_value(np.broadcast_to(0.0, (10**9,))))
 

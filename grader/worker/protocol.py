@@ -214,6 +214,7 @@ _EXACT_SCALARS = frozenset(
 )
 _item = np.generic.item
 _EVERYTHING = slice(None)
+_MAX_INT_BITS = 8192  # ~2466 digits, under Python's 4300-digit str() limit
 
 
 def type_name(value: Any) -> str:
@@ -274,7 +275,11 @@ def _encode(value: Any, budget: _Budget, depth: int, strict: bool) -> Any:
     if depth > budget.limits.max_depth:
         raise ResultTooLarge(f"nesting deeper than {budget.limits.max_depth}")
     cls = type(value)
-    if value is None or cls is bool or cls is int or cls is float:
+    if value is None or cls is bool or cls is float:
+        return value
+    if cls is int:
+        if value.bit_length() > _MAX_INT_BITS:  # json would refuse to print it
+            raise ResultTooLarge(f"an integer of {value.bit_length()} bits")
         return value
     if cls is str:
         if len(value) > budget.limits.max_text:
@@ -296,7 +301,7 @@ def _encode(value: Any, budget: _Budget, depth: int, strict: bool) -> Any:
             return _item(value)
         return _opaque(value, strict)
     if issubclass(cls, int):
-        return _int(value)
+        return _encode(_int(value), budget, depth, strict)
     if issubclass(cls, float):
         return _float(value)
     if issubclass(cls, str):
