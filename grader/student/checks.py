@@ -215,21 +215,6 @@ def _no_warnings(m: ModuleType, name: str, args: tuple, expected: Any) -> None:
         )
 
 
-def _numeric_grad(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central differences, the checks' own copy (independent of the student's)."""
-    x = x.astype(float).copy()
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        plus = f(x)
-        x[i] = old - h
-        minus = f(x)
-        x[i] = old
-        grad[i] = (plus - minus) / (2 * h)
-    return grad
-
-
 A = np.array([0, 0, 1, 1])
 B = np.array([0, 1, 0, 1])
 
@@ -439,14 +424,13 @@ def _gradient_descent_step(m: ModuleType) -> None:
 # --------------------------------------------------------------------------- backprop
 
 
-def _small_net(seed: int = 0) -> tuple[np.ndarray, ...]:
-    rng = np.random.default_rng(seed)
-    return (
-        rng.normal(size=(3, 4)),
-        rng.normal(size=(3, 2)),
-        rng.normal(size=(4, 5)),
-        rng.normal(size=(5, 2)),
-    )
+# A small network whose numbers can be followed by hand: three inputs, two hidden
+# units (some ReLUs off, some on), one output. The expected values are written
+# out rather than computed here, so that this file gives no answer away.
+_X = np.array([[1.0, 2.0, -1.0], [0.5, -1.0, 2.0], [1.0, 1.0, 1.0]])
+_Y = np.array([[1.0], [-1.0], [0.5]])
+_W1 = np.array([[0.5, -0.5], [0.25, 1.0], [-1.0, 0.75]])
+_W2 = np.array([[1.0], [-2.0]])
 
 
 @check("backprop", "forward", "the lecture's shapes: N=64, D_in=1000, H=100, D_out=10")
@@ -465,52 +449,49 @@ def _forward_shapes(m: ModuleType) -> None:
         raise CheckFailed(text, f"shapes {shapes}", "shapes ((64, 100), (64, 100), (64, 10))")
 
 
-@check("backprop", "forward", "h = x @ w1, a = relu(h), y_pred = a @ w2 on a small example")
+@check("backprop", "forward", "h, a = relu(h) and y_pred on a small example, some ReLUs off")
 def _forward_values(m: ModuleType) -> None:
-    x, _, w1, w2 = _small_net()
-    got, text = call(m, "forward", x, w1, w2)
-    h = x @ w1
-    a = np.maximum(h, 0)
-    for label, value, want in zip(("h", "a", "y_pred"), got, (h, a, a @ w2), strict=False):
+    got, text = call(m, "forward", _X, _W1, _W2)
+    if not isinstance(got, tuple) or len(got) != 3:
+        raise CheckFailed(text, show(got, brief=True), "a tuple (h, a, y_pred)")
+    h = np.array([[2.0, 0.75], [-2.0, 0.25], [-0.25, 1.25]])
+    a = np.array([[2.0, 0.75], [0.0, 0.25], [0.0, 1.25]])
+    y_pred = np.array([[0.5], [-0.5], [-2.5]])
+    for label, value, want in zip(("h", "a", "y_pred"), got, (h, a, y_pred), strict=False):
         expect(value, want, f"{label} of {text}")
 
 
-@check("backprop", "backward", "the loss and gradients agree with central differences")
+@check("backprop", "backward", "loss 9.5 and both gradients on the same small example")
 def _backward(m: ModuleType) -> None:
-    x, y, w1, w2 = _small_net(1)
-    got, text = call(m, "backward", x, y, w1, w2)
+    got, text = call(m, "backward", _X, _Y, _W1, _W2)
     if not isinstance(got, tuple) or len(got) != 3:
         raise CheckFailed(text, show(got, brief=True), "a tuple (loss, grad_w1, grad_w2)")
     loss, grad_w1, grad_w2 = got
-
-    def loss_of(v1: np.ndarray, v2: np.ndarray) -> float:
-        return float(np.sum((np.maximum(x @ v1, 0) @ v2 - y) ** 2))
-
-    expect(loss, loss_of(w1, w2), f"loss of {text}", note="loss = sum((y_pred - y)**2)")
-    expect(grad_w1, _numeric_grad(lambda v: loss_of(v, w2), w1), f"grad_w1 of {text}", atol=1e-4)
-    expect(grad_w2, _numeric_grad(lambda v: loss_of(w1, v), w2), f"grad_w2 of {text}", atol=1e-4)
-
-
-def _xor_loss(w1: np.ndarray, w2: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
-    def s(z: np.ndarray) -> np.ndarray:
-        return 1 / (1 + np.exp(-z))
-
-    return float(0.5 * np.sum((s(s(x @ w1) @ w2) - y) ** 2))
+    expect(loss, 9.5, f"loss of {text}", note="loss = sum((y_pred - y)**2)")
+    expect(
+        grad_w1,
+        np.array([[-1.0, 13.0], [-2.0, 18.0], [1.0, 6.0]]),
+        f"grad_w1 of {text}",
+        note="relu'(h) is 0 where h <= 0: no gradient flows through a ReLU that is off",
+    )
+    expect(
+        grad_w2, np.array([[-2.0], [-8.0]]), f"grad_w2 of {text}", note="dL/dy_pred = 2(y_pred - y)"
+    )
 
 
-@check("backprop", "xor_grads", "gradients on the four XOR inputs agree with central differences")
+@check("backprop", "xor_grads", "gradients on the four XOR inputs with two hidden units")
 def _xor_grads(m: ModuleType) -> None:
     x = np.stack([A, B], axis=1).astype(float)
     y = np.array([[0.0], [1.0], [1.0], [0.0]])
-    rng = np.random.default_rng(2)
-    w1, w2 = rng.normal(size=(2, 3)), rng.normal(size=(3, 1))
+    w1, w2 = np.array([[1.0, -1.0], [-0.5, 2.0]]), np.array([[1.5], [-1.0]])
     got, text = call(m, "xor_grads", x, y, w1, w2)
     if not isinstance(got, tuple) or len(got) != 2:
         raise CheckFailed(text, show(got, brief=True), "a tuple (grad_w1, grad_w2)")
-    want1 = _numeric_grad(lambda v: _xor_loss(v, w2, x, y), w1)
-    want2 = _numeric_grad(lambda v: _xor_loss(w1, v, x, y), w2)
-    expect(got[0], want1, f"grad_w1 of {text}", atol=1e-6, note="loss = 1/2 * sum((a2 - y)**2)")
-    expect(got[1], want2, f"grad_w2 of {text}", atol=1e-6, note="loss = 1/2 * sum((a2 - y)**2)")
+    note = "loss = 1/2 * sum((a2 - y)**2), and each sigmoid contributes a * (1 - a)"
+    want1 = np.array([[0.029034159730, -0.014126447218], [-0.001678683756, -0.011980091999]])
+    want2 = np.array([[0.053692498638], [0.027282361362]])
+    expect(got[0], want1, f"grad_w1 of {text}", atol=1e-9, note=note)
+    expect(got[1], want2, f"grad_w2 of {text}", atol=1e-9, note=note)
 
 
 @check("backprop", "train_xor", "a short run returns weights of shapes (2, hidden) and (hidden, 1)")
