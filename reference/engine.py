@@ -525,17 +525,18 @@ class Tensor:
             return
         grads: dict[Tensor, np.ndarray] = {self: seed}  # dLoss/d(node), for pending nodes
         owned: set[Tensor] = set()  # nodes whose pending buffer the engine allocated itself
+        pending, pop = grads.get, grads.pop
         for node in topological_order(self):
-            g = grads.pop(node)  # popped, so it is freed as soon as its inputs have theirs
+            g = pop(node)  # popped, so it is freed as soon as its inputs have theirs
             if node._retain:
                 _accumulate(node, g, fresh=False)
-            for parent, c in zip(node._parents, node._backward(g), strict=True):
+            for parent, c in zip(node._parents, node._backward(g), strict=False):
                 if c is None:  # this input needs no gradient
                     continue
                 if parent._backward is None:  # a leaf: nothing flows further, add it up now
                     _accumulate(parent, c, c is not g and type(c) is np.ndarray and c.base is None)
                     continue
-                prev = grads.get(parent)
+                prev = pending(parent)
                 if prev is None:
                     grads[parent] = c
                 elif parent in owned:
