@@ -167,7 +167,7 @@ def _render_readme(has_handout: bool) -> str:
 
     parts = [render("release_readme.md", lang, handout=has_handout).strip()
              for lang in ("en", "zh")]
-    head = "# README\n\n" + "English below, then 中文.\n\n"
+    head = "# Course exercises · 课程练习\n\nEnglish first, then 中文.\n\n"
     return head + "\n\n---\n\n".join(parts) + "\n"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import re
 import statistics
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -183,6 +184,11 @@ def test_points_read_as_people_write_them() -> None:
 
 
 def test_chinese_catalog_is_complete() -> None:
+    grader_strings = [m for m in missing("zh", optional=True) if m not in missing("zh")]
+    if grader_strings:  # by design these fall back to English; say so without failing
+        warnings.warn(f"{len(grader_strings)} grader strings (mistakes or test titles) have no "
+                      f"Chinese translation yet, e.g. {grader_strings[:2]}; see "
+                      "`python -m nngrade.report.catalog check`", stacklevel=1)
     gaps = missing("zh")
     assert not gaps, (
         f"{len(gaps)} strings have no Chinese translation, e.g. {gaps[:3]}. Run "

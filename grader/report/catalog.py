@@ -7,8 +7,9 @@ page (``nngrade.mistakes.MISTAKES``, the explanations of the classic
 mistakes) and the hidden tests' titles (the first docstring line of each
 test in ``grader/suites``, under the message context ``test``). A title is
 only a title, never the test's code, and it is already shown in English;
-titles are optional in a catalog (the suites change often, and a missing
-one falls back to English), everything else is required.
+titles and mistake explanations are optional in a catalog (they belong to
+the grader, change with it, and a missing one falls back to the grader's
+English, by design); everything the report itself says is required.
 
 ``python -m nngrade.report.catalog update`` rewrites ``locale/messages.pot``
 and merges new strings into each language's .po (new entries arrive
@@ -43,6 +44,7 @@ __all__ = [
 PACKAGE_DIR = Path(__file__).parent
 SUITES_DIR = PACKAGE_DIR.parent / "suites"
 TEST_CONTEXT = "test"
+MISTAKE_COMMENT = "mistake code:"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 POT_PATH = LOCALE_DIR / f"{DOMAIN}.pot"
 
@@ -101,7 +103,7 @@ def extract() -> Catalog:
     except ImportError:  # a report-only checkout: nothing of the grader's to translate
         MISTAKES = {}
     for code, message in MISTAKES.items():
-        _add(catalog, message, None, ("../mistakes.py", 0), [f"mistake code: {code}"])
+        _add(catalog, message, None, ("../mistakes.py", 0), [f"{MISTAKE_COMMENT} {code}"])
     for title, name, lineno in suite_titles():
         catalog.add(title, locations=[(f"../suites/{name}", lineno)], context=TEST_CONTEXT,
                     auto_comments=["the title of a hidden test (optional)"])
@@ -120,13 +122,14 @@ def read_catalog(lang: str) -> Catalog:
 def missing(lang: str, template: Catalog | None = None, *, optional: bool = False) -> list[str]:
     """The msgids of ``template`` that ``lang`` does not translate (or only as fuzzy guesses).
 
-    Test titles count only with ``optional=True``.
+    The grader's own strings (test titles, mistake explanations) count only
+    with ``optional=True``.
     """
     template = template or extract()
     have = read_catalog(lang)
     out = []
     for message in template:
-        if not message.id or (message.context == TEST_CONTEXT and not optional):
+        if not message.id or (_is_graders(message) and not optional):
             continue
         found = have.get(message.id, context=message.context)
         strings = found.string if found is not None else None
@@ -137,6 +140,13 @@ def missing(lang: str, template: Catalog | None = None, *, optional: bool = Fals
         if found is None or not done or found.fuzzy:
             out.append(message.id if isinstance(message.id, str) else message.id[0])
     return out
+
+
+def _is_graders(message: object) -> bool:
+    """A string the grader owns (a test title or a mistake), not one of the report's own."""
+    comments = getattr(message, "auto_comments", []) or []
+    return getattr(message, "context", None) == TEST_CONTEXT or any(
+        c.startswith(MISTAKE_COMMENT) for c in comments)
 
 
 def update() -> list[Path]:
@@ -183,10 +193,12 @@ def main(argv: list[str] | None = None) -> int:
                 status = 1
                 print(f"{lang}: {len(gaps)} strings need a translation in {po_path(lang)} "
                       "(run `python -m nngrade.report.catalog update` first to add new ones)")
-            titles = [m for m in missing(lang, template, optional=True) if m not in gaps]
-            if titles:
-                print(f"{lang}: {len(titles)} hidden-test titles are shown in English "
-                      "(optional; translate them under msgctxt \"test\")")
+            extra = [m for m in missing(lang, template, optional=True) if m not in gaps]
+            for msgid in extra:
+                print(f"{lang}: untranslated (grader's, optional): {msgid!r}")
+            if extra:
+                print(f"{lang}: {len(extra)} test titles or mistake explanations are shown "
+                      "in English until translated")
         return status
     print("usage: python -m nngrade.report.catalog [check|update]", file=sys.stderr)
     return 2
