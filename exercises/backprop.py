@@ -22,13 +22,18 @@ XOR_Y = np.array([[0], [1], [1], [0]], dtype=float)
 
 
 def _sigmoid(z):
-    """Given: the sigmoid of activations.py, repeated so that this file grades on its own.
+    """The sigmoid σ(z) = 1 / (1 + e^(-z)) that the XOR network uses, elementwise.
 
-    It uses the identity σ(z) = (1 + tanh(z/2)) / 2, which never overflows
-    and costs fewer array operations than the e^(-|z|) form, a difference
-    that shows over 20000 training epochs.
+    It is the sigmoid of activations.py; a module may import another
+    (``from activations import sigmoid``). This answer key writes it out so
+    that the file grades on its own, using the identity
+    σ(z) = (1 + tanh(z/2)) / 2: it never overflows and costs fewer array
+    operations than the e^(-|z|) form, which shows over 20000 epochs.
     """
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
+    # TODO: implement _sigmoid (see the docstring above).
+    # Hint: reuse your own: `from activations import sigmoid` at the top of this file,
+    #       then `return sigmoid(z)` here.
+    raise NotImplementedError('TODO: implement _sigmoid (see the docstring above). Hint: reuse your own: `from activations import sigmoid` at the top of this file, then `return sigmoid(z)` here.')
 
 
 def forward(x, w1, w2):

@@ -233,7 +233,7 @@ def test_an_endless_loop_is_reported_and_does_not_hang(tmp_path: Path) -> None:
     folder = _plant(
         tmp_path,
         "vanishing",
-        "    f, f_prime = ACTIVATIONS[activation]\n",
+        "    f, f_prime = activations[activation]\n",
         "    while True:\n        pass\n",
     )
     start = time.perf_counter()
