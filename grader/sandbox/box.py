@@ -22,7 +22,6 @@ Not thread-safe: one grading process, one thread, one ``Sandbox``.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import select
@@ -331,16 +330,21 @@ class Sandbox:
                     raise _Failure("crashed", sub.load_failure or "the worker could not start")
             message["timeout"] = seconds
             reply = self._request(message, seconds)
-            result = self._result(reply)
+            elapsed = time.perf_counter() - started
+            result = self._result(reply, elapsed)
         except _SandboxStuck:
-            result = CallResult("crashed", error="the sandbox stopped answering; it was restarted")
+            elapsed = time.perf_counter() - started
+            text = "the sandbox stopped answering; it was restarted"
+            result = CallResult("crashed", error=text, seconds=elapsed)
         except _Failure as failure:
-            result = CallResult(failure.status, error=failure.error, limit=failure.limit)
-        elapsed = time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            result = CallResult(
+                failure.status, error=failure.error, limit=failure.limit, seconds=elapsed
+            )
         sub.used += elapsed
         if result.status == "timeout" and seconds < wanted:
             return self._budget_exhausted(elapsed)
-        return _with_seconds(result, elapsed)
+        return result
 
     def _budget_exhausted(self, elapsed: float) -> CallResult:
         text = (
@@ -533,7 +537,7 @@ class Sandbox:
         if hello.get("rlimits") is False:
             self._protections["rlimits"] = False
 
-    def _result(self, reply: dict[str, Any]) -> CallResult:
+    def _result(self, reply: dict[str, Any], seconds: float) -> CallResult:
         """Validate a reply and turn it into a CallResult; anything odd is ``bad_result``."""
         status = reply.get("status")
         error = reply.get("error", "")
@@ -551,13 +555,17 @@ class Sandbox:
             or not isinstance(error_type, str)
         ):
             self._drop_child()
-            return CallResult("bad_result", error="the worker sent a malformed reply")
+            return CallResult(
+                "bad_result", error="the worker sent a malformed reply", seconds=seconds
+            )
         output = output[-(self.limits.output_chars + 200) :]
         error = error[: self.limits.error_chars * 2]
         kept = tuple(n[:400] for n in notes[:20])
         if status == "internal":
             text = f"the worker could not run the call: {error}"
-            return CallResult("bad_result", error=text, output=output, warnings=kept)
+            return CallResult(
+                "bad_result", error=text, output=output, warnings=kept, seconds=seconds
+            )
         value = None
         if status == "ok":
             try:
@@ -565,14 +573,21 @@ class Sandbox:
             except ResultTooLarge as exc:
                 text = f"the result is too large: {exc}"
                 return CallResult(
-                    "bad_result", error=text, output=output, warnings=kept, limit="max_elements"
+                    "bad_result",
+                    error=text,
+                    output=output,
+                    warnings=kept,
+                    limit="max_elements",
+                    seconds=seconds,
                 )
             except ProtocolError as exc:
                 self._drop_child()
                 text = f"the worker sent a malformed result ({exc})"
-                return CallResult("bad_result", error=text, output=output, warnings=kept)
+                return CallResult(
+                    "bad_result", error=text, output=output, warnings=kept, seconds=seconds
+                )
         error_type = error_type[:100] if error_type.isidentifier() else ""
-        return CallResult(status, value, error, output, 0.0, kept, limit, error_type)
+        return CallResult(status, value, error, output, seconds, kept, limit, error_type)
 
     # ------------------------------------------------------------ pipes
 
@@ -828,7 +843,3 @@ def _blame(module: str, failure: _Failure) -> str:
     if failure.status == "timeout":
         return f"importing {module}.py did not finish in time: {failure.error}"
     return f"the worker died while importing {module}.py: {failure.error}"
-
-
-def _with_seconds(result: CallResult, seconds: float) -> CallResult:
-    return dataclasses.replace(result, seconds=seconds)

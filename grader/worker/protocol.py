@@ -285,6 +285,14 @@ def _encode(value: Any, budget: _Budget, depth: int, strict: bool) -> Any:
         if len(value) > budget.limits.max_text:
             raise ResultTooLarge(f"a string of {len(value)} characters")
         return value
+    if cls is _ndarray:  # the common case first
+        return _encode_array(value, budget, strict)
+    if cls is list:
+        budget.take(len(value))
+        return [_encode(v, budget, depth + 1, strict) for v in _list_copy(value)]
+    if cls is tuple:
+        budget.take(len(value))
+        return {"$": "tuple", "v": [_encode(v, budget, depth + 1, strict) for v in value]}
     if cls is Rng:
         seed = value.seed
         return {"$": "rng", "seed": list(seed) if isinstance(seed, tuple) else seed}
