@@ -25,9 +25,6 @@ SECRET_DIRS = ("solutions", "reference", "grader/suites")
 GRADER_ONLY = {"batch", "sandbox", "worker", "runner", "scoring", "rubric", "feedback",
                "mistakes", "unpack", "inprocess", "suites", "reference", "solutions", "report",
                "nbgrader_bridge", "stubs", "release", "inbox"}
-# A known leak that is not this bundle's code: the public checks carry their own
-# central-difference loop, the numerical_gradient answer. Reported; remove this once fixed.
-KNOWN_LEAKS = {"tool/nngrade/student/checks.py"}
 
 
 # ---------------------------------------------------------------- an independent scanner
@@ -183,10 +180,8 @@ def test_release_of_this_course_leaks_nothing(tmp_path: Path) -> None:
     out = tmp_path / "bundle"
     build_release(REPO, out)  # the build alone; the command would also refuse on a leak
     problems = scan(out, REPO)
-    unexpected = [p for p in problems if p.split(":")[0] not in KNOWN_LEAKS]
-    assert unexpected == [], "\n".join(unexpected)
-    if problems:
-        pytest.xfail("known leak, reported to the lead: " + "; ".join(problems))
+    assert problems == [], "\n".join(problems)
+    assert (out / "exercises" / "activations.py").is_file()
 
 
 @pytest.fixture(scope="module")
