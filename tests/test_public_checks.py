@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from nngrade.contract import MODULES, all_names
 from nngrade.student.check import FAILED, PASSED, TODO, run_checks
 from nngrade.student.checks import CHECKS, checks_for
+from nngrade.student.loading import TimeLimit, time_limit
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -298,3 +300,19 @@ def test_no_bytecode_is_left_in_the_students_folder(tmp_path: Path) -> None:
 def test_checks_for_skips_slow_checks_unless_asked() -> None:
     assert not any(c.slow for c in checks_for("backprop"))
     assert any(c.slow for c in checks_for("backprop", slow=True))
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no interval timers here")
+def test_the_time_limit_puts_back_a_timer_that_was_pending() -> None:
+    """pytest-timeout (and anyone else) may have an alarm pending; a check must not cancel it."""
+    previous = signal.signal(signal.SIGALRM, lambda *_: None)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30.0)
+        with pytest.raises(TimeLimit), time_limit(0.05):
+            while True:
+                pass
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 25.0 < remaining <= 30.0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
