@@ -621,6 +621,8 @@ class Sandbox:
                 want = HEADER.size - len(buf)
             if child.eof:
                 raise _Ended(self._wait_ended(child))
+            if not buf:  # a new reply is rarely there yet: poll first, read once
+                self._wait(child, deadline, select.POLLIN, child.resp)
             try:
                 chunk = os.read(child.resp, max(want, 1 << 16))
             except BlockingIOError:
