@@ -176,3 +176,17 @@ def test_a_real_run_from_the_shell_is_fast() -> None:
         [str(script), "check"], capture_output=True, text=True, timeout=60, env=env, cwd=ROOT
     )
     assert fresh.returncode == 1 and "37 not implemented yet" in fresh.stdout
+
+
+def test_prints_at_import_stay_quiet_unless_the_import_fails(tmp_path: Path) -> None:
+    folder = tmp_path / "student"
+    shutil.copytree(SOLUTIONS, folder)
+    with (folder / "activations.py").open("a", encoding="utf-8") as f:
+        f.write("\nprint('my quick test', sigmoid(0))\n")
+    with (folder / "losses.py").open("a", encoding="utf-8") as f:
+        f.write("\nprint('about to fail')\nraise RuntimeError('boom')\n")
+    code, output = run("--path", str(folder), "activations", "losses")
+    assert code == 1
+    assert "my quick test" not in output
+    assert "losses       could not import: losses.py:" in output and "RuntimeError: boom" in output
+    assert "printed: about to fail" in output

@@ -13,13 +13,14 @@ student modules finds the student's file, and puts ``sys.modules`` and
 from __future__ import annotations
 
 import importlib.util
+import io
 import signal
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -136,16 +137,19 @@ class StudentModules:
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
+        printed = io.StringIO()  # top-level prints (a student's quick tests) stay quiet
         try:
-            with time_limit(self.timeout):
+            with time_limit(self.timeout), redirect_stdout(printed), redirect_stderr(printed):
                 spec.loader.exec_module(module)
         except KeyboardInterrupt:
             raise
         except BaseException as error:  # SystemExit, TimeLimit, anything the file raises
             sys.modules.pop(name, None)
-            self.problems[name] = "could not import: " + _describe_import_error(
-                error, path, self.folder
-            )
+            problem = "could not import: " + _describe_import_error(error, path, self.folder)
+            tail = printed.getvalue().strip().splitlines()[-5:]
+            if tail:
+                problem += "\n    printed: " + "\n             ".join(tail)
+            self.problems[name] = problem
             return None
         self.modules[name] = module
         return module
