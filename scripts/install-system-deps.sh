@@ -3,11 +3,13 @@
 #   bubblewrap  confines student code (namespaces); without it grading still
 #               runs with rlimits and seccomp, and reports say what is missing
 #   chromium    the browser the report tests render pages in
+#   fonts-wqy-microhei  a CJK font, so Chinese reports render as text in chromium
 # Needs root and apt-get; otherwise it says what to install and carries on.
 set -u
 need=""
 command -v bwrap >/dev/null 2>&1 || need="$need bubblewrap"
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need="$need fonts-wqy-microhei"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing system packages:$need"
