@@ -138,6 +138,57 @@ def test_values_round_trip(box):
     assert [type(v) for v in r.value[:3]] == [float, int, bool]
 
 
+def test_call_many_pipelines_and_isolates_failures(box):
+    box.load(
+        {
+            "m": src(
+                """
+                import os, ctypes, numpy as np
+                def double(x): return 2 * np.asarray(x)
+                def boom(): os._exit(3)
+                def loop():
+                    while True:
+                        pass
+                def segv(): return ctypes.string_at(0)
+                def big(n): return np.zeros(n)
+                """
+            )
+        }
+    )
+    calls = [("m", "double", (i,)) for i in range(100)]
+    results = box.call_many(calls)
+    assert [r.value for r in results] == [2 * i for i in range(100)]
+    assert all(r.ok and r.seconds > 0 for r in results)
+    mixed = [
+        ("m", "double", (1,)),
+        ("m", "boom"),
+        ("m", "double", (2,), {}),
+        ("m", "loop"),
+        ("m", "big", (20_000,)),  # replies larger than the pipelining window
+        ("m", "big", (20_000,)),
+        ("m", "nope"),
+        ("m", "segv"),
+        ("absent", "f"),
+        ("m", "double", (3,)),
+    ]
+    results = box.call_many(mixed, timeout=0.5)
+    assert [r.status for r in results] == [
+        "ok",
+        "crashed",
+        "ok",
+        "timeout",
+        "ok",
+        "ok",
+        "missing_name",
+        "crashed",
+        "missing_module",
+        "ok",
+    ]
+    assert results[0].value == 2 and results[2].value == 4 and results[-1].value == 6
+    assert results[4].value.shape == (20_000,)
+    assert box.call_many([]) == []
+
+
 def test_script_driver(box):
     box.load(
         {
@@ -858,6 +909,10 @@ def test_submission_time_budget():
         assert time.monotonic() - t0 < 0.1
         small.load({"slow": "def nap(s):\n    return s\n"})  # a new submission, a new budget
         assert small.call("slow", "nap", (1,)).value == 1
+        small.load({"slow": "import time\ndef nap(s):\n    time.sleep(s)\n    return s\n"})
+        results = small.call_many([("slow", "nap", (0.6,))] * 4)
+        assert [r.status for r in results[:2]] == ["ok", "ok"]
+        assert results[-1].status == "timeout" and results[-1].limit == "submission_seconds"
 
 
 def test_fallback_without_bubblewrap(tmp_path):

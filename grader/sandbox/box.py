@@ -22,6 +22,7 @@ Not thread-safe: one grading process, one thread, one ``Sandbox``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -31,7 +32,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,7 @@ __all__ = ["Sandbox"]
 _CHILD_STATUSES = frozenset(STATUSES) | {"internal"}
 _LIMIT_NAMES = frozenset(Limits.__dataclass_fields__) | {"result_size", "output"}
 _ZYGOTE_ANSWER_SECONDS = 3.0  # to report that a killed child has ended
+_WINDOW_BYTES = 32 << 10  # requests in flight: half a pipe, so writing never blocks
 
 _SIGNAL_TEXT = {
     signal.SIGSEGV: "a segmentation fault (SIGSEGV): C code or ctypes touched invalid memory, "
@@ -277,6 +279,31 @@ class Sandbox:
         message.update(args=enc_args, kwargs=enc_kwargs)
         return self._run(message, timeout)
 
+    def call_many(
+        self,
+        calls: Iterable[tuple[Any, ...]],
+        timeout: float | None = None,
+    ) -> list[CallResult]:
+        """Several calls in one go: ``[(module, name[, args[, kwargs]]), ...]``.
+
+        Same results as calling ``call`` for each in turn (a failing call costs
+        only itself), but pipelined: the calls of a batch cost about one round
+        trip to the worker instead of one each. ``timeout`` applies per call.
+        """
+        messages = []
+        for call in calls:
+            module, name, *rest = call
+            args = rest[0] if rest else ()
+            kwargs = rest[1] if len(rest) > 1 else {}
+            enc_args, enc_kwargs = encode_args(tuple(args), dict(kwargs), self._decode_limits)
+            message = {"op": "call", "module": module, "name": name}
+            message.update(args=enc_args, kwargs=enc_kwargs)
+            messages.append(message)
+        results: list[CallResult] = []
+        while len(results) < len(messages):
+            results += self._run_batch(messages[len(results) :], timeout)
+        return results
+
     def drive(
         self, driver: str, params: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> CallResult:
@@ -323,11 +350,7 @@ class Sandbox:
         wanted = self.limits.call_seconds if timeout is None else float(timeout)
         seconds = min(wanted, left)
         try:
-            if self._child is None:
-                if sub.load_failure is None:
-                    self._reload()
-                if self._child is None:
-                    raise _Failure("crashed", sub.load_failure or "the worker could not start")
+            self._ensure_child(sub)
             message["timeout"] = seconds
             reply = self._request(message, seconds)
             elapsed = time.perf_counter() - started
@@ -345,6 +368,89 @@ class Sandbox:
         if result.status == "timeout" and seconds < wanted:
             return self._budget_exhausted(elapsed)
         return result
+
+    def _ensure_child(self, sub: _Submission) -> None:
+        """A live child with the submission loaded (transparently reloaded after a failure)."""
+        if self._child is None:
+            if sub.load_failure is None:
+                self._reload()
+            if self._child is None:
+                raise _Failure("crashed", sub.load_failure or "the worker could not start")
+
+    def _run_batch(self, messages: list[dict[str, Any]], timeout: float | None) -> list[CallResult]:
+        """Pipeline ``messages`` to the child; results for a prefix of them (at least one).
+
+        Requests are written ahead of the replies (up to a window that can never
+        fill a pipe), so the worker goes from one call to the next without
+        waiting for the grader: a batch costs about one round trip. Each call
+        keeps its own deadline, counted from the previous reply. The first call
+        that fails ends the batch (its child is replaced); the caller sends the
+        rest again.
+        """
+        sub = self._submission
+        if sub is None:
+            raise RuntimeError("Sandbox.load() must be called before call() or drive()")
+        wanted = self.limits.call_seconds if timeout is None else float(timeout)
+        if self.limits.submission_seconds - sub.used <= 0:
+            return [self._budget_exhausted(0.0) for _ in messages]
+        started = time.perf_counter()
+        try:
+            self._ensure_child(sub)
+        except _SandboxStuck:
+            text = "the sandbox stopped answering; it was restarted"
+            return [CallResult("crashed", error=text, seconds=time.perf_counter() - started)]
+        except _Failure as failure:
+            elapsed = time.perf_counter() - started
+            sub.used += elapsed
+            one = CallResult(failure.status, error=failure.error, limit=failure.limit)
+            return [one] + [one] * (len(messages) - 1) if sub.load_failure else [one]
+        child = self._child
+        assert child is not None
+        grace = self.limits.grace_seconds
+        results: list[CallResult] = []
+        ids: list[int] = []
+        frames: list[int] = []  # size of each request sent and not yet answered
+        previous = time.perf_counter()
+        for index in range(len(messages)):
+            left = self.limits.submission_seconds - sub.used
+            if left <= 0:
+                break
+            seconds = min(wanted, left)
+            try:
+                with self._failures(child, "call", seconds):
+                    while len(ids) < len(messages) and (
+                        len(ids) == index or (sum(frames) < _WINDOW_BYTES and len(frames) < 64)
+                    ):
+                        ahead = messages[len(ids)]
+                        ahead["timeout"] = min(wanted, left)
+                        ids.append(self._number(ahead))
+                        frame = dumps_frame(ahead)
+                        frames.append(len(frame))
+                        self._write(child, frame, time.monotonic() + seconds + grace)
+                    deadline = time.monotonic() + seconds + grace
+                    reply = self._await(child, ids[index], deadline, deadline, None)
+                    frames.pop(0)
+                    now = time.perf_counter()
+                    result = self._result(reply, now - previous)
+            except _SandboxStuck:
+                now = time.perf_counter()
+                text = "the sandbox stopped answering; it was restarted"
+                result = CallResult("crashed", error=text, seconds=now - previous)
+            except _Failure as failure:
+                now = time.perf_counter()
+                result = CallResult(
+                    failure.status, error=failure.error, limit=failure.limit, seconds=now - previous
+                )
+            sub.used += now - previous
+            previous = now
+            if result.status == "timeout" and seconds < wanted:
+                result = self._budget_exhausted(result.seconds)
+            results.append(result)
+            if self._child is not child:  # it failed and was replaced: resend the rest
+                break
+        if not results:
+            results.append(self._budget_exhausted(0.0))
+        return results
 
     def _budget_exhausted(self, elapsed: float) -> CallResult:
         text = (
@@ -472,10 +578,7 @@ class Sandbox:
         """Send one request to the child and wait for its reply, within the hard deadline."""
         child = self._child
         assert child is not None
-        self._request_id += 1
-        rid = self._request_id
-        message["id"] = rid
-        frame = dumps_frame(message)
+        rid = self._number(message)
         grace = self.limits.grace_seconds
         deadline = time.monotonic() + seconds + grace
         # Progress frames extend a load's deadline module by module, never past this.
@@ -483,28 +586,52 @@ class Sandbox:
         left = self.limits.submission_seconds - (sub.used if sub else 0.0)
         hard_end = time.monotonic() + max(left, seconds) + grace
         what = "import" if message["op"] == "load" else "call"
+        with self._failures(child, what, seconds, stack):
+            self._write(child, dumps_frame(message), deadline)
+            return self._await(child, rid, deadline, hard_end, stack)
+        raise AssertionError("unreachable")  # pragma: no cover - _failures always raises
+
+    def _number(self, message: dict[str, Any]) -> int:
+        self._request_id += 1
+        message["id"] = self._request_id
+        return self._request_id
+
+    def _await(
+        self,
+        child: _Child,
+        rid: int,
+        deadline: float,
+        hard_end: float,
+        stack: list[str] | None,
+    ) -> dict[str, Any]:
+        """Frames until the reply to request ``rid``; hello and progress frames on the way."""
+        grace = self.limits.grace_seconds
+        while True:
+            reply = self._read(child, deadline)
+            kind = reply.get("kind")
+            if kind == "hello" and child.hello is None:
+                self._note_hello(child, reply)
+            elif kind == "progress" and stack is not None:
+                module, event = reply.get("module"), reply.get("event")
+                if not isinstance(module, str):
+                    raise ProtocolError("malformed progress frame")
+                if event == "importing":
+                    stack.append(module)
+                    deadline = min(time.monotonic() + self.limits.import_seconds + grace, hard_end)
+                elif event == "imported" and stack and stack[-1] == module:
+                    stack.pop()
+            elif kind == "reply" and reply.get("id") == rid:
+                return reply
+            elif kind not in ("progress", "hello"):
+                raise ProtocolError("unexpected frame")
+
+    @contextlib.contextmanager
+    def _failures(
+        self, child: _Child, what: str, seconds: float, stack: list[str] | None = None
+    ) -> Iterator[None]:
+        """Turn what can go wrong on the pipes into a ``_Failure`` (and a replaced child)."""
         try:
-            self._write(child, frame, deadline)
-            while True:
-                reply = self._read(child, deadline)
-                kind = reply.get("kind")
-                if kind == "hello" and child.hello is None:
-                    self._note_hello(child, reply)
-                elif kind == "progress" and stack is not None:
-                    module, event = reply.get("module"), reply.get("event")
-                    if not isinstance(module, str):
-                        raise ProtocolError("malformed progress frame")
-                    if event == "importing":
-                        stack.append(module)
-                        deadline = min(
-                            time.monotonic() + self.limits.import_seconds + grace, hard_end
-                        )
-                    elif event == "imported" and stack and stack[-1] == module:
-                        stack.pop()
-                elif kind == "reply" and reply.get("id") == rid:
-                    return reply
-                elif kind not in ("progress", "hello"):
-                    raise ProtocolError("unexpected frame")
+            yield
         except _Deadline:
             if child.hello is None:  # not the student's fault: the sandbox is stuck
                 self._stop_zygote()
