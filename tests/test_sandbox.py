@@ -890,6 +890,21 @@ def test_nothing_survives_into_the_next_submission(box):
         assert r.value["pids"] == ["1", "2", "3"] or len(r.value["pids"]) == 3
 
 
+def test_sandbox_restarts_when_the_zygote_dies(box):
+    import signal
+
+    box.load({"good": OK_MODULE})
+    still_works(box)
+    starts = box.stats["zygote_starts"]
+    os.killpg(box._proc.pid, signal.SIGKILL)  # an infrastructure failure, not a student's
+    box._proc.wait()
+    time.sleep(0.3)  # bubblewrap's pid 1 takes the sandbox's processes with it
+    r = box.call("good", "double", (1,))
+    assert r.status == "crashed" and "sandbox stopped" in r.error, r
+    still_works(box)
+    assert box.stats["zygote_starts"] == starts + 1
+
+
 def test_shadowing_stdlib_names_is_reported(box):
     status = box.load({"numpy": "raise SystemExit", "random": "x = 1", "good": OK_MODULE})
     assert "rename" in status["numpy"] and "rename" in status["random"]
