@@ -417,13 +417,13 @@ class Tensor:
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         a = self.data
-        out = Tensor._result(a.sum(axis=axis, keepdims=keepdims), (self,))
+        out = Tensor._result(np.add.reduce(a, axis=axis, keepdims=keepdims), (self,))
         if out.requires_grad:
             # g broadcasts over the summed axes, once they are back in its shape as 1s
             kept = _kept_shape(a.shape, axis) if axis is not None and not keepdims else None
 
             def backward(g: np.ndarray) -> tuple[np.ndarray]:
-                ga = np.empty_like(a)
+                ga = np.empty(a.shape, a.dtype)
                 ga[...] = g if kept is None else g.reshape(kept)  # each entry: its sum's gradient
                 return (ga,)
 
@@ -514,7 +514,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad")
         if gradient is None:
-            if self.size != 1:
+            if self.data.size != 1:
                 raise RuntimeError("backward() needs a gradient for a non-scalar tensor")
             seed = _one(self.data)
         else:
