@@ -194,9 +194,15 @@ class Zygote:
                 self._reap(block=False)
             if self.child and not ready and self._too_many_files():
                 self._kill(reason="scratch_files")
-            if self.ctrl.fileno() in ready and not self._order():
-                self._kill()
-                return
+            if self.ctrl.fileno() in ready:
+                try:
+                    going_on = self._order()
+                except Exception:  # noqa: BLE001 - log it; the grader restarts us if need be
+                    traceback.print_exc()
+                    going_on = True
+                if not going_on:
+                    self._kill()
+                    return
 
     def _order(self) -> bool:
         try:
@@ -227,6 +233,8 @@ class Zygote:
     def _spawn(self, seq: int, req: int, resp: int, child_cfg: dict[str, Any]) -> None:
         scratch = os.path.join(self.scratch_root, "work")
         _wipe(scratch, keep_root=False)
+        if os.path.lexists(scratch):  # a file or symlink a child left in its place
+            os.unlink(scratch)
         os.mkdir(scratch, 0o700)
         drop_user = bool(self.cfg.get("drop_user")) and os.geteuid() == 0
         if drop_user:
