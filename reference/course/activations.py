@@ -20,12 +20,12 @@ __all__ = ["sigmoid", "tanh", "relu", "sigmoid_prime", "tanh_prime", "relu_prime
 Activation = Callable[[Tensor], Tensor]
 
 
-def value(f: Activation, z: ArrayLike) -> np.ndarray:
+def _value(f: Activation, z: ArrayLike) -> np.ndarray:
     """f(z) elementwise, as a float array shaped like z."""
     return f(Tensor(z)).data
 
 
-def derivative(f: Activation, z: ArrayLike) -> np.ndarray:
+def _derivative(f: Activation, z: ArrayLike) -> np.ndarray:
     """f'(z) elementwise, by backpropagating ones through f with the engine."""
     t = Tensor(np.array(z, dtype=float), requires_grad=True)
     out = f(t)
@@ -34,26 +34,26 @@ def derivative(f: Activation, z: ArrayLike) -> np.ndarray:
 
 
 def sigmoid(z: ArrayLike) -> np.ndarray:
-    return value(Tensor.sigmoid, z)
+    return _value(Tensor.sigmoid, z)
 
 
 def tanh(z: ArrayLike) -> np.ndarray:
-    return value(Tensor.tanh, z)
+    return _value(Tensor.tanh, z)
 
 
 def relu(z: ArrayLike) -> np.ndarray:
-    return value(Tensor.relu, z)
+    return _value(Tensor.relu, z)
 
 
 def sigmoid_prime(z: ArrayLike) -> np.ndarray:
     """dσ/dz at the pre-activation z (largest at z = 0: 0.25)."""
-    return derivative(Tensor.sigmoid, z)
+    return _derivative(Tensor.sigmoid, z)
 
 
 def tanh_prime(z: ArrayLike) -> np.ndarray:
-    return derivative(Tensor.tanh, z)
+    return _derivative(Tensor.tanh, z)
 
 
 def relu_prime(z: ArrayLike) -> np.ndarray:
     """1 where z > 0, else 0: the engine's ReLU sends no gradient back at z == 0."""
-    return derivative(Tensor.relu, z)
+    return _derivative(Tensor.relu, z)

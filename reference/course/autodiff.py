@@ -108,8 +108,8 @@ def sigmoid(v: Variable | Number) -> Variable:
     return _node(Tensor.sigmoid, v)
 
 
-def get_gradients(variable: Variable) -> dict[Variable, float]:
-    """d variable / d node for ``variable`` itself (1.0) and every node it depends on.
+def get_gradients(v: Variable) -> dict[Variable, float]:
+    """dv / d node for ``v`` itself (1.0) and every node ``v`` depends on.
 
     Nodes are gathered with an explicit stack and visited newest first (a
     node is always created after its children, so that is a reverse
@@ -117,15 +117,15 @@ def get_gradients(variable: Variable) -> dict[Variable, float]:
     already added its share, so its gradient is complete and is passed on
     once. Linear time and no recursion limit.
     """
-    seen = {variable}
-    stack = [variable]
+    seen = {v}
+    stack = [v]
     while stack:
         for child, _ in stack.pop().local_gradients:
             if child not in seen:
                 seen.add(child)
                 stack.append(child)
     gradients = dict.fromkeys(seen, 0.0)
-    gradients[variable] = 1.0
+    gradients[v] = 1.0
     for node in sorted(seen, key=lambda n: n._id, reverse=True):
         g = gradients[node]
         for child, local in node.local_gradients:
