@@ -962,3 +962,26 @@ def test_fallback_without_bubblewrap(tmp_path):
             assert plain.call("m", "write", (str(tmp_path / "x"),)).status == "raised"
         still_works(plain)
         assert plain.call("good", "double", (np.ones(1),)).ok
+
+
+def test_masks_never_hide_the_interpreter(monkeypatch):
+    """A python in /usr/local (python:3.x images) keeps its stdlib; its site-packages is hidden."""
+    from nngrade.sandbox.launch import Layout, bwrap_argv
+
+    real_isdir = os.path.isdir
+    monkeypatch.setattr(os.path, "isdir", lambda p: p.startswith("/usr/local") or real_isdir(p))
+
+    layout = Layout(
+        python="/usr/local/bin/python3.11",
+        stdlib="/usr/local/lib/python3.11",
+        libpython="/usr/local/lib/libpython3.11.so.1.0",
+        numpy="/x/site-packages/numpy",
+        numpy_libs=None,
+        worker="/x/nngrade/worker",
+        secrets=("/usr/local/lib", "/usr/local/lib/python3.11/site-packages", "/x/nngrade"),
+    )
+    argv = bwrap_argv(layout, 3, 1 << 20)
+    hidden = [argv[i + 1] for i, a in enumerate(argv) if a == "--tmpfs"]
+    assert "/usr/local/lib/python3.11/site-packages" in hidden
+    assert "/usr/local/lib" not in hidden
+    assert "/x/nngrade" not in " ".join(argv[: argv.index("--")]).replace("/x/nngrade/worker", "")

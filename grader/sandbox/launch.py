@@ -92,7 +92,7 @@ def host_layout() -> Layout:
         paths = sysconfig.get_paths(vars=scheme_vars)
         candidates += [paths["purelib"], paths["platlib"]]
     candidates += [os.path.join(stdlib, "site-packages"), os.path.join(stdlib, "dist-packages")]
-    candidates += ["/usr/lib/python3/dist-packages", "/usr/local/lib"]
+    candidates += ["/usr/lib/python3/dist-packages"]
     secrets.update(_real(c) for c in candidates if c and os.path.isdir(c))
     return Layout(
         python=python,
@@ -168,7 +168,10 @@ def bwrap_argv(
             argv += ["--ro-bind", path, path]
             if os.path.isdir(path):
                 binds.append((path, path))
+    needed = [p for p in (layout.python, layout.libpython, layout.stdlib) if p]
     for secret in layout.secrets:
+        if any(_inside(path, secret) for path in needed):
+            continue  # e.g. /usr/local/lib holding the interpreter's own stdlib
         for src, dst in binds:
             if _inside(secret, src) and os.path.isdir(secret):
                 hidden = dst + secret[len(src) :]
