@@ -112,6 +112,8 @@ def _kept_shape(shape: tuple[int, ...], axis: int | tuple[int, ...] | None) -> t
 
 def _as_array(x: Any) -> np.ndarray:
     """A float array for ``x``: ints and bools become float64, float arrays are not copied."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        return x
     a = np.asarray(x)
     if a.dtype.kind != "f":
         a = a.astype(np.float64)
