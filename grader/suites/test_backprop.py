@@ -214,15 +214,25 @@ _DEFAULTS = {"hidden": 10, "epochs": 20000, "lr": 0.5, "seed": 0}
 _continued: dict[tuple[bytes, bytes, int, float], tuple[np.ndarray, np.ndarray]] = {}
 
 
-def _descend(w1: np.ndarray, w2: np.ndarray, epochs: int, lr: float
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """The reference's full-batch descent on XOR from (w1, w2), memoised on the start."""
-    key = (w1.tobytes(), w2.tobytes(), epochs, lr)
+def _descend(w1: np.ndarray, w2: np.ndarray, epochs: int, lr: float, *,
+             settle: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's full-batch descent on XOR from (w1, w2), memoised on the start.
+
+    With ``settle``, the descent may stop early once every output is within
+    0.05 of its target: from there on gradient descent with the lecture's
+    small learning rate only shrinks the error (the outputs move by far less
+    than the 0.45 a rounding flip would need), so the rounded outputs after
+    the remaining epochs are already known. Used only for that verdict.
+    """
+    key = (w1.tobytes(), w2.tobytes(), epochs, lr, settle)
     if key not in _continued:
         a, b = w1.astype(float), w2.astype(float)
-        for _ in range(epochs):
+        for epoch in range(epochs):
             g1, g2 = ref.xor_grads(XOR_X, XOR_Y, a, b)
             a, b = a - lr * g1, b - lr * g2
+            if settle and epoch % 250 == 249 and lr <= 1.0:
+                if np.max(np.abs(_sigmoid(_sigmoid(XOR_X @ a) @ b) - XOR_Y)) < 0.05:
+                    break
         _continued[key] = (a, b)
     return _continued[key]
 
@@ -284,7 +294,7 @@ def test_train_xor_defaults(student, rng):
     plain_descent = (first is not None and second is not None and later is not None
                      and _follows(first, second, 1, lr) and _follows(first, later, probe - 1, lr))
     if plain_descent:
-        w1, w2 = _descend(first[0], first[1], epochs - 1, lr)
+        w1, w2 = _descend(first[0], first[1], epochs - 1, lr, settle=True)
         call = f"train_xor() (its first epoch, {first_call}, continued by the reference)"
     else:
         got = student.with_timeout(TRAIN_TIMEOUT).train_xor()

@@ -225,6 +225,42 @@ def variable_identity_facts(
     return facts
 
 
+PROBE_DEPTH = 14  # y = y + y 14 times: 15 nodes, but 2**15 paths
+
+
+class _CountingChildren(tuple):
+    """A node's ``local_gradients``, counting how often get_gradients walks them."""
+
+    visits = 0
+
+    def __iter__(self):  # type: ignore[override]
+        type(self).visits += 1
+        return super().__iter__()
+
+
+def _probe_visits(variable_cls: Any, get_gradients: Callable[[Any], Any],
+                  depth: int) -> int | None:
+    """How often get_gradients walks the nodes' children on a small doubling graph.
+
+    Visiting each node once (or a few times) is linear; walking every path
+    visits the nodes about 2**depth times. None when the student's Variable
+    does not let us watch (local_gradients not a plain settable attribute).
+    """
+    counter = type("_Counter", (_CountingChildren,), {"visits": 0})
+    y = variable_cls(1.0)
+    nodes = [y]
+    for _ in range(depth):
+        y = y + y
+        nodes.append(y)
+    try:
+        for node in nodes:
+            node.local_gradients = counter(node.local_gradients)
+    except (AttributeError, TypeError):
+        return None
+    get_gradients(y)
+    return counter.visits
+
+
 def path_gradients(
     variable_cls: Any, get_gradients: Callable[[Any], Any], kind: str, n: int, x: float
 ) -> dict[str, Any]:
@@ -236,6 +272,12 @@ def path_gradients(
     leaf = variable_cls(_float(x))
     y = leaf
     if kind == "doubling":
+        visits = _probe_visits(variable_cls, get_gradients, PROBE_DEPTH)
+        if visits is not None and visits > 8 * PROBE_DEPTH + 16:
+            # Path enumeration: 2**n paths at depth n would never finish; say so now
+            # instead of spending a whole call time limit on it.
+            return {"value": None, "grad": None, "probe_depth": PROBE_DEPTH,
+                    "probe_visits": visits}
         for _ in range(int(n)):
             y = y + y
     elif kind == "chain":
