@@ -59,7 +59,7 @@ class BatchOptions:
     jobs: int = 2
     seed: int | None = None
     force: bool = False
-    call_timeout: float = 5.0
+    call_timeout: float = 2.0
     submission_timeout: float = 300.0
     memory_mb: int = 1024
     lang: str = "en"
@@ -447,7 +447,7 @@ def _class_table(all_results: Sequence[dict[str, Any]]) -> str:
 @click.option("--seed", type=int, default=None,
               help="Seed of the hidden tests' random inputs (default: reuse DIR/run.json's, "
                    "else a new one, recorded).")
-@click.option("--call-timeout", type=click.FloatRange(0.1), default=5.0, show_default=True,
+@click.option("--call-timeout", type=click.FloatRange(0.1), default=2.0, show_default=True,
               help="Seconds one call into student code may take.")
 @click.option("--submission-timeout", type=click.FloatRange(1), default=300.0,
               show_default=True, help="Seconds all of one submission's calls may take.")

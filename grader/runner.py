@@ -227,7 +227,7 @@ class _Context:
     # A function that already ran out of time once in this submission is most
     # likely stuck in a loop; its later calls get this many seconds instead of
     # the full limit, so one endless loop cannot eat the submission's budget.
-    REPEAT_TIMEOUT = 1.0
+    REPEAT_TIMEOUT = 0.5
 
     def _timeout_for(self, key: tuple[str, str], timeout: float | None) -> float | None:
         if key in self.timed_out:
