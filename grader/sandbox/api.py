@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["STATUSES", "CallResult", "Limits", "SandboxError"]
@@ -79,7 +79,6 @@ class CallResult:
     warnings: tuple[str, ...] = ()
     limit: str | None = None
     error_type: str = ""  # the exception's class name when status is raised / not_implemented
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
