@@ -423,6 +423,20 @@ def test_infinite_loops_are_stopped(box):
     still_works(box)
 
 
+def test_sources_that_break_the_compiler(box):
+    status = box.load(
+        {
+            "deep": "x = " + "-" * 200_000 + "1\n",
+            "nested": "x = " + "(" * 300 + ")" * 300 + "\n",
+            "nul": "x = 1\x00\n",
+            "good": OK_MODULE,
+        }
+    )
+    assert status["good"] == "ok"
+    assert all(status[m] != "ok" for m in ("deep", "nested", "nul")), status
+    still_works(box)
+
+
 def test_import_that_never_ends(box):
     status = box.load(
         {

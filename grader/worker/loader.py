@@ -80,9 +80,9 @@ class SubmissionFinder:
 
     def exec_module(self, module: ModuleType) -> None:
         name = module.__spec__.name if module.__spec__ else module.__name__
-        code = compile(self.sources[name], filename_of(name), "exec", dont_inherit=True)
-        self.on_event("importing", name)
+        self.on_event("importing", name)  # before compiling: the compiler can crash too
         try:
+            code = compile(self.sources[name], filename_of(name), "exec", dont_inherit=True)
             exec(code, module.__dict__)  # noqa: S102 - this is the point of the worker
         finally:
             self.on_event("imported", name)
