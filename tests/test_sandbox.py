@@ -15,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nngrade
-from nngrade.sandbox import Fn, Limits, Opaque, Rng, Sandbox
+from nngrade.sandbox import STATUSES, Fn, Limits, Opaque, Rng, Sandbox
 from nngrade.sandbox.launch import bwrap_status
 
 REPO = Path(nngrade.__file__).resolve().parent.parent
@@ -1010,3 +1012,38 @@ def test_masks_never_hide_the_interpreter(monkeypatch):
     assert "/usr/local/lib/python3.11/site-packages" in hidden
     assert "/usr/local/lib" not in hidden
     assert "/x/nngrade" not in " ".join(argv[: argv.index("--")]).replace("/x/nngrade/worker", "")
+
+
+reply_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["$", "v", "dtype", "shape", "data", "type", "text"]), inner
+        )
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "status": st.sampled_from(["ok", "raised", "internal", "timeout", "bogus", 3]),
+            "value": reply_values,
+            "error": st.one_of(st.text(max_size=5), st.integers()),
+            "output": st.one_of(st.text(max_size=5), st.none()),
+            "warnings": st.one_of(st.lists(st.text(max_size=5)), st.text(), st.integers()),
+            "limit": st.sampled_from([None, "call_seconds", "bogus", 1]),
+            "error_type": st.one_of(st.text(max_size=5), st.integers()),
+        },
+    )
+)
+def test_any_reply_becomes_a_call_result(reply):
+    """Whatever a hostile worker puts in a reply, the grader gets a CallResult, never an error."""
+    result = Sandbox(LIMITS)._result(reply, 0.0)
+    assert result.status in STATUSES
+    if result.status == "ok":
+        assert not isinstance(result.value, dict) or all(isinstance(k, str) for k in result.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 
@@ -228,6 +229,37 @@ def test_random_json_decodes_or_is_refused_cleanly(data):
         decode_value(data)
     except ProtocolError:
         pass
+
+
+@settings(max_examples=300)
+@given(
+    st.sampled_from(sorted(ALLOWED_DTYPES) + ["<f16", "|O", "<U3", "bogus"]),
+    st.lists(
+        st.one_of(
+            st.integers(min_value=-2, max_value=3),
+            st.sampled_from([0, 2**31, 2**62, 10**19, 10**30]),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.booleans(),
+        ),
+        max_size=10,
+    ),
+    st.one_of(
+        st.text(max_size=40), st.binary(max_size=30).map(lambda b: base64.b64encode(b).decode())
+    ),
+)
+def test_random_array_tags_decode_or_are_refused(dtype, shape, data):
+    try:
+        array = decode_value({"$": "nd", "dtype": dtype, "shape": shape, "data": data})
+    except ProtocolError:  # ResultTooLarge included
+        return
+    assert type(array) is np.ndarray and list(array.shape) == shape
+
+
+def test_zero_size_arrays_with_huge_dimensions_are_refused():
+    for shape in ([0, 10**19], [0, 2**62, 2**62], [0, 2**31]):
+        with pytest.raises(ProtocolError):
+            decode_value({"$": "nd", "dtype": "<f8", "shape": shape, "data": ""})
+    assert decode_value({"$": "nd", "dtype": "<f8", "shape": [0, 5], "data": ""}).shape == (0, 5)
 
 
 @pytest.mark.parametrize("name", ["quadratic", "sin_sum", "rosenbrock", "log_sum_exp"])

@@ -214,6 +214,7 @@ _EXACT_SCALARS = frozenset(
 )
 _item = np.generic.item
 _EVERYTHING = slice(None)
+_MAX_DIM = 2**31 - 1
 _MAX_INT_BITS = 8192  # ~2466 digits, under Python's 4300-digit str() limit
 
 
@@ -462,8 +463,8 @@ def _decode_array(data: dict, budget: _Budget) -> np.ndarray:
         raise ProtocolError("array shape must be a list of at most 8 integers")
     size = 1
     for n in shape:
-        if type(n) is not int or n < 0:
-            raise ProtocolError("array shape must be non-negative integers")
+        if type(n) is not int or n < 0 or n > _MAX_DIM:
+            raise ProtocolError("array shape must be integers from 0 to 2**31 - 1")
         size *= n
     if size > budget.limits.max_elements:
         raise ResultTooLarge(
@@ -482,7 +483,10 @@ def _decode_array(data: dict, budget: _Budget) -> np.ndarray:
         raise ProtocolError("array data is not valid base64") from None
     if len(raw) != nbytes:
         raise ProtocolError(f"array data has {len(raw)} bytes, shape needs {nbytes}")
-    array = _frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
+    try:
+        array = _frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
+    except (ValueError, TypeError, OverflowError) as exc:  # numpy's own limits
+        raise ProtocolError(f"array of shape {_short(str(shape), 60)}: {exc}") from None
     if dtype.kind == "b" and size and not (array.view(np.uint8) <= 1).all():
         raise ProtocolError("boolean array holds bytes other than 0 and 1")
     if not _LITTLE:
