@@ -14,10 +14,12 @@ Three rules keep it correct and fast enough to grade a whole class with:
   :class:`no_grad`). A closure computes a gradient only for the inputs that
   require one: ``x @ w`` with data ``x`` never pays for ``g @ w.T``.
 * **Each node once.** A tensor is always created after its inputs, so the
-  order of creation is a topological order. ``backward`` collects the nodes
-  it can reach (an explicit stack, no recursion), sorts them newest first and
-  visits each exactly once, so a chain of 100,000 operations and a graph with
-  2**60 paths (``y = y + y`` sixty times) both take linear time.
+  order of creation is a topological order. ``backward`` keeps the nodes that
+  have received a gradient in a heap and always takes the newest: by then
+  every result computed from it (created later) has passed its share on, so
+  its gradient is complete and it is visited exactly once. No recursion, so
+  a chain of 100,000 operations works, and a graph with 2**60 paths
+  (``y = y + y`` sixty times) takes linear time.
 * **No needless copies.** A closure returns, for each input, the incoming
   ``g`` itself, a view of it, or an array it allocated for that input alone
   (never one array for two inputs). Gradients meeting at a shared
@@ -38,6 +40,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from contextlib import ContextDecorator
+from heapq import heappop, heappush
 from operator import attrgetter
 from typing import Any, Union
 
@@ -528,7 +531,9 @@ class Tensor:
         grads: dict[Tensor, np.ndarray] = {self: seed}  # dLoss/d(node), for pending nodes
         owned: set[Tensor] = set()  # nodes whose pending buffer the engine allocated itself
         pending, pop = grads.get, grads.pop
-        for node in topological_order(self):
+        heap = [(-self._id, self)]  # nodes holding a gradient, newest first
+        while heap:
+            node = heappop(heap)[1]
             g = pop(node)  # popped, so it is freed as soon as its inputs have theirs
             if node._retain:
                 _accumulate(node, g, fresh=False)
@@ -541,6 +546,7 @@ class Tensor:
                 prev = pending(parent)
                 if prev is None:
                     grads[parent] = c
+                    heappush(heap, (-parent._id, parent))  # its first gradient: schedule it
                 elif parent in owned:
                     prev += c
                 else:  # a shared subexpression: sum into a new buffer that is ours to reuse
@@ -603,9 +609,10 @@ _CONSTANT = Tensor(0.0)
 def topological_order(root: Tensor) -> list[Tensor]:
     """The recorded results ``root`` depends on (leaves excluded), ``root`` first.
 
-    Nodes are gathered with an explicit stack (no recursion, so any depth
-    works) and sorted newest first: an input is always created before its
-    result, so creation order is already a topological order.
+    The order in which ``backward`` visits them: newest first, since an input
+    is always created before its result. Gathered with an explicit stack, so
+    any depth works. For inspection and tests; ``backward`` itself merges the
+    walk and the ordering into one pass with a heap.
     """
     seen = {root}
     stack = [root]
