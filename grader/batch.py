@@ -131,7 +131,7 @@ def _unique_ids(jobs: list[SubmissionJob]) -> list[SubmissionJob]:
 
 
 def _grading_process(tasks: Any, results: Any, seed: int, limits: dict[str, float],
-                     rubric_path: str | None) -> None:
+                     rubric_path: str | None, cpu: int | None = None) -> None:
     """One grading process: a sandbox and a pytest session that grades jobs until told to stop."""
     from nngrade.runner import GradingPlugin, run_session
     from nngrade.sandbox import Limits, Sandbox
@@ -153,7 +153,7 @@ def _grading_process(tasks: Any, results: Any, seed: int, limits: dict[str, floa
     sandboxes: list[Any] = []
 
     def backend() -> Any:
-        box = Sandbox(Limits(**limits))
+        box = Sandbox(Limits(**limits), cpu=cpu)  # a worker beside its grader: warm caches
         box.__enter__()
         sandboxes.append(box)
         return box
@@ -198,9 +198,14 @@ def grade_jobs(jobs: Sequence[SubmissionJob], *, seed: int, options: BatchOption
     holding: dict[int, tuple[str, float]] = {}  # pid -> (student, claimed at)
     hard_limit = options.submission_timeout + 120.0
 
+    started = [0]
+    cpus = os.cpu_count() or 1
+
     def start() -> None:
+        cpu = started[0] % cpus if n_proc <= cpus else None
+        started[0] += 1
         p = ctx.Process(target=_grading_process,
-                        args=(tasks, results, seed, limits, rubric_path), daemon=True)
+                        args=(tasks, results, seed, limits, rubric_path, cpu), daemon=True)
         p.start()
         procs[p.pid] = p
 

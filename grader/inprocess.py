@@ -113,7 +113,8 @@ class InProcessBackend:
         }
         self._timeout = timeout
 
-    def load(self, sources: Mapping[str, str]) -> dict[str, str]:
+    def load(self, sources: Mapping[str, str], modules: Any = None, *,
+             seed: int = 0) -> dict[str, str]:
         return {name: "ok" for name in self._namespaces}
 
     def call(self, module: str, name: str, args: tuple, kwargs: dict,

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 import pytest
 
+from nngrade.contract import MODULES
 from nngrade.feedback import Feedback, describe_call
 from nngrade.rubric import Rubric, load_rubric
 
@@ -97,7 +98,8 @@ class Backend(Protocol):
 
     protections: Mapping[str, bool]
 
-    def load(self, sources: Mapping[str, str]) -> dict[str, str]: ...
+    def load(self, sources: Mapping[str, str], modules: Iterable[str] | None = None, *,
+             seed: int = 0) -> dict[str, str]: ...
 
     def call(self, module: str, name: str, args: tuple, kwargs: dict,
              timeout: float | None = None) -> Any: ...
@@ -346,7 +348,10 @@ class GradingPlugin:
             load_seconds = 0.0
             if job.error is None:
                 t0 = time.perf_counter()
-                statuses = self.backend.load(job.sources)
+                # Import the contract's modules now (a student's helper files only when
+                # imported); seed the worker's global random state for reproducibility.
+                present = [m for m in MODULES if m in job.sources]
+                statuses = self.backend.load(job.sources, present, seed=self.seed)
                 load_seconds = time.perf_counter() - t0
             ctx = _Context(self.backend, job, statuses, self.limits)
             session.config.stash[CONTEXT_KEY] = ctx
@@ -364,6 +369,9 @@ class GradingPlugin:
                     failed = any(r.failed for r in reports)
                 records.append(self._record(item, failed, ctx, time.perf_counter() - t0,
                                             ctx.call_seconds - calls_before))
+            end = getattr(self.backend, "end", None)
+            if end is not None:
+                end()  # the worker cleans up while the results are written
             timing = {
                 "worker_start": round(load_seconds, 4),
                 "student_calls": round(ctx.call_seconds, 4),
