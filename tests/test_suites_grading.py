@@ -35,7 +35,7 @@ class SourceBackend(InProcessBackend):
     def __init__(self):
         super().__init__({}, timeout=1.0)
 
-    def load(self, sources):
+    def load(self, sources, modules=None, *, seed=0):
         self._namespaces, statuses = {}, {}
         for name, src in sources.items():
             namespace = {"__name__": name}
