@@ -257,24 +257,28 @@ class SGD:
         self._scratch: list[np.ndarray | None] = [None] * len(self.params)
 
     def step(self) -> None:
-        lr, momentum = self.lr, self.momentum
+        lr, scratch = self.lr, self._scratch
         for i, p in enumerate(self.params):
             g = p.grad
             if g is None:
                 continue
-            if momentum:
-                v = self.velocity[i]
-                if v is None:
-                    self.velocity[i] = v = np.array(g)
-                else:
-                    v *= momentum
-                    v += g
-                g = v
-            buf = self._scratch[i]
-            if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
-                buf = self._scratch[i] = np.empty_like(p.data)
-            np.multiply(g, lr, out=buf)
+            if self.momentum:
+                g = self._velocity(i, g)
+            buf = scratch[i]
+            if buf is None or buf.shape != g.shape:
+                buf = scratch[i] = np.empty_like(p.data)
+            np.multiply(g, lr, buf)
             p.data -= buf
+
+    def _velocity(self, i: int, g: np.ndarray) -> np.ndarray:
+        """v <- momentum * v + g, kept per parameter (v starts as the first gradient)."""
+        v = self.velocity[i]
+        if v is None:
+            self.velocity[i] = v = np.array(g)
+        else:
+            v *= self.momentum
+            v += g
+        return v
 
     def zero_grad(self) -> None:
         for p in self.params:
