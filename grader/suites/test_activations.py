@@ -10,7 +10,16 @@ from nngrade.reference.course import activations as ref
 
 
 def _shape(rng: np.random.Generator, max_ndim: int = 3, max_len: int = 5) -> tuple[int, ...]:
-    return tuple(int(s) for s in rng.integers(1, max_len + 1, size=rng.integers(1, max_ndim + 1)))
+    """A random shape with at least 3 entries, so that `_mixed` has room to work."""
+    shape = tuple(int(s) for s in rng.integers(1, max_len + 1, size=rng.integers(1, max_ndim + 1)))
+    return shape if int(np.prod(shape)) >= 3 else (3, *shape)
+
+
+def _mixed(z: np.ndarray) -> np.ndarray:
+    """Make sure z holds a positive and a negative entry: no constant answer may pass."""
+    z.flat[0] = abs(z.flat[0]) + 1
+    z.flat[1] = -abs(z.flat[1]) - 1
+    return z
 
 
 def _large(rng: np.random.Generator) -> np.ndarray:
@@ -18,7 +27,9 @@ def _large(rng: np.random.Generator) -> np.ndarray:
     z = rng.choice([-1e4, -5e3, -800.0, -710.0, -50.0, 0.0, 37.0, 710.0, 800.0, 1e4],
                    size=(int(rng.integers(8, 16)),))
     z[:2] = (-1e4, 1e4)
-    return z * rng.uniform(0.5, 1.0, size=z.shape)
+    z = z * rng.uniform(0.5, 1.0, size=z.shape)
+    z[2:4] = (0.0, rng.normal(0, 2))  # moderate values too: an all-zero answer must not pass
+    return z
 
 
 def _sigmoid_prime_mistakes(z) -> list[Mistake]:
@@ -71,15 +82,15 @@ def test_tanh_scalar_and_saturation(student, rng):
 @pytest.mark.contract("activations", "relu")
 def test_relu_random(student, rng):
     """relu matches the reference on random z of random shape"""
-    z = rng.normal(0, 2, size=_shape(rng))
+    z = _mixed(rng.normal(0, 2, size=_shape(rng)))
     expect_close(student.relu(z), ref.relu(z), call=student.last_call)
 
 
 @pytest.mark.contract("activations", "relu")
 def test_relu_zeros_and_integers(student, rng):
     """relu of exact zeros, and of an integer array, keeps the shape"""
-    z = rng.integers(-3, 4, size=(2,) + _shape(rng, max_ndim=2))
-    z.flat[0] = 0
+    z = _mixed(rng.integers(-3, 4, size=(2,) + _shape(rng, max_ndim=2)))
+    z.flat[-1] = 0
     expect_close(student.relu(z), ref.relu(z), call=student.last_call)
 
 
@@ -141,7 +152,7 @@ def _relu_prime_mistakes(z) -> list[Mistake]:
 @pytest.mark.contract("activations", "relu_prime")
 def test_relu_prime_random(student, rng):
     """relu_prime matches the reference on random z of random shape"""
-    z = rng.normal(0, 2, size=_shape(rng))
+    z = _mixed(rng.normal(0, 2, size=_shape(rng)))
     expect_equal(student.relu_prime(z), ref.relu_prime(z), call=student.last_call,
                  mistakes=_relu_prime_mistakes(z))
 
@@ -149,8 +160,8 @@ def test_relu_prime_random(student, rng):
 @pytest.mark.contract("activations", "relu_prime")
 def test_relu_prime_at_zero(student, rng):
     """relu_prime(0) == 0, for exact zeros in an array and for the scalar 0"""
-    z = rng.choice([-1.5, 0.0, 0.0, 2.0], size=_shape(rng))
-    z.flat[0] = 0.0
+    z = _mixed(rng.choice([-1.5, 0.0, 0.0, 2.0], size=_shape(rng)))
+    z.flat[-1] = 0.0
     expect_equal(student.relu_prime(z), ref.relu_prime(z), call=student.last_call,
                  mistakes=_relu_prime_mistakes(z))
     expect_equal(student.relu_prime(0.0), ref.relu_prime(0.0), call=student.last_call,
@@ -160,7 +171,7 @@ def test_relu_prime_at_zero(student, rng):
 @pytest.mark.contract("activations", "relu_prime")
 def test_relu_prime_integer_input(student, rng):
     """relu_prime of an integer array of random shape, zeros included"""
-    z = rng.integers(-3, 4, size=(2,) + _shape(rng, max_ndim=2))
+    z = _mixed(rng.integers(-3, 4, size=(2,) + _shape(rng, max_ndim=2)))
     z.flat[-1] = 0
     expect_equal(student.relu_prime(z), ref.relu_prime(z), call=student.last_call,
                  mistakes=_relu_prime_mistakes(z))

@@ -147,6 +147,7 @@ def test_dropout_backward_random(student, rng):
     grad_out = rng.normal(size=shape)
     p = float(rng.choice([0.25, 0.5, 0.75]))
     mask = rng.random(shape) >= p
+    mask.flat[0], mask.flat[-1] = True, False  # some gradient flows, some is blocked
     expected = ref.dropout_backward(grad_out, mask, p)
     expect_close(student.dropout_backward(grad_out, mask, p), expected, call=student.last_call,
                  mistakes=[Mistake("dropout_backward_no_scaling", grad_out * mask),
@@ -155,11 +156,13 @@ def test_dropout_backward_random(student, rng):
 
 @pytest.mark.contract("regularization", "dropout_backward")
 def test_dropout_backward_no_drop(student, rng):
-    """with p == 0 and an all-True mask the gradient passes unchanged"""
+    """with an all-True mask: unchanged for p == 0, scaled by 1/(1 - p) for p > 0"""
     grad_out = rng.normal(size=tuple(int(s) for s in rng.integers(2, 6, size=2)))
     mask = np.ones(grad_out.shape, dtype=bool)
-    expect_close(student.dropout_backward(grad_out, mask, 0.0),
-                 ref.dropout_backward(grad_out, mask, 0.0), call=student.last_call)
+    for p in (0.0, float(rng.choice([0.2, 0.5]))):
+        expect_close(student.dropout_backward(grad_out, mask, p),
+                     ref.dropout_backward(grad_out, mask, p), call=student.last_call,
+                     mistakes=[Mistake("dropout_backward_no_scaling", grad_out)])
 
 
 # ------------------------------------------------------------------ EarlyStopping
