@@ -14,6 +14,8 @@ import itertools
 import math
 from collections.abc import Callable, Iterable
 
+import numpy as np
+
 from nngrade.reference.engine import Tensor
 
 __all__ = ["Variable", "exp", "log", "sigmoid", "get_gradients"]
@@ -80,21 +82,28 @@ def _lift(x: Variable | Number) -> Variable:
 
 
 def _node(op: Callable[..., Tensor], *inputs: Variable | Number) -> Variable:
-    """A new node for op(*inputs): its value and local derivatives from one engine backward pass."""
+    """A new node for op(*inputs): its value and local derivatives from one engine backward pass.
+
+    Arithmetic follows Python floats: an overflow gives inf quietly (numpy's
+    warnings are silenced), division by zero and log outside its domain raise
+    (checked by the callers), and so does exp of a too large value, like
+    ``math.exp``.
+    """
     children = [_lift(x) for x in inputs]
     leaves = [Tensor(c.value, requires_grad=True) for c in children]
-    out = op(*leaves)
-    out.backward()
-    value = out.item()
-    if math.isinf(value) and all(math.isfinite(c.value) for c in children):
-        raise OverflowError("Variable result out of range")
+    with np.errstate(all="ignore"):
+        out = op(*leaves)
+        out.backward()
     return Variable(
-        value, tuple((c, leaf.grad.item()) for c, leaf in zip(children, leaves, strict=True))
+        out.item(), tuple((c, leaf.grad.item()) for c, leaf in zip(children, leaves, strict=True))
     )
 
 
 def exp(v: Variable | Number) -> Variable:
-    return _node(Tensor.exp, v)
+    out = _node(Tensor.exp, v)
+    if math.isinf(out.value) and math.isfinite(_lift(v).value):
+        raise OverflowError("math range error: exp of a Variable")
+    return out
 
 
 def log(v: Variable | Number) -> Variable:

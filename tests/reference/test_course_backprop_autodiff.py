@@ -164,3 +164,14 @@ def test_python_errors_for_impossible_values() -> None:
         ad.Variable(1.0) / 0
     with pytest.raises(ValueError):
         ad.log(ad.Variable(0.0))
+
+
+def test_overflow_behaves_like_python_floats() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = ad.Variable(1e308) * 10  # a float overflows quietly to inf
+        assert big.value == math.inf
+        with pytest.raises(OverflowError):
+            ad.exp(ad.Variable(1000.0))  # like math.exp
