@@ -74,23 +74,21 @@ def train_xor(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Full-batch gradient descent on XOR; returns (w1, w2) shaped (2, hidden) and (hidden, 1).
 
-    Weights start as standard normal draws from ``default_rng(seed)``: they
-    must differ, or identical hidden units get identical gradients and stay
-    identical. Without biases the input (0, 0) reaches every hidden unit as
-    0, so the net relies on enough hidden units with varied weights; with the
-    defaults one run suffices for every seed we tried. Should a run still end
-    with a rounded output wrong, training restarts from fresh draws of the
-    same generator (at most 5 runs), so the result is deterministic in seed.
+    The weights start as standard normal draws from ``default_rng(seed)``, w1
+    first: they must differ, or identical hidden units get identical
+    gradients and stay identical. Each epoch is exactly one step
+    w <- w - lr * dL/dw on the four examples, with the gradient from the
+    engine, so ``epochs=e`` continues the trajectory of ``epochs=e-1``.
+    Without biases the input (0, 0) reaches every hidden unit as 0, so the
+    net relies on enough hidden units with varied weights; with the default
+    arguments it learns XOR for every seed tried (0..39, and widths 4 to 20).
     """
     rng = np.random.default_rng(seed)
-    for _ in range(5):
-        w1 = Tensor(rng.normal(size=(2, hidden)), requires_grad=True)
-        w2 = Tensor(rng.normal(size=(hidden, 1)), requires_grad=True)
-        for _ in range(epochs):
-            xor_loss(XOR_X, XOR_Y, w1, w2).backward()
-            w1.data -= lr * w1.grad
-            w2.data -= lr * w2.grad
-            w1.grad = w2.grad = None
-        if np.array_equal(np.round(_predict(w1.data, w2.data)), XOR_Y):
-            break
+    w1 = Tensor(rng.normal(size=(2, hidden)), requires_grad=True)
+    w2 = Tensor(rng.normal(size=(hidden, 1)), requires_grad=True)
+    for _ in range(epochs):
+        xor_loss(XOR_X, XOR_Y, w1, w2).backward()
+        w1.data -= lr * w1.grad
+        w2.data -= lr * w2.grad
+        w1.grad = w2.grad = None
     return w1.data, w2.data

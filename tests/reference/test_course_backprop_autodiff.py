@@ -175,3 +175,15 @@ def test_overflow_behaves_like_python_floats() -> None:
         assert big.value == math.inf
         with pytest.raises(OverflowError):
             ad.exp(ad.Variable(1000.0))  # like math.exp
+
+
+def test_train_xor_epochs_are_single_gradient_steps() -> None:
+    w1_a, w2_a = bp.train_xor(hidden=5, epochs=3, lr=0.3, seed=11)
+    w1_b, w2_b = bp.train_xor(hidden=5, epochs=4, lr=0.3, seed=11)
+    g1, g2 = bp.xor_grads(bp.XOR_X, bp.XOR_Y, w1_a, w2_a)
+    np.testing.assert_allclose(w1_b, w1_a - 0.3 * g1, rtol=1e-12)
+    np.testing.assert_allclose(w2_b, w2_a - 0.3 * g2, rtol=1e-12)
+    start = np.random.default_rng(11)
+    w1_0, w2_0 = bp.train_xor(hidden=5, epochs=0, seed=11)
+    np.testing.assert_array_equal(w1_0, start.normal(size=(2, 5)))
+    np.testing.assert_array_equal(w2_0, start.normal(size=(5, 1)))
