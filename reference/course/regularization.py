@@ -65,7 +65,8 @@ class EarlyStopping:
     def step(self, val_loss: float) -> bool:
         """Record one validation loss; True once ``patience`` calls in a row did not improve."""
         self.epoch += 1
-        if self.best_loss - val_loss > self.min_delta:
+        # written as the handout hints it, so float edge cases round the same way
+        if val_loss < self.best_loss - self.min_delta:
             self.best_loss = val_loss
             self.best_epoch = self.epoch
             self.bad_epochs = 0
