@@ -25,9 +25,11 @@ __all__ = [
     "Feedback",
     "Mistake",
     "describe",
+    "driver_facts",
     "expect_close",
     "expect_equal",
     "expect_true",
+    "expect_value_error",
     "expect_no_warnings",
     "expect_raises_value_error",
 ]
@@ -267,6 +269,35 @@ def expect_raises_value_error(outcome: Any, *, call: str, mistake: str | None = 
         "Expected the call to raise ValueError, but it returned normally.",
         call=call, got=outcome.value, mistake=mistake,
     )
+
+
+def expect_value_error(student: Any, name: str, args: tuple = (),
+                       mistake: str | None = None) -> None:
+    """Call ``student.<name>(*args)``: it must raise ValueError.
+
+    A call that is not implemented, timed out or crashed gets that feedback,
+    not "returned normally".
+    """
+    outcome = student.outcome(name, args)
+    if outcome.status not in ("ok", "raised"):
+        student.value_of(outcome, name)  # raises the Feedback for not_implemented, timeout...
+    expect_raises_value_error(outcome, call=student.last_call, mistake=mistake)
+
+
+def driver_facts(got: Any, call: str, keys: tuple[str, ...] = (),
+                 lists: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """A scenario driver's dict, checked for shape before anything is read from it.
+
+    The student's code runs beside the trusted driver in the worker, so a
+    tampered reply must become feedback, never an error of the grader's.
+    """
+    lists = lists or {}
+    readable = isinstance(got, dict) and (set(keys) | set(lists)) <= set(got) and all(
+        isinstance(got[key], list) and len(got[key]) == length for key, length in lists.items())
+    if not readable:
+        raise Feedback("The scenario's result could not be read (was the grader's code "
+                       "tampered with?).", kind="bad_result", call=call)
+    return got
 
 
 def expect_no_warnings(outcome: Any, *, call: str, mistake: str | None = "overflow") -> None:

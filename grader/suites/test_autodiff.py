@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nngrade.feedback import Feedback, Mistake, expect_close, expect_true
+from nngrade.feedback import Feedback, Mistake, driver_facts, expect_close, expect_true
 from nngrade.reference.course import autodiff as ref
 from nngrade.worker.drivers.autodiff import path_gradients, run_graph, variable_identity_facts
 
@@ -151,21 +151,6 @@ def _reference_paths(kind: str, n: int, x: float) -> dict:
 # ------------------------------------------------------------------ checking facts
 
 
-def _facts(got, call: str, keys: tuple[str, ...] = (), lists: dict[str, int] | None = None):
-    """The driver's dict, checked for shape: student code runs beside the driver, so a
-    tampered reply must become feedback, never an error of the grader's."""
-    lists = lists or {}
-    wanted = set(keys) | set(lists)
-    if not isinstance(got, dict) or not wanted <= set(got):
-        raise Feedback("The scenario's result could not be read (was the grader's code "
-                       "tampered with?).", kind="bad_result", call=call)
-    for key, length in lists.items():
-        if not isinstance(got[key], list) or len(got[key]) != length:
-            raise Feedback("The scenario's result could not be read (was the grader's code "
-                           "tampered with?).", kind="bad_result", call=call)
-    return got
-
-
 def _numbers(values: list, names: list[str], what: str, call: str,
              indices: Sequence[int]) -> np.ndarray:
     for i in indices:
@@ -199,10 +184,10 @@ def check_graph(student, tape: dict, *, gradients: bool = True, partials: bool =
     lists = dict.fromkeys(["values", "is_variable", "value_is_float", "partials"], len(names))
     if gradients:
         lists["grads"] = len(names)
-    _facts(got, call, ("grads_type",) if gradients else (), lists)
+    driver_facts(got, call, ("grads_type",) if gradients else (), lists)
     for key in ("is_variable", "value_is_float"):
         if not all(isinstance(v, bool) for v in got[key]):
-            _facts(None, call)
+            driver_facts(None, call)
     everything = range(len(names))
     for i in everything:
         if not got["is_variable"][i]:
@@ -227,7 +212,7 @@ def check_graph(student, tape: dict, *, gradients: bool = True, partials: bool =
                                call=call)
             if not (isinstance(g, list) and len(g) == len(e)
                     and all(isinstance(v, float) for v in g)):
-                _facts(None, call)
+                driver_facts(None, call)
             expect_close(np.array(g, dtype=float), np.array(e, dtype=float), call=call,
                          what=f"derivative of {names[i]} with respect to ({', '.join(leaves)}), "
                               "following the local derivatives its operators recorded,")
@@ -267,7 +252,7 @@ def test_variable_identity(student, rng):
             raise Feedback("Variables must be hashable (keys of the gradient dict): " + fb.message,
                            kind="raised", call=call, mistake="variable_compares_by_value") from None
         raise
-    _facts(got, call, ("distinct_keys", "a_eq_b", "a_eq_a", "grad_a", "grad_b"))
+    driver_facts(got, call, ("distinct_keys", "a_eq_b", "a_eq_a", "grad_a", "grad_b"))
     expected = variable_identity_facts(ref.Variable, ref.get_gradients, x)
     same = got["distinct_keys"] == expected["distinct_keys"] and got["a_eq_b"] is False
     expect_true(same, "a and b hold the same value but are different Variables: they must be "
@@ -471,7 +456,7 @@ def _paths(student, kind: str, n: int, x: float, call: str) -> dict:
             raise Feedback(fb.message, kind=fb.kind, call=call,
                            mistake="get_gradients_recursion") from None
         raise
-    return _facts(got, call, ("value", "grad"))
+    return driver_facts(got, call, ("value", "grad"))
 
 
 @pytest.mark.contract("autodiff", "get_gradients")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nngrade.feedback import Feedback, Mistake, expect_close, expect_true
+from nngrade.feedback import Mistake, driver_facts, expect_close, expect_true
 from nngrade.reference.course import gradient_descent as ref
 from nngrade.worker.protocol import Fn
 
@@ -44,21 +44,6 @@ def _quadratic(rng: np.random.Generator, shape: tuple[int, ...]) -> Fn:
 
 
 # ------------------------------------------------------------------ numerical_gradient
-
-
-def _facts(got, call: str, keys: tuple[str, ...] = (), lists: dict[str, int] | None = None):
-    """The driver's dict, checked for shape: student code runs beside the driver, so a
-    tampered reply must become feedback, never an error of the grader's."""
-    lists = lists or {}
-    wanted = set(keys) | set(lists)
-    if not isinstance(got, dict) or not wanted <= set(got):
-        raise Feedback("The scenario's result could not be read (was the grader's code "
-                       "tampered with?).", kind="bad_result", call=call)
-    for key, length in lists.items():
-        if not isinstance(got[key], list) or len(got[key]) != length:
-            raise Feedback("The scenario's result could not be read (was the grader's code "
-                           "tampered with?).", kind="bad_result", call=call)
-    return got
 
 
 @pytest.mark.contract("gradient_descent", "numerical_gradient")
@@ -102,7 +87,7 @@ def test_numerical_gradient_leaves_x_unchanged(student, rng):
     params = {"f": f.name, "f_params": dict(f.params), "x": x}
     facts = student.drive("numerical_gradient_mutation", params, name="numerical_gradient")
     call = f"numerical_gradient(f, x=array(shape={'x'.join(map(str, x.shape))}))"
-    _facts(facts, call, ("x_after", "result"))
+    driver_facts(facts, call, ("x_after", "result"))
     after = facts["x_after"]
     expect_true(isinstance(after, np.ndarray) and after.shape == x.shape
                 and bool(np.array_equal(after, x)),

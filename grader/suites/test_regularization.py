@@ -15,26 +15,15 @@ import pytest
 from nngrade.feedback import (
     Feedback,
     Mistake,
+    driver_facts,
     expect_close,
     expect_equal,
-    expect_raises_value_error,
     expect_true,
+    expect_value_error,
 )
 from nngrade.reference.course import regularization as ref
 from nngrade.worker.drivers.regularization import early_stopping_trace
 from nngrade.worker.protocol import Rng
-
-
-def _expect_value_error(student, name: str, args: tuple, mistake: str | None = None) -> None:
-    """The call must raise ValueError; any other failure (not implemented...) says so."""
-    out = student.outcome(name, args)
-    if out.status not in ("ok", "raised"):
-        student.value_of(out, name)  # raises the Feedback for not_implemented, timeout...
-    if out.status == "raised" and not out.error_type.isidentifier():
-        # The sandbox's error text is a traceback: the exception's type heads its last line.
-        last = out.error.strip().splitlines()[-1] if out.error.strip() else ""
-        out.error_type = last.split(":", 1)[0].strip()
-    expect_raises_value_error(out, call=student.last_call, mistake=mistake)
 
 # ------------------------------------------------------------------ dropout
 
@@ -134,7 +123,7 @@ def test_dropout_invalid_p_raises(student, rng):
     """p outside [0, 1) raises ValueError (p < 0, p == 1, p > 1)"""
     x = _dropout_input(rng)
     for p in (-float(rng.uniform(0.01, 1)), 1.0, float(rng.uniform(1.01, 3))):
-        _expect_value_error(student, "dropout", (x, p, Rng(int(rng.integers(2**31)))))
+        expect_value_error(student, "dropout", (x, p, Rng(int(rng.integers(2**31)))))
 
 
 # ------------------------------------------------------------------ dropout_backward
@@ -166,21 +155,6 @@ def test_dropout_backward_no_drop(student, rng):
 
 
 # ------------------------------------------------------------------ EarlyStopping
-
-
-def _facts(got, call: str, keys: tuple[str, ...] = (), lists: dict[str, int] | None = None):
-    """The driver's dict, checked for shape: student code runs beside the driver, so a
-    tampered reply must become feedback, never an error of the grader's."""
-    lists = lists or {}
-    wanted = set(keys) | set(lists)
-    if not isinstance(got, dict) or not wanted <= set(got):
-        raise Feedback("The scenario's result could not be read (was the grader's code "
-                       "tampered with?).", kind="bad_result", call=call)
-    for key, length in lists.items():
-        if not isinstance(got[key], list) or len(got[key]) != length:
-            raise Feedback("The scenario's result could not be read (was the grader's code "
-                           "tampered with?).", kind="bad_result", call=call)
-    return got
 
 
 def _expected_trace(patience: int, min_delta: float | None, losses: list[float]):
@@ -223,7 +197,7 @@ def _run(student, patience: int, min_delta: float | None, losses: list[float],
     md = "" if min_delta is None else f", min_delta={min_delta}"
     call = (f"es = EarlyStopping({patience}{md}); es.step(loss) for loss in "
             f"{[round(v, 4) for v in losses]}")
-    _facts(got, call, lists=dict.fromkeys(["stops", "best_loss", "best_epoch"], len(losses)))
+    driver_facts(got, call, lists=dict.fromkeys(["stops", "best_loss", "best_epoch"], len(losses)))
     _check_stops(got["stops"], expected["stops"], call)
     if check_best:
         expect_equal(_as_numbers(got["best_epoch"], "best_epoch", call),
