@@ -144,6 +144,43 @@ _STATUS_MESSAGES = {
 }
 
 
+class CallText:
+    """The text of a call, rendered on first use.
+
+    Every check is handed the call it checks, but only a failing one shows
+    it: rendering arrays for each of a class's thousands of passing checks
+    would cost more than the checks.
+    """
+
+    __slots__ = ("_call", "_text")
+
+    def __init__(self, call: tuple[str, tuple, dict] | None) -> None:
+        self._call = call
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            if self._call is None:
+                self._text = ""
+            else:
+                name, args, kwargs = self._call
+                self._text = describe_call(name, args, kwargs) if args or kwargs \
+                    else f"{name}()"
+        return self._text
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __bool__(self) -> bool:
+        return self._call is not None
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
 class StudentModule:
     """A student's module as the hidden tests see it: attribute calls go to the backend.
 
@@ -159,12 +196,9 @@ class StudentModule:
         self._last: tuple[str, tuple, dict] | None = None
 
     @property
-    def last_call(self) -> str:
-        """``name(args...)`` of the latest call, rendered only when feedback needs it."""
-        if self._last is None:
-            return ""
-        name, args, kwargs = self._last
-        return describe_call(name, args, kwargs) if args or kwargs else f"{name}()"
+    def last_call(self) -> CallText:
+        """``name(args...)`` of the latest call; rendered only if feedback needs the text."""
+        return CallText(self._last)
 
     def with_timeout(self, seconds: float) -> StudentModule:
         """The same module with a longer per-call time limit (e.g. for train_xor)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nngrade.answers import remembered
 from nngrade.feedback import (
     Feedback,
     Mistake,
@@ -21,9 +22,11 @@ from nngrade.feedback import (
     expect_true,
     expect_value_error,
 )
-from nngrade.reference.course import regularization as ref
+from nngrade.reference.course import regularization as _ref_module
 from nngrade.worker.drivers.regularization import early_stopping_trace
 from nngrade.worker.protocol import Rng
+
+ref = remembered(_ref_module)  # each answer computed once per process
 
 # ------------------------------------------------------------------ dropout
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nngrade.answers import remembered
 from nngrade.feedback import Mistake, expect_close, expect_true
-from nngrade.reference.course import activations as ref_act
-from nngrade.reference.course import vanishing as ref
+from nngrade.reference.course import activations as _ref_act_module
+from nngrade.reference.course import vanishing as _ref_module
+
+ref_act = remembered(_ref_act_module)  # each answer computed once per process
+ref = remembered(_ref_module)  # each answer computed once per process
 
 # The gradient of a deep sigmoid chain is tiny (0.25**20 ~ 1e-12): compare relatively only.
 RTOL, ATOL = 1e-6, 1e-300
