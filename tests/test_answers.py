@@ -40,7 +40,7 @@ def test_plain_inputs_are_computed_once_and_copied() -> None:
     assert len(calls) == 1
     assert second.tolist() == [0.0, 2.0, 4.0, 6.0]
     assert ref.double(x, scale=3.0).tolist() == [0.0, 3.0, 6.0, 9.0]
-    assert ref.double(x.astype(np.float32)).dtype == np.float64 and len(calls) == 3
+    assert ref.double(x.astype(np.float32)).dtype == np.float32 and len(calls) == 3
     assert ref.CONSTANT == 3
 
 
