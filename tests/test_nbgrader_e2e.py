@@ -234,20 +234,22 @@ def _tampers(modules: dict[str, str]) -> bool:
 
 
 def test_way1_nbgrader_autograde_gives_nngrade_scores(course: dict[str, Any]) -> None:
-    """Same points for honest code; code that patches numpy in the kernel fools way 1 only.
+    """Same points in nbgrader's gradebook as `nngrade grade` gives, the cheat included.
 
-    In nbgrader's model the student's code and the checks share the kernel, so
-    a submission that replaces ``numpy.allclose`` earns points it should not:
-    the reason way 2 exists. This test pins both facts.
+    In nbgrader's model the student's code and the checks share the kernel.
+    nngrade's checks never call numpy's comparison functions and only look at
+    plain data copied out of the student's results, so the bundled cheat (it
+    replaces ``numpy.allclose`` and returns objects equal to everything) earns
+    nothing even there. Way 1 still runs student code beside the checks, where a
+    cheat written against nngrade's own code could reach them: grades that count
+    belong to way 2.
     """
     _run([str(BIN / "nbgrader"), "autograde", ASSIGNMENT], course["way1"])
     got = _gradebook_scores(course["way1"])
     want = course["reference"]
-    honest = {s for s, modules in course["students"].items() if not _tampers(modules)}
-    _assert_same({s: got[s] for s in honest}, {s: want[s] for s in honest})
     assert sorted(got) == sorted(want)
-    for student in set(want) - honest:
-        assert sum(got[student].values()) > sum(want[student].values()), student
+    assert any(_tampers(modules) for modules in course["students"].values())
+    _assert_same(got, want)
 
 
 def test_way2_nngrade_grade_nbgrader_gives_nngrade_scores(course: dict[str, Any]) -> None:
