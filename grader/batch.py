@@ -75,17 +75,13 @@ class BatchOptions:
 
 def read_submissions(path: Path, deadline: datetime | None = None) -> list[SubmissionJob]:
     """Every submission under ``path`` (a folder of folders/zips, or an inbox) as a job."""
-    from nngrade import unpack
+    from nngrade import inbox, unpack
 
     if not path.exists():
         raise GraderError(f"{path} does not exist: give the folder that holds the submissions.")
     if not path.is_dir():
         raise GraderError(f"{path} is not a folder: give the folder that holds the submissions.")
-    try:
-        from nngrade import inbox
-    except ImportError:  # pragma: no cover - the inbox module ships with nngrade
-        inbox = None  # type: ignore[assignment]
-    if inbox is not None and inbox.is_inbox(path):
+    if inbox.is_inbox(path):
         jobs = []
         for entry in inbox.select_from_inbox(path, deadline):
             sub = unpack.read_submission(entry.archive, student=entry.student)
