@@ -22,6 +22,7 @@ under a few minutes: nbgrader spends about a second per notebook.
 
 from __future__ import annotations
 
+import ast
 import datetime
 import os
 import re
@@ -149,12 +150,14 @@ def _gradebook_scores(course: Path) -> dict[str, dict[tuple[str, str], float]]:
     return scores
 
 
-def _reference_scores(results: list[dict], course: Path) -> dict[str, dict[tuple[str, str], float]]:
+def _reference_scores(
+    results: list[dict], course: Path, modules: list[str] | tuple[str, ...] = E2E_MODULES
+) -> dict[str, dict[tuple[str, str], float]]:
     """What ``nngrade grade`` gave, per test cell of the exported notebooks (same points)."""
     import nbformat
 
     points = {}
-    for module in E2E_MODULES:
+    for module in modules:
         nb = nbformat.read(str(course / "source" / ASSIGNMENT / f"{module}.ipynb"), as_version=4)
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
@@ -163,7 +166,7 @@ def _reference_scores(results: list[dict], course: Path) -> dict[str, dict[tuple
     scores: dict[str, dict[tuple[str, str], float]] = {}
     for result in results:
         per_cell = scores.setdefault(result["nngrade"]["student"], {})
-        for module in E2E_MODULES:
+        for module in modules:
             for name in MODULES[module]:
                 key = (module, grade_cell_id(name))
                 if key in points:
@@ -314,3 +317,74 @@ def _assert_same(
         assert sum(got[student].values()) == pytest.approx(sum(cells.values()), abs=1e-6), student
         for key, value in cells.items():
             assert got[student].get(key) == pytest.approx(value, abs=1e-6), (student, key)
+
+
+# ------------------------------------------------------------------ the whole sample class, way 2
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def full_class(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every module, every student of the sample class, put in with ``nngrade nbgrader import``."""
+    missing = _missing_prerequisites()
+    sample = ROOT / "examples" / "submissions"
+    if missing or not sample.is_dir():
+        pytest.skip(missing or "examples/submissions not written yet")
+    from click.testing import CliRunner
+
+    from nngrade.batch import grade_directory
+    from nngrade.cli import main
+
+    base = tmp_path_factory.mktemp("nbgrader-full")
+    course = base / "course"
+    export = [
+        "nbgrader",
+        "export",
+        str(course),
+        "--assignment",
+        ASSIGNMENT,
+        "--seed",
+        str(SEED),
+        "--course-id",
+        "nngrade-e2e",
+    ]
+    assert CliRunner().invoke(main, export).exit_code == 0
+    _run([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], course)
+    result = CliRunner().invoke(main, ["nbgrader", "import", str(sample), str(course), ASSIGNMENT])
+    assert result.exit_code == 0, result.output
+    reference = grade_directory(sample, base / "reference", jobs=2, seed=SEED, force=True)
+    _run([str(BIN / "nngrade"), "grade", "--nbgrader", str(course), ASSIGNMENT], course)
+    modules = {p.stem: read_modules(p) for p in sample.iterdir() if not p.name.startswith(".")}
+    return {"course": course, "reference": reference, "modules": modules}
+
+
+def test_way2_grades_the_whole_sample_class_as_nngrade_grade(full_class: dict[str, Any]) -> None:
+    """All modules, all students, per test cell; only notebook semantics may differ.
+
+    A module file with a syntax error does not import at all, while in a
+    notebook only the cell holding the error fails: such a module may score
+    more as a notebook, never less.
+    """
+    from nngrade.unpack import student_id
+
+    got = _gradebook_scores(full_class["course"])
+    want = _reference_scores(full_class["reference"], full_class["course"], list(MODULES))
+    assert sorted(got) == sorted(want)
+    for raw, modules in full_class["modules"].items():
+        student = student_id(raw)[0]
+        for (module, grade_id), value in want[student].items():
+            if module in modules and not _parses(modules[module]):
+                assert got[student][(module, grade_id)] >= value - 1e-6, (student, grade_id)
+            else:
+                assert got[student][(module, grade_id)] == pytest.approx(value, abs=1e-6), (
+                    student,
+                    module,
+                    grade_id,
+                )

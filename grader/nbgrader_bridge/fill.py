@@ -9,8 +9,9 @@ nbgrader course.
 Each answer cell (``answer_<name>``) takes the student's definition of
 ``<name>``; an answer the student did not write keeps the released stub.
 The student's setup code (imports) replaces the setup cell, and whatever
-else the module defines (helpers, trailing code) goes into one new cell after
-the last answer, as if the student had added it. A module that does not
+else the module defines (helpers, constants, trailing code) goes into new
+cells where the module has it: before the next answer the student wrote, or
+after the last one, as if the student had added them. A module that does not
 parse goes whole into the first answer cell, where it fails as it would in
 Jupyter.
 """
@@ -41,23 +42,33 @@ def fill_notebook(released: Any, module_source: str | None) -> Any:
         if answers:
             next(iter(answers.values())).source = module_source
         return nb
-    first_answer = min((nb.cells.index(c) for c in answers.values()), default=len(nb.cells))
+
+    def index(cell: Any) -> int:
+        return next(i for i, c in enumerate(nb.cells) if c is cell)
+
+    first_answer = min((index(c) for c in answers.values()), default=len(nb.cells))
     setup_cells = [
-        c
-        for c in code_cells
-        if not is_solution(c) and not is_locked(c) and nb.cells.index(c) < first_answer
+        c for c in code_cells if not is_solution(c) and not is_locked(c) and index(c) < first_answer
     ]
     if setup_cells:
         setup_cells[0].source = split.setup
-    extra = [split.setup] if split.setup.strip() and not setup_cells else []
+    # Code that has no answer cell goes into a new cell just before the next answer the
+    # student wrote after it, so that it runs in the module's order (a helper or a
+    # constant defined before the function that uses it at definition time).
+    pending = [split.setup] if split.setup.strip() and not setup_cells else []
+    inserts: list[tuple[Any, list[str]]] = []
     for chunk in split.chunks:
         cell = answers.get(answer_id(chunk.name)) if chunk.name else None
-        if cell is not None:
-            cell.source = chunk.source
-        else:
-            extra.append(chunk.source)
-    if extra:
-        last = max((nb.cells.index(c) for c in answers.values()), default=len(nb.cells) - 1)
-        added = v4.new_code_cell("\n\n\n".join(extra))
-        nb.cells.insert(last + 1, added)
+        if cell is None:
+            pending.append(chunk.source)
+            continue
+        cell.source = chunk.source
+        if pending:
+            inserts.append((cell, pending))
+            pending = []
+    for cell, sources in inserts:
+        nb.cells.insert(index(cell), v4.new_code_cell("\n\n\n".join(sources)))
+    if pending:
+        last = max((index(c) for c in answers.values()), default=len(nb.cells) - 1)
+        nb.cells.insert(last + 1, v4.new_code_cell("\n\n\n".join(pending)))
     return nb
