@@ -485,7 +485,9 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
         from nngrade.nbgrader_bridge import grade_course
 
         course, assignment = nbgrader
-        grade_course(Path(course), assignment, out, jobs, seed, force)
+        results = grade_course(Path(course), assignment, out, jobs, seed, force,
+                               options=options)
+        click.echo(_class_table(results))
         return
     if submissions is None:
         raise click.UsageError("give the SUBMISSIONS folder (or --nbgrader COURSE_DIR ASSIGNMENT)")
