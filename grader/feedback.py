@@ -199,6 +199,8 @@ def expect_close(
     Checks, in order: numeric type, shape, finiteness, closeness; on a
     mismatch, each of ``mistakes`` is tried so the feedback can name it.
     """
+    if _plainly_close(got, expected, rtol, atol):
+        return
     exp = _as_array(expected)
     assert exp is not None, "expected value must be numeric"
     g = _as_array(got)
@@ -243,6 +245,25 @@ def expect_close(
             expected=expected,
             mistake=_first_mistake(got, mistakes, rtol, atol),
         )
+
+
+def _plainly_close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
+    """The common case, decided cheaply: two floats, or two float arrays of one shape, close.
+
+    True only where `expect_close` would pass (its shape, finiteness and
+    closeness checks all hold: a nan or inf in either side is never
+    "plainly" close, ``|g - e| <= atol + rtol |e|`` fails for it); anything
+    else, a failure included, goes the long way that explains it. Hidden
+    tests make hundreds of passing checks per submission, so this matters.
+    """
+    kind = type(got)
+    if kind is float and type(expected) is float:
+        return abs(got - expected) <= atol + rtol * abs(expected)  # False for nan and inf
+    if kind is np.ndarray and type(expected) is np.ndarray and got.shape == expected.shape \
+            and got.dtype.kind == "f" and expected.dtype.char == "d":  # computed in float64
+        with np.errstate(all="ignore"):
+            return bool((np.abs(got - expected) <= atol + rtol * np.abs(expected)).all())
+    return False
 
 
 def expect_equal(got: Any, expected: Any, *, call: object = None, what: str = "value",

@@ -23,6 +23,7 @@ Not thread-safe: one grading process, one thread, one ``Sandbox``.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import select
@@ -104,6 +105,21 @@ class _Submission:
     statuses: dict[str, str] = field(default_factory=dict)
     used: float = 0.0  # wall seconds spent in the worker so far
     load_failure: str | None = None
+
+
+# A pipe holds 64 KiB by default: an array argument or result of a few hundred
+# kilobytes then crosses in several write/wake-up/read rounds between the two
+# processes. 1 MiB (Linux's default cap for unprivileged users) takes most in one.
+_PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(fd: int) -> None:
+    """Best effort: a pipe that cannot grow (a per-user quota, not Linux) still works."""
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+        except OSError:
+            pass
 
 
 class Sandbox:
@@ -533,6 +549,8 @@ class Sandbox:
         self._seq += 1
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
+        for fd in (req_w, resp_w):
+            _widen_pipe(fd)
         limits = self.limits
         child_cfg = {
             "seed": seed,

@@ -27,6 +27,7 @@ Imports only the standard library and numpy. Started as::
 
 from __future__ import annotations
 
+import _signal
 import importlib
 import importlib.util
 import io
@@ -398,6 +399,9 @@ class CallTimeout(BaseException):  # noqa: N818 - raised into student code by SI
     """The soft per-call timer went off."""
 
 
+_SIGALRM = int(signal.SIGALRM)
+
+
 def _alarm(_signum: int, _frame: Any) -> None:
     raise CallTimeout
 
@@ -767,7 +771,9 @@ class Child:
         outcome: tuple[str, Any]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            signal.signal(signal.SIGALRM, _alarm)
+            # Every call: student code may have replaced the handler. The C function,
+            # not signal.signal, whose enum wrapping costs more than the call it guards.
+            _signal.signal(_SIGALRM, _alarm)
             signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
             try:
                 try:

@@ -225,7 +225,7 @@ def variable_identity_facts(
     return facts
 
 
-PROBE_DEPTH = 14  # y = y + y 14 times: 15 nodes, but 2**15 paths
+PROBE_DEPTH = 10  # y = y + y 10 times: 11 nodes, but 2**11 paths
 
 
 class _CountingChildren(tuple):
