@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from nngrade.worker.protocol import Fn
+
 __all__ = ["remembered"]
 
 _MAX_ENTRIES = 4096
@@ -29,10 +31,13 @@ _SCALARS = (bool, int, float, str, bytes, type(None), np.generic)
 
 def _plain(value: Any) -> bool:
     """Only plain data is remembered: arrays, numbers, strings, and lists, tuples and dicts
-    of them. A generator changes as it is used, and an object (a reference Variable) is
-    an identity, not a value: calls with those are always made."""
+    of them, and `Fn`s (a trusted function named by plain data). A generator changes as it
+    is used, and an object (a reference Variable) is an identity, not a value: calls with
+    those are always made."""
     if isinstance(value, _SCALARS):
         return True
+    if isinstance(value, Fn):
+        return _plain(dict(value.params))
     if isinstance(value, np.ndarray):
         return value.dtype.kind in "biufc"
     if isinstance(value, (list, tuple)):
@@ -51,10 +56,19 @@ def _key(name: str, args: tuple, kwargs: dict) -> bytes | None:
     if not (_plain(args) and _plain(kwargs)):
         return None
     try:
-        data = pickle.dumps((name, args, sorted(kwargs.items())), protocol=5)
+        data = pickle.dumps((name, _named(args), _named(sorted(kwargs.items()))), protocol=5)
     except Exception:  # an argument with no byte form: just make the call
         return None
     return hashlib.blake2b(data, digest_size=20).digest()
+
+
+def _named(value: Any) -> Any:
+    """``value`` with each `Fn` replaced by its name and parameters (what makes it that Fn)."""
+    if isinstance(value, Fn):
+        return ("nngrade.Fn", value.name, _named(sorted(dict(value.params).items())))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_named(v) for v in value)
+    return value
 
 
 def _copy(value: Any) -> Any:

@@ -55,6 +55,10 @@ class Mistake:
         return _close(got, self.value, rtol, atol)
 
 
+# Mistakes to try on a failed check, or a function that computes them (only then).
+Mistakes = Sequence[Mistake] | Callable[[], Sequence[Mistake]]
+
+
 class Feedback(AssertionError):
     """A failed check, carrying what the student needs to fix it (never the test's source)."""
 
@@ -190,7 +194,7 @@ def expect_close(
     call: object = None,
     rtol: float = 1e-6,
     atol: float = 1e-8,
-    mistakes: Sequence[Mistake] = (),
+    mistakes: Mistakes = (),
     what: str = "value",
     allow_scalar_as_array: bool = True,
 ) -> None:
@@ -198,6 +202,9 @@ def expect_close(
 
     Checks, in order: numeric type, shape, finiteness, closeness; on a
     mismatch, each of ``mistakes`` is tried so the feedback can name it.
+    ``mistakes`` may be a function returning them: what a wrong formula
+    would give often costs more than the check, and is needed only when the
+    check fails.
     """
     if _plainly_close(got, expected, rtol, atol):
         return
@@ -267,7 +274,7 @@ def _plainly_close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
 
 
 def expect_equal(got: Any, expected: Any, *, call: object = None, what: str = "value",
-                 mistakes: Sequence[Mistake] = ()) -> None:
+                 mistakes: Mistakes = ()) -> None:
     """Exact equality for integer, boolean and 0/1 results (gates, step, masks)."""
     expect_close(got, expected, call=call, rtol=0.0, atol=0.0, mistakes=mistakes, what=what)
 
@@ -339,8 +346,8 @@ def expect_no_warnings(outcome: Any, *, call: object, mistake: str | None = "ove
         )
 
 
-def _first_mistake(got: Any, mistakes: Sequence[Mistake], rtol: float, atol: float) -> str | None:
-    for m in mistakes:
+def _first_mistake(got: Any, mistakes: Mistakes, rtol: float, atol: float) -> str | None:
+    for m in (mistakes() if callable(mistakes) else mistakes):
         if m.matches(got, max(rtol, 1e-6), max(atol, 1e-8)):
             return m.code
     return None

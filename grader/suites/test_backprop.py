@@ -69,7 +69,8 @@ def test_forward_values(student, rng):
     mistakes = {"a": [Mistake("forward_relu_missing", h)],
                 "y_pred": [Mistake("forward_relu_missing", h @ w2)]}
     for name, g, e in zip(("h", "a", "y_pred"), got, expected, strict=True):
-        expect_close(g, e, call=student.last_call, what=name, mistakes=mistakes.get(name, ()))
+        expect_close(g, e, call=student.last_call, what=name,
+                     mistakes=mistakes.get(name, ()))
 
 
 @pytest.mark.contract("backprop", "forward")
@@ -103,7 +104,7 @@ def test_backward_loss(student, rng):
     loss, _, _ = ref.backward(x, y, w1, w2)
     y_pred = np.maximum(x @ w1, 0) @ w2
     expect_close(got[0], loss, call=student.last_call, what="loss",
-                 mistakes=[Mistake("loss_mean_not_sum", np.mean((y_pred - y) ** 2)),
+                 mistakes=lambda: [Mistake("loss_mean_not_sum", np.mean((y_pred - y) ** 2)),
                            Mistake("loss_mean_not_sum", np.sum((y_pred - y) ** 2) / len(y))])
 
 
@@ -114,7 +115,7 @@ def test_backward_grad_w2(student, rng):
     got = _parts(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2", student.last_call)
     _, _, g2 = ref.backward(x, y, w1, w2)
     expect_close(got[2], g2, call=student.last_call, what="grad_w2",
-                 mistakes=[Mistake("backward_missing_factor_two", g2 / 2), _transposed(g2)])
+                 mistakes=lambda: [Mistake("backward_missing_factor_two", g2 / 2), _transposed(g2)])
 
 
 @pytest.mark.contract("backprop", "backward")
@@ -124,7 +125,7 @@ def test_backward_grad_w1(student, rng):
     got = _parts(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2", student.last_call)
     _, g1, _ = ref.backward(x, y, w1, w2)
     expect_close(got[1], g1, call=student.last_call, what="grad_w1",
-                 mistakes=[Mistake("backward_missing_factor_two", g1 / 2), _transposed(g1),
+                 mistakes=lambda: [Mistake("backward_missing_factor_two", g1 / 2), _transposed(g1),
                            Mistake("backward_relu_mask_missing",
                                    _backward_mistakes(x, y, w1, w2))])
 
@@ -139,11 +140,11 @@ def test_backward_dead_hidden_units(student, rng):
     got = _parts(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2", student.last_call)
     _, g1, g2 = ref.backward(x, y, w1, w2)
     expect_close(got[1], g1, call=student.last_call, what="grad_w1",
-                 mistakes=[Mistake("backward_relu_mask_missing",
+                 mistakes=lambda: [Mistake("backward_relu_mask_missing",
                                    _backward_mistakes(x, y, w1, w2)),
                            Mistake("backward_missing_factor_two", g1 / 2), _transposed(g1)])
     expect_close(got[2], g2, call=student.last_call, what="grad_w2",
-                 mistakes=[Mistake("backward_missing_factor_two", g2 / 2), _transposed(g2)])
+                 mistakes=lambda: [Mistake("backward_missing_factor_two", g2 / 2), _transposed(g2)])
 
 
 # ------------------------------------------------------------------ xor_grads
@@ -174,7 +175,7 @@ def test_xor_grads_w1(student, rng):
     got = _parts(student.xor_grads(XOR_X, XOR_Y, w1, w2), 2, "grad_w1, grad_w2",
                  student.last_call)
     expect_close(got[0], ref.xor_grads(XOR_X, XOR_Y, w1, w2)[0], call=student.last_call,
-                 what="grad_w1", mistakes=_xor_mistakes(XOR_X, XOR_Y, w1, w2, 0))
+                 what="grad_w1", mistakes=lambda: _xor_mistakes(XOR_X, XOR_Y, w1, w2, 0))
 
 
 @pytest.mark.contract("backprop", "xor_grads")
@@ -184,7 +185,7 @@ def test_xor_grads_w2(student, rng):
     got = _parts(student.xor_grads(XOR_X, XOR_Y, w1, w2), 2, "grad_w1, grad_w2",
                  student.last_call)
     expect_close(got[1], ref.xor_grads(XOR_X, XOR_Y, w1, w2)[1], call=student.last_call,
-                 what="grad_w2", mistakes=_xor_mistakes(XOR_X, XOR_Y, w1, w2, 1))
+                 what="grad_w2", mistakes=lambda: _xor_mistakes(XOR_X, XOR_Y, w1, w2, 1))
 
 
 @pytest.mark.contract("backprop", "xor_grads")
@@ -198,7 +199,7 @@ def test_xor_grads_other_data(student, rng):
     expected = ref.xor_grads(x, y, w1, w2)
     for i, name in enumerate(("grad_w1", "grad_w2")):
         expect_close(got[i], expected[i], call=student.last_call, what=name,
-                     mistakes=_xor_mistakes(x, y, w1, w2, i))
+                     mistakes=lambda i=i: _xor_mistakes(x, y, w1, w2, i))
 
 
 # ------------------------------------------------------------------ train_xor
@@ -269,7 +270,7 @@ def test_train_xor_epochs_are_gradient_steps(student, rng):
         ascent = np.allclose(runs[1][0], runs[0][0] + lr * g1, rtol=1e-7, atol=1e-9)
         expect_close(runs[1][0], runs[0][0] - lr * g1, call=student.last_call,
                      what="w1 after one more epoch", rtol=1e-7, atol=1e-9,
-                     mistakes=[Mistake("gradient_ascent", lambda _g: ascent)])
+                     mistakes=lambda: [Mistake("gradient_ascent", lambda _g: ascent)])
         expect_close(runs[1][1], runs[0][1] - lr * g2, call=student.last_call,
                      what="w2 after one more epoch", rtol=1e-7, atol=1e-9)
 

@@ -39,7 +39,7 @@ def _check(student, depth: int, activation: str, x: float | None = None,
     got = student.chain_gradient(depth, activation, **kwargs)
     expected = ref.chain_gradient(depth, activation, **kwargs)
     expect_close(got, expected, call=student.last_call, rtol=RTOL, atol=ATOL,
-                 mistakes=[Mistake("vanishing_wrong_derivative",
+                 mistakes=lambda: [Mistake("vanishing_wrong_derivative",
                                    _wrong_chain(depth, activation, kwargs.get("x", 1.0),
                                                 kwargs.get("Y", 1.0)))])
     return float(np.asarray(got, dtype=float).reshape(-1)[0])

@@ -28,6 +28,7 @@ This module imports only the standard library and numpy.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import struct
 import sys
@@ -112,8 +113,13 @@ class Fn:
 
         return make(self.name, self.params)
 
+    @functools.cached_property
+    def _function(self) -> Callable[..., Any]:
+        return self.resolve()
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.resolve()(*args, **kwargs)
+        # Built once: the reference calls a descent's gradient hundreds of times.
+        return self._function(*args, **kwargs)
 
 
 @dataclass(frozen=True)
