@@ -386,6 +386,18 @@ class _Context:
 
 # ------------------------------------------------------------------ the plugin
 
+@dataclass(frozen=True)
+class _ItemInfo:
+    """A collected hidden test, as the grading loop needs it for every submission."""
+
+    nodeid: str
+    module: str
+    name: str
+    weight: float
+    title: str
+    direct_args: tuple[tuple[str, str, Any], ...] | None
+
+
 CONTEXT_KEY = pytest.StashKey[_Context]()
 SEED_KEY = pytest.StashKey[int]()
 
@@ -417,6 +429,7 @@ class GradingPlugin:
         self.limits = dict(limits or {})
         self.modules = modules
         self._exc: dict[str, BaseException] = {}
+        self._infos: dict[str, _ItemInfo] = {}
         self.collection_error: str | None = None
 
     # -- session set-up
@@ -521,22 +534,49 @@ class GradingPlugin:
     # protocol. tests/test_runner.py checks both paths give the same verdicts.
     _DIRECT_FIXTURES = frozenset({"student", "rng", "request"})
 
-    def _direct_funcargs(self, item: pytest.Item, ctx: _Context) -> dict[str, Any] | None:
+    def _info(self, item: pytest.Item) -> _ItemInfo:
+        """What the loop needs of ``item``, read once per session (markers are slow to walk)."""
+        info = self._infos.get(item.nodeid)
+        if info is None:
+            marker = item.get_closest_marker("contract")
+            assert marker is not None
+            doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip().splitlines()
+            title = doc[0] if doc else item.name.replace("test_", "").replace("_", " ")
+            info = _ItemInfo(item.nodeid, marker.args[0], marker.args[1],
+                             float(marker.kwargs.get("weight", 1.0)), title,
+                             self._direct_args(item))
+            self._infos[item.nodeid] = info
+        return info
+
+    def _direct_args(self, item: pytest.Item) -> tuple[tuple[str, str, Any], ...] | None:
+        """The test function's arguments as (name, "param" | "student" | "rng", value), or
+        None when the test needs pytest's protocol."""
         if self.force_protocol or not isinstance(item, pytest.Function):
             return None
         params = dict(getattr(getattr(item, "callspec", None), "params", {}) or {})
         wanted = set(item.fixturenames) - set(params)
         if not wanted <= self._DIRECT_FIXTURES or "request" in item._fixtureinfo.argnames:
             return None
-        module = item.get_closest_marker("contract").args[0]
-        funcargs: dict[str, Any] = {}
+        args = []
         for name in item._fixtureinfo.argnames:  # the test function's own arguments
             if name in params:
-                funcargs[name] = params[name]
-            elif name == "student":
-                funcargs[name] = StudentModule(ctx, module)
-            elif name == "rng":
-                funcargs[name] = seeded_rng(self.seed, item.nodeid)
+                args.append((name, "param", params[name]))
+            elif name in ("student", "rng"):
+                args.append((name, name, None))
+        return tuple(args)
+
+    def _direct_funcargs(self, item: pytest.Item, ctx: _Context) -> dict[str, Any] | None:
+        info = self._info(item)
+        if info.direct_args is None:
+            return None
+        funcargs: dict[str, Any] = {}
+        for name, kind, value in info.direct_args:
+            if kind == "param":
+                funcargs[name] = value
+            elif kind == "student":
+                funcargs[name] = StudentModule(ctx, info.module)
+            else:
+                funcargs[name] = seeded_rng(self.seed, info.nodeid)
         return funcargs
 
     def _run_side_by_side(self, plans: list[tuple[pytest.Item, dict[str, Any] | None]],
@@ -597,12 +637,8 @@ class GradingPlugin:
 
     def _record(self, item: pytest.Item, failed: bool, seconds: float,
                 ctx: _Context) -> TestRecord:
-        marker = item.get_closest_marker("contract")
-        assert marker is not None
-        module, name = marker.args[0], marker.args[1]
-        weight = float(marker.kwargs.get("weight", 1.0))
-        title = (getattr(item, "obj", None).__doc__ or "").strip().splitlines()
-        title_text = title[0] if title else item.name.replace("test_", "").replace("_", " ")
+        info = self._info(item)
+        module, name, weight, title_text = info.module, info.name, info.weight, info.title
         exc = self._exc.pop(item.nodeid, None)
         if not failed:
             return TestRecord(item.nodeid, title_text, module, name, weight, True,
@@ -664,23 +700,21 @@ def run_session(plugin: GradingPlugin, suites_dir: Path = SUITES_DIR) -> int:
     return int(code)
 
 
-_RNG_STATES: dict[tuple[int, str], dict[str, Any]] = {}
+_SEED_SEQUENCES: dict[tuple[int, str], np.random.SeedSequence] = {}
 
 
 def seeded_rng(seed: int, nodeid: str) -> np.random.Generator:
     """The random inputs of one hidden test: a function of the run's seed and the test's id only.
 
-    Seeding (hashing the seed sequence) costs more than the test it feeds, and
-    every submission of a batch asks for the same generators, so the initial
-    state of each is kept and copied into a fresh generator.
+    ``numpy.random.default_rng([seed, crc32(nodeid)])``, built from a kept
+    SeedSequence: hashing the entropy costs more than many a test, and every
+    submission of a batch asks for the same generators.
     """
-    state = _RNG_STATES.get((seed, nodeid))
-    if state is None:
-        state = np.random.default_rng([seed, zlib.crc32(nodeid.encode())]).bit_generator.state
-        _RNG_STATES[(seed, nodeid)] = state
-    bits = np.random.PCG64()
-    bits.state = state
-    return np.random.Generator(bits)
+    sequence = _SEED_SEQUENCES.get((seed, nodeid))
+    if sequence is None:
+        sequence = np.random.SeedSequence([seed, zlib.crc32(nodeid.encode())])
+        _SEED_SEQUENCES[(seed, nodeid)] = sequence
+    return np.random.Generator(np.random.PCG64(sequence))
 
 
 def grade_in_process(namespaces: Mapping[str, Any], *, seed: int,

@@ -7,6 +7,9 @@ they are fast and independent of the sandbox.
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.util
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -145,6 +148,53 @@ def test_trusted_partials_accept_composite_operators():
     direct = a - b
     composite = a + (-b)
     assert trusted_partials(direct, [a, b]) == trusted_partials(composite, [a, b]) == [1.0, -1.0]
+
+
+@functools.cache
+def _autodiff_suite():
+    """The hidden autodiff suite as a module (for its random_tape), imported by path."""
+    spec = importlib.util.spec_from_file_location(
+        "_suite_autodiff", Path(__file__).resolve().parents[1] / "grader/suites/test_autodiff.py")
+    suite = importlib.util.module_from_spec(spec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)  # its contract marks
+        spec.loader.exec_module(suite)
+    return suite
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_trusted_jacobian_matches_get_gradients_of_every_node(seed):
+    """One walk for all nodes gives, for each node, what reverse mode from that node gives."""
+    from nngrade.reference.course import autodiff as ref
+    from nngrade.worker.drivers.autodiff import build, trusted_jacobian
+
+    ops = ["add", "sub", "mul", "div", "neg", "exp", "log", "sigmoid"]
+    tape = _autodiff_suite().random_tape(np.random.default_rng(seed), ops, n_leaves=3, n_ops=12)
+    nodes = build(tape, ref.Variable, lambda name: getattr(ref, name))
+    leaves = nodes[:3]
+    rows = trusted_jacobian(nodes, leaves)
+    for node, row in zip(nodes, rows, strict=True):
+        grads = {id(k): v for k, v in ref.get_gradients(node).items()}
+        assert row == pytest.approx([grads.get(id(leaf), 0.0) for leaf in leaves],
+                                    rel=1e-12, abs=1e-12)
+
+
+def test_trusted_jacobian_explains_what_it_cannot_walk():
+    from nngrade.reference.course import autodiff as ref
+    from nngrade.worker.drivers.autodiff import trusted_jacobian
+
+    class Odd:
+        local_gradients = None
+
+    a = ref.Variable(1.0)
+    bad = ref.Variable(2.0)
+    bad.local_gradients = ((a, "one"),)
+    holder = ref.Variable(3.0)
+    holder.local_gradients = ((bad, 1.0),)
+    rows = trusted_jacobian([a, bad, holder, Odd()], [a])
+    assert rows[0] == [1.0]
+    assert rows[1] == rows[2] == "a local derivative of type str"
+    assert rows[3].endswith("without local_gradients")
 
 
 def test_paths_and_identity_facts_on_the_reference():

@@ -161,6 +161,8 @@ class Sandbox:
             "children": 0,
             "children_killed": 0,
             "children_ended": 0,
+            "children_reaped": 0,  # those whose CPU time the zygote reported
+            "worker_cpu_seconds": 0.0,  # CPU time of the children, user and system
         }
 
     # ------------------------------------------------------------ lifecycle
@@ -862,8 +864,13 @@ class Sandbox:
         if not isinstance(event, dict):
             return None
         child = self._child
-        if event.get("event") == "ended" and child is not None and event.get("seq") == child.seq:
-            child.ended = event
+        if event.get("event") == "ended":
+            cpu = event.get("cpu_seconds")
+            if isinstance(cpu, float) and 0.0 <= cpu < 1e6:
+                self.stats["worker_cpu_seconds"] += cpu
+                self.stats["children_reaped"] += 1
+            if child is not None and event.get("seq") == child.seq:
+                child.ended = event
         return event
 
     def _ctrl_event(self, deadline: float, name: str) -> dict[str, Any] | None:

@@ -287,8 +287,10 @@ class Zygote:
     def _reap(self, block: bool, killed: bool = False, reason: str = "") -> None:
         assert self.child is not None
         seq, pid, pidfd = self.child
+        cpu = None
         try:
-            done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+            done, status, usage = os.wait4(pid, 0 if block else os.WNOHANG)
+            cpu = usage.ru_utime + usage.ru_stime
         except ChildProcessError:
             done, status = pid, 0
         if done == 0:
@@ -298,6 +300,8 @@ class Zygote:
         self.child = None
         self._clean()
         event: dict[str, Any] = {"event": "ended", "seq": seq, "killed": killed}
+        if cpu is not None:
+            event["cpu_seconds"] = round(cpu, 6)  # what the submission cost the worker
         if reason:
             event["reason"] = reason
         if os.WIFSIGNALED(status):

@@ -295,8 +295,12 @@ def _encode(value: Any, budget: _Budget, depth: int, strict: bool) -> Any:
     if cls is _ndarray:  # the common case first
         return _encode_array(value, budget, strict)
     if cls is list:
-        budget.take(len(value))
-        return [_encode(v, budget, depth + 1, strict) for v in _list_copy(value)]
+        items = _list_copy(value)
+        budget.take(len(items))
+        if depth < budget.limits.max_depth and _all_floats(items):
+            budget.take(len(items))  # what the items would cost one by one
+            return items  # a list of plain floats (a driver's facts) stands for itself
+        return [_encode(v, budget, depth + 1, strict) for v in items]
     if cls is tuple:
         budget.take(len(value))
         return {"$": "tuple", "v": [_encode(v, budget, depth + 1, strict) for v in value]}
@@ -339,6 +343,14 @@ def _encode(value: Any, budget: _Budget, depth: int, strict: bool) -> Any:
             out[_str(key)] = _encode(item, budget, depth + 1, strict)
         return {"$": "dict", "v": out}
     return _opaque(value, strict)
+
+
+_FLOAT_ONLY = frozenset({float})
+
+
+def _all_floats(items: list) -> bool:
+    """Every item an exact ``float`` (not a subclass, nothing of a student's to call)."""
+    return {type(v) for v in items} <= _FLOAT_ONLY
 
 
 def _opaque(value: Any, strict: bool, why: str = "") -> dict[str, str]:
@@ -407,6 +419,9 @@ def _decode(data: Any, budget: _Budget, depth: int, make_rng: Any, make_fn: Any)
         return data
     if cls is list:
         budget.take(len(data))
+        if depth < budget.limits.max_depth and _all_floats(data):
+            budget.take(len(data))  # what the items would cost one by one
+            return list(data)
         return [_decode(v, budget, depth + 1, make_rng, make_fn) for v in data]
     if cls is not dict:
         raise ProtocolError(f"unexpected JSON value of type {cls.__name__}")

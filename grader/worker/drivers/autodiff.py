@@ -120,48 +120,76 @@ def _gradient_table(grads: Any) -> dict[int, Any] | None:
     return {_id(k): v for k, v in dict.items(grads)}
 
 
-def trusted_partials(node: Any, leaves: list[Any]) -> list[float] | str:
-    """d node / d leaf for each of ``leaves``, by a trusted walk over ``local_gradients``.
+_TOO_BIG = "a graph of more than 100,000 nodes"
+
+
+def trusted_jacobian(nodes: list[Any], leaves: list[Any]) -> list[list[float] | str]:
+    """For each of ``nodes``, d node / d leaf for each of ``leaves``, by a trusted walk.
 
     Tests of the operators use this instead of the student's get_gradients, so
     they grade the values and local derivatives the operators record, whatever
-    graph shape they chose (``a - b`` built as ``a + (-b)`` is fine). Each node
-    is visited once (identity, never the student's ``__hash__``), children
-    before parents; no recursion. A string says why it could not be done.
+    graph shape they chose (``a - b`` built as ``a + (-b)`` is fine). One
+    walk over ``local_gradients`` serves every node: children first, each
+    node's row is its own unit vector (if it is a leaf) plus the sum of
+    local derivative times child's row. Nodes are told apart by identity,
+    never by the student's ``__hash__``; no recursion; a node left open on
+    the walk (a cycle) counts as zero. A row is a string saying why it could
+    not be computed (it holds a node without ``local_gradients``, a local
+    derivative that is not a number, or the graph is too large).
     """
-    order: list[Any] = []
+    leaf_ids = [_id(leaf) for leaf in leaves]
+    rows: dict[int, list[float] | str] = {}
+    open_nodes: set[int] = set()
     children: dict[int, list[tuple[Any, float]]] = {}
-    seen: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(node, False)]
-    while stack:
-        current, expanded = stack.pop()
-        if expanded:
-            order.append(current)
-            continue
-        if _id(current) in seen:
-            continue
-        seen.add(_id(current))
-        if len(seen) > 100_000:
-            return "a graph of more than 100,000 nodes"
-        pairs = getattr(current, "local_gradients", None)
-        if pairs is None:
-            return f"a node of type {type_name(current)} without local_gradients"
-        found = []
-        for pair in pairs:
-            child, local = pair
-            value = _number(local)
-            if not _isinstance(value, float):
-                return f"a local derivative of type {value}"
-            found.append((child, value))
-        children[_id(current)] = found
-        stack.append((current, True))
-        stack.extend((child, False) for child, _ in found if _id(child) not in seen)
-    grads = {_id(node): 1.0}
-    for current in reversed(order):
-        g = grads.get(_id(current), 0.0)
-        for child, local in children[_id(current)]:
-            grads[_id(child)] = grads.get(_id(child), 0.0) + g * local
-    return [grads.get(_id(leaf), 0.0) for leaf in leaves]
+    for root in nodes:
+        stack: list[tuple[Any, bool]] = [(root, False)]
+        while stack:
+            current, expanded = stack.pop()
+            key = _id(current)
+            if expanded:
+                open_nodes.discard(key)
+                row: list[float] | str = [1.0 if leaf == key else 0.0 for leaf in leaf_ids]
+                for child, local in children.pop(key):
+                    below = rows.get(_id(child))
+                    if _isinstance(below, str):
+                        row = below
+                        break
+                    if below is not None:
+                        row = [r + local * b for r, b in zip(row, below, strict=True)]
+                rows[key] = row
+                continue
+            if key in rows or key in open_nodes:
+                continue
+            if len(rows) + len(open_nodes) >= 100_000:
+                rows[key] = _TOO_BIG
+                continue
+            pairs = getattr(current, "local_gradients", None)
+            if pairs is None:
+                rows[key] = f"a node of type {type_name(current)} without local_gradients"
+                continue
+            found: list[tuple[Any, float]] = []
+            problem = ""
+            for pair in pairs:
+                child, local = pair
+                value = _number(local)
+                if not _isinstance(value, float):
+                    problem = f"a local derivative of type {value}"
+                    break
+                found.append((child, value))
+            if problem:
+                rows[key] = problem
+                continue
+            open_nodes.add(key)
+            children[key] = found
+            stack.append((current, True))
+            stack.extend((child, False) for child, _ in found
+                         if _id(child) not in rows and _id(child) not in open_nodes)
+    return [rows.get(_id(node), _TOO_BIG) for node in nodes]
+
+
+def trusted_partials(node: Any, leaves: list[Any]) -> list[float] | str:
+    """d node / d leaf for each of ``leaves`` (`trusted_jacobian` of one node)."""
+    return trusted_jacobian([node], leaves)[0]
 
 
 def run_graph(
@@ -174,8 +202,8 @@ def run_graph(
     """Build ``tape`` and report plain facts about every node.
 
     Returns ``values`` (each node's ``.value``), ``is_variable`` (each node is
-    a ``variable_cls``), ``value_is_float``, ``partials`` (`trusted_partials`
-    of each node with respect to the leaves) and ``output`` (the output
+    a ``variable_cls``), ``value_is_float``, ``partials`` (`trusted_jacobian`:
+    each node with respect to the leaves) and ``output`` (the output
     node's index). Unless ``get_gradients`` is None it is called on the output
     (``repeat`` times: a correct one keeps no state between calls), adding
     ``grads`` (each node's entry in the dict the last call returned, None when
@@ -189,7 +217,7 @@ def run_graph(
         "values": [_number(getattr(n, "value", None)) for n in nodes],
         "is_variable": [_isinstance(n, variable_cls) for n in nodes],
         "value_is_float": [_isinstance(getattr(n, "value", None), float) for n in nodes],
-        "partials": [trusted_partials(n, leaves) for n in nodes],
+        "partials": trusted_jacobian(nodes, leaves),
     }
     if get_gradients is None:
         return facts
