@@ -151,15 +151,42 @@ def test_trusted_partials_accept_composite_operators():
 
 
 @functools.cache
-def _autodiff_suite():
-    """The hidden autodiff suite as a module (for its random_tape), imported by path."""
+def _suite(name: str):
+    """A hidden suite as a module, imported by path (for its helpers)."""
     spec = importlib.util.spec_from_file_location(
-        "_suite_autodiff", Path(__file__).resolve().parents[1] / "grader/suites/test_autodiff.py")
+        f"_suite_{name}", Path(__file__).resolve().parents[1] / f"grader/suites/test_{name}.py")
     suite = importlib.util.module_from_spec(spec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)  # its contract marks
         spec.loader.exec_module(suite)
     return suite
+
+
+@pytest.mark.parametrize("start", ["normal-0", "normal-1", "normal-2", "small", "uniform",
+                                   "zeros", "large", "one-hidden"])
+def test_settled_descent_gives_the_full_runs_verdict(start):
+    """train_xor's default run is judged on a descent stopped once settled: same rounding."""
+    backprop = _suite("backprop")
+    rng = np.random.default_rng(7)
+    hidden = 1 if start == "one-hidden" else 10
+    w1, w2 = {
+        "normal-0": lambda: (np.random.default_rng(0).normal(size=(2, 10)),
+                             np.random.default_rng(0).normal(size=(10, 1))),
+        "normal-1": lambda: (rng.normal(size=(2, 10)), rng.normal(size=(10, 1))),
+        "normal-2": lambda: (rng.normal(size=(2, 10)) * 2, rng.normal(size=(10, 1)) * 2),
+        "small": lambda: (rng.normal(size=(2, 10)) * 0.1, rng.normal(size=(10, 1)) * 0.1),
+        "uniform": lambda: (rng.uniform(-1, 1, (2, 10)), rng.uniform(-1, 1, (10, 1))),
+        "zeros": lambda: (np.zeros((2, 10)), np.zeros((10, 1))),
+        "large": lambda: (rng.normal(size=(2, 10)) * 6, rng.normal(size=(10, 1)) * 6),
+        "one-hidden": lambda: (rng.normal(size=(2, hidden)), rng.normal(size=(hidden, 1))),
+    }[start]()
+
+    def rounded(a, b):
+        return np.round(backprop._sigmoid(backprop._sigmoid(backprop.XOR_X @ a) @ b))
+
+    full = backprop._descend(w1, w2, 19999, 0.5)
+    settled = backprop._descend(w1, w2, 19999, 0.5, settle=True)
+    assert np.array_equal(rounded(*settled), rounded(*full))
 
 
 @pytest.mark.parametrize("seed", range(25))
@@ -169,7 +196,7 @@ def test_trusted_jacobian_matches_get_gradients_of_every_node(seed):
     from nngrade.worker.drivers.autodiff import build, trusted_jacobian
 
     ops = ["add", "sub", "mul", "div", "neg", "exp", "log", "sigmoid"]
-    tape = _autodiff_suite().random_tape(np.random.default_rng(seed), ops, n_leaves=3, n_ops=12)
+    tape = _suite("autodiff").random_tape(np.random.default_rng(seed), ops, n_leaves=3, n_ops=12)
     nodes = build(tape, ref.Variable, lambda name: getattr(ref, name))
     leaves = nodes[:3]
     rows = trusted_jacobian(nodes, leaves)

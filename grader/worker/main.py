@@ -28,6 +28,7 @@ Imports only the standard library and numpy. Started as::
 from __future__ import annotations
 
 import _signal
+import gc
 import importlib
 import importlib.util
 import io
@@ -241,6 +242,10 @@ class Zygote:
         if drop_user:
             os.chown(scratch, NOBODY, NOBODY)
         zygote_pid = os.getpid()
+        # Everything the zygote holds moves out of the collector's sight: a child's first
+        # collection would otherwise write to every tracked object, copying nearly every
+        # page of the zygote's heap (copy-on-write) in each new child.
+        gc.freeze()
         pid = os.fork()
         if pid == 0:  # ---- child
             code = 70
@@ -832,7 +837,11 @@ class Child:
         """The exception as a traceback of the student's own frames, cut to size."""
         try:
             names = {filename_of(m) for m in self.sources}
-            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in names]
+            # Only the student's frames are looked up: reading the source lines of the
+            # worker's and numpy's frames cost more than the call that raised.
+            own = ((frame, line) for frame, line in traceback.walk_tb(exc.__traceback__)
+                   if frame.f_code.co_filename in names)
+            frames = traceback.StackSummary.extract(own)
             lines = traceback.format_list(frames[-8:])
             if len(frames) > 8:
                 lines.insert(0, f"  ... {len(frames) - 8} more frames ...\n")
