@@ -5,13 +5,15 @@ every student of a batch is compared with the same expected values. The
 suites therefore read the reference through `remembered`, which computes
 each answer the first time it is asked for and hands out copies after that.
 Calls whose arguments are not plain data (a numpy Generator, a function)
-are not remembered: they are simply made.
+are not remembered: they are simply made, and so are the calls of a
+function whose answers cost less to compute than to look up.
 """
 
 from __future__ import annotations
 
 import hashlib
 import pickle
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from types import ModuleType
@@ -24,6 +26,12 @@ from nngrade.worker.protocol import Fn
 __all__ = ["remembered"]
 
 _MAX_ENTRIES = 4096
+# A lookup (pickling the arguments, hashing, copying the answer) costs tens of
+# microseconds: while a function's answers have taken less than that to
+# compute on average, it is simply called (and still timed, so one that turns
+# out to be slow is remembered again). Either way the answer is the same; only
+# the time differs.
+_WORTH_REMEMBERING = 50e-6
 
 
 _SCALARS = (bool, int, float, str, bytes, type(None), np.generic)
@@ -102,15 +110,25 @@ class _Remembered:
 
     def _remember(self, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         answers = self._answers
+        spent = [0.0, 0]  # seconds computing answers, answers computed
+
+        def compute(args: tuple, kwargs: dict) -> Any:
+            started = time.perf_counter()
+            answer = func(*args, **kwargs)
+            spent[0] += time.perf_counter() - started
+            spent[1] += 1
+            return answer
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            if spent[1] and spent[0] / spent[1] < _WORTH_REMEMBERING:
+                return compute(args, kwargs)  # cheaper to compute than to look up
             key = _key(name, args, kwargs)
             if key is None:
                 return func(*args, **kwargs)
             if key in answers:
                 answers.move_to_end(key)
                 return _copy(answers[key])
-            answer = func(*args, **kwargs)
+            answer = compute(args, kwargs)
             answers[key] = _copy(answer)
             if len(answers) > _MAX_ENTRIES:
                 answers.popitem(last=False)
