@@ -58,6 +58,16 @@ def make_class(dest: Path, n: int, exclude: tuple[str, ...] = ()) -> int:
     return n
 
 
+def calibration_ms() -> float:
+    """A fixed pure-Python workload (3 million additions), to compare the machine's speed
+    between runs: these machines are shared, and the same code runs 1.5x slower at times."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return round(1000 * (time.perf_counter() - started), 1)
+
+
 def cpu_times() -> list[int] | None:
     """The machine's CPU counters (/proc/stat), to tell how much the hypervisor took."""
     try:
@@ -129,13 +139,15 @@ def main() -> int:
     parser.add_argument("--classes", choices=["both", "without-loops", "whole"], default="both")
     args = parser.parse_args()
 
-    figures: dict = {"jobs": args.jobs, "target_ms_per_submission": 50, "target_peak_mb": 500}
+    figures: dict = {"jobs": args.jobs, "target_ms_per_submission": 50, "target_peak_mb": 500,
+                     "calibration_ms_before": calibration_ms()}
     if args.classes in ("both", "without-loops"):
         figures["without_endless_loops"] = grade_class(args.students, args.jobs, args.seed,
                                                        LOOPING)
     if args.classes in ("both", "whole"):
         figures["whole_sample_class"] = grade_class(args.students, args.jobs, args.seed, ())
     figures.update({
+        "calibration_ms_after": calibration_ms(),
         "peak_rss_main_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "peak_rss_largest_child_mb": round(
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),

@@ -55,7 +55,19 @@ def environment(lang: str) -> jinja2.Environment:
     env.filters["pct"] = _pct
     env.globals["lang"] = code
     env.globals["html_lang"] = html_lang(code)
+    env.globals["passed_row"] = lambda t: _passed_row(code, t.anchor, t.kind, t.score,
+                                                      t.max_score, t.module, t.name, t.title)
     return env
+
+
+@lru_cache(maxsize=4096)
+def _passed_row(lang: str, anchor: str, kind: str, score: float, max_score: float, module: str,
+                name: str, title: str) -> Markup:
+    """A passed test's row of a student report. A class passes the same tests with the same
+    points, so each row is rendered once per grading run, not once per student."""
+    view = {"anchor": anchor, "kind": kind, "score": score, "max_score": max_score,
+            "module": module, "name": name, "title": title}
+    return Markup(environment(lang).get_template("passed_row.html").render(t=view))
 
 
 def render(template: str, lang: str, **context: Any) -> str:
