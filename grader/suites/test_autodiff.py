@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,8 +71,49 @@ def _leaf_values(rng: np.random.Generator, n: int) -> list[float]:
     return [round(float(v), 3) for v in values]
 
 
+class _Later:
+    """Text made only when shown: a graph's description is needed only if its test fails."""
+
+    __slots__ = ("_make", "_text")
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self._make, self._text = make, None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = self._make()
+        return self._text
+
+    def __bool__(self) -> bool:
+        return True
+
+
+_TAPES: dict[tuple, tuple[dict, dict]] = {}
+
+
+def _copy_tape(tape: dict) -> dict:
+    return {"leaves": list(tape["leaves"]),
+            "ops": [[a if isinstance(a, str) else list(a) for a in op] for op in tape["ops"]]}
+
+
 def random_tape(rng: np.random.Generator, ops: Sequence[str], n_leaves: int = 3,
                 n_ops: int = 8) -> dict:
+    """`draw_random_tape`, remembered: every submission of a batch draws the same graphs
+    from generators in the same state. Leaves ``rng`` where drawing would have left it."""
+    state = rng.bit_generator.state
+    key = (state["bit_generator"], state["state"]["state"], state["state"]["inc"],
+           state["has_uint32"], state["uinteger"], tuple(ops), n_leaves, n_ops)
+    if key not in _TAPES:
+        tape = draw_random_tape(rng, ops, n_leaves, n_ops)
+        _TAPES[key] = (_copy_tape(tape), rng.bit_generator.state)
+        return tape
+    tape, after = _TAPES[key]
+    rng.bit_generator.state = after
+    return _copy_tape(tape)
+
+
+def draw_random_tape(rng: np.random.Generator, ops: Sequence[str], n_leaves: int = 3,
+                     n_ops: int = 8) -> dict:
     """A random graph using ``ops``, valid everywhere (log of positives, no division by ~0).
 
     Nodes are reused (shared subexpressions), and the output adds up every
@@ -180,10 +221,14 @@ def check_graph(student, tape: dict, *, gradients: bool = True, partials: bool =
     expected = _reference_facts(tape, gradients)
     names = _names(tape)
     out = expected["output"]
-    built = describe_tape(tape)
-    call = f"get_gradients({names[out]}) where {built}" if gradients else built
-    if gradients and repeat > 1:
-        call = f"{built}; get_gradients({names[out]}) called {repeat} times"
+
+    def describe() -> str:
+        built = describe_tape(tape)
+        if gradients and repeat > 1:
+            return f"{built}; get_gradients({names[out]}) called {repeat} times"
+        return f"get_gradients({names[out]}) where {built}" if gradients else built
+
+    call = _Later(describe)
     lists = dict.fromkeys(["values", "is_variable", "value_is_float", "partials"], len(names))
     if gradients:
         lists["grads"] = len(names)
