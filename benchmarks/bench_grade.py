@@ -86,6 +86,10 @@ def steal_percent(before: list[int] | None, after: list[int] | None) -> float | 
     return round(100 * delta[7] / total, 1) if total else None
 
 
+def _cpu(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
 def grade_class(n: int, jobs: int, seed: int, exclude: tuple[str, ...]) -> dict:
     """Grade one generated class; the per-submission figures of the run."""
     from nngrade.batch import BatchOptions, grade_directory
@@ -96,12 +100,16 @@ def grade_class(n: int, jobs: int, seed: int, exclude: tuple[str, ...]) -> dict:
         subs.mkdir()
         make_class(subs, n, exclude)
         t0, cpu0 = time.perf_counter(), cpu_times()
+        main0 = resource.getrusage(resource.RUSAGE_SELF)
+        kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         # What `nngrade grade SUBS --out OUT -j JOBS --force` does: results.json, an HTML
         # report per student (written by the main process as results arrive), the
         # gradebook and the class summary.
         results = grade_directory(subs, out, jobs=jobs, seed=seed, force=True,
                                   options=BatchOptions())
         wall, cpu1 = time.perf_counter() - t0, cpu_times()
+        main1 = resource.getrusage(resource.RUSAGE_SELF)
+        kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         # For the breakdown only: the reports again, alone, to price them.
         t0 = time.perf_counter()
         for res in results:
@@ -123,6 +131,12 @@ def grade_class(n: int, jobs: int, seed: int, exclude: tuple[str, ...]) -> dict:
             "student_calls": mean_ms("student_calls"),
             "reference_and_checks": mean_ms("reference_and_checks"),
             "writing_reports": round(1000 * report_seconds, 1),
+        },
+        # CPU time (user + system) per submission: the main process (collecting results,
+        # writing reports) and every process below it (grading processes, sandboxes).
+        "cpu_ms_per_submission": {
+            "main": round(1000 * (_cpu(main1) - _cpu(main0)) / n, 1),
+            "grading_and_sandboxes": round(1000 * (_cpu(kids1) - _cpu(kids0)) / n, 1),
         },
         "mean_score": round(statistics.fmean(r["score"] for r in results), 2),
         # CPU time the hypervisor gave to other machines during the run: on a shared host
