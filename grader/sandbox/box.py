@@ -59,6 +59,7 @@ _CHILD_STATUSES = frozenset(STATUSES) | {"internal"}
 _LIMIT_NAMES = frozenset(Limits.__dataclass_fields__) | {"result_size", "output"}
 _ZYGOTE_ANSWER_SECONDS = 3.0  # to report that a killed child has ended
 _WINDOW_BYTES = 32 << 10  # requests in flight: half a pipe, so writing never blocks
+_WINDOW_FRAMES = 64
 
 _SIGNAL_TEXT = {
     signal.SIGSEGV: "a segmentation fault (SIGSEGV): C code or ctypes touched invalid memory, "
@@ -467,6 +468,7 @@ class Sandbox:
         results: list[CallResult] = []
         ids: list[int] = []
         frames: list[int] = []  # size of each request sent and not yet answered
+        in_flight = 0  # their total size
         previous = time.perf_counter()
         for index in range(len(messages)):
             left = self.limits.submission_seconds - sub.used
@@ -476,18 +478,27 @@ class Sandbox:
             seconds = min(wanted, left)
             try:
                 with self._failures(child, "call", seconds):
-                    while len(ids) < len(messages) and (
-                        len(ids) == index or (sum(frames) < _WINDOW_BYTES and len(frames) < 64)
-                    ):
-                        ahead = messages[len(ids)]
-                        ahead["timeout"] = min(wants[len(ids)], left)
-                        ids.append(self._number(ahead))
-                        frame = dumps_frame(ahead)
-                        frames.append(len(frame))
-                        self._write(child, frame, time.monotonic() + seconds + grace)
+                    # Top the window up in one write once it is down to a quarter: one
+                    # write per request would wake the worker for each, and a worker on
+                    # the same CPU would run each request as it arrives, one at a time.
+                    if len(ids) == index or len(frames) <= _WINDOW_FRAMES // 4:
+                        chunk = []
+                        while len(ids) < len(messages) and (
+                            len(ids) == index
+                            or (in_flight < _WINDOW_BYTES and len(frames) < _WINDOW_FRAMES)
+                        ):
+                            ahead = messages[len(ids)]
+                            ahead["timeout"] = min(wants[len(ids)], left)
+                            ids.append(self._number(ahead))
+                            frame = dumps_frame(ahead)
+                            frames.append(len(frame))
+                            in_flight += len(frame)
+                            chunk.append(frame)
+                        if chunk:
+                            self._write(child, b"".join(chunk), time.monotonic() + seconds + grace)
                     deadline = time.monotonic() + seconds + grace
                     reply = self._await(child, ids[index], deadline, deadline, None)
-                    frames.pop(0)
+                    in_flight -= frames.pop(0)
                     now = time.perf_counter()
                     result = self._result(reply, now - previous)
             except _SandboxStuck:
