@@ -85,6 +85,19 @@ def test_all_ways_give_the_same_verdicts(graded: dict) -> None:
     assert 0 < scores["fay"] < 100
 
 
+def test_a_function_that_hung_gets_the_short_limit_in_batches_too(graded: dict) -> None:
+    """fay's and gus's endless loops: each later call of a function that already ran out of
+    time gets the short repeat limit, side by side as one by one (not the full limit because
+    it was sent in the same batch as the call that hung)."""
+    def hits(way: str) -> list:
+        return sorted((s, h["test"], h["detail"]) for s, r in graded[way].items()
+                      for h in r["nngrade"]["limits_hit"])
+
+    side = hits("side_by_side")
+    assert side == hits("one_by_one")
+    assert any("0.5 s" in detail for _s, _t, detail in side)
+
+
 def test_side_by_side_timing_is_accounted(graded: dict) -> None:
     """Every submission's time splits into worker start, student calls and the rest."""
     for res in graded["side_by_side"].values():

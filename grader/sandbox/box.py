@@ -333,7 +333,8 @@ class Sandbox:
         (seconds; default ``Limits.call_seconds``). Unlike `call_many`, the first
         request that fails (timeout, crash...) ends the batch, its result last:
         the caller decides what to send again, and with which limits (the
-        grader gives a function that just hung a shorter one).
+        grader gives a function that just hung a shorter one). A call that runs
+        out of time ends the batch too, even when the worker survived it.
         """
         messages: list[dict[str, Any]] = []
         wanted: list[float | None] = []
@@ -515,6 +516,11 @@ class Sandbox:
             if result.status == "timeout" and seconds < wanted:
                 result = self._budget_exhausted(result.seconds)
             results.append(result)
+            if result.status == "timeout" and len(ids) > index + 1 and self._child is child:
+                # The requests behind it went out with the limits they had before this
+                # one hung; the caller may want to send them again with others (a shorter
+                # one for the same function). Drop them with the child.
+                self._drop_child(wait=False)
             if self._child is not child:  # it failed and was replaced: resend the rest
                 break
         if not results:
