@@ -239,10 +239,11 @@ def expect_close(
     if not _close(g, exp, rtol, atol):
         with np.errstate(all="ignore"):
             diff = np.abs(g.astype(float) - exp.astype(float))
-        worst = float(np.nanmax(diff)) if diff.size else 0.0
+        known = ~np.isnan(diff)  # nan - nan, inf - inf: no distance to report there
+        worst = float(diff[known].max()) if known.any() else float("nan")
         where = ""
-        if diff.size > 1:
-            index = np.unravel_index(int(np.nanargmax(diff)), diff.shape)
+        if diff.size > 1 and known.any():
+            index = np.unravel_index(int(np.argmax(np.where(known, diff, -np.inf))), diff.shape)
             where = f" at index {tuple(int(i) for i in index)}"
         raise Feedback(
             f"The {what} is not what the reference computes "

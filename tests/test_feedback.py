@@ -71,3 +71,13 @@ def test_cheap_path_passes_the_common_cases():
     a = np.linspace(-1, 1, 7)
     assert feedback._plainly_close(a + 1e-12, a, 1e-6, 1e-8)
     assert not feedback._plainly_close(a[:3], a, 1e-6, 1e-8)  # a shape mismatch explains itself
+
+
+def test_a_mismatch_without_any_distance_is_still_explained():
+    """Expected nan/inf entries: no finite difference to point at, but a clear failure."""
+    nan, inf = float("nan"), float("inf")
+    with pytest.raises(Feedback, match="largest difference nan") as info:
+        expect_close(np.array([nan, inf]), np.array([nan, inf]))
+    assert "at index" not in info.value.message
+    with pytest.raises(Feedback, match=r"largest difference 2 at index \(1,\)"):
+        expect_close(np.array([nan, 3.0]), np.array([nan, 1.0]))
