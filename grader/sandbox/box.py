@@ -443,8 +443,8 @@ class Sandbox:
         fill a pipe), so the worker goes from one call to the next without
         waiting for the grader: a batch costs about one round trip. Each call
         keeps its own deadline, counted from the previous reply. The first call
-        that fails ends the batch (its child is replaced); the caller sends the
-        rest again.
+        that fails ends the batch (its child is replaced), and so does one that
+        runs out of time; the caller sends the rest again.
         """
         sub = self._submission
         if sub is None:
@@ -516,11 +516,13 @@ class Sandbox:
             if result.status == "timeout" and seconds < wanted:
                 result = self._budget_exhausted(result.seconds)
             results.append(result)
-            if result.status == "timeout" and len(ids) > index + 1 and self._child is child:
-                # The requests behind it went out with the limits they had before this
-                # one hung; the caller may want to send them again with others (a shorter
-                # one for the same function). Drop them with the child.
-                self._drop_child(wait=False)
+            if result.status == "timeout" and index + 1 < len(messages):
+                # The caller may want to send the rest with other limits (a shorter one
+                # for the function that just hung). Requests already sent behind this
+                # one went out with the old limits: they go with the child.
+                if len(ids) > index + 1 and self._child is child:
+                    self._drop_child(wait=False)
+                break
             if self._child is not child:  # it failed and was replaced: resend the rest
                 break
         if not results:
