@@ -38,6 +38,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--no-settle-heap", action="store_true",
+                        help="leave the garbage collector as it is (to compare)")
     args = parser.parse_args()
     if args.students <= WARM_UP + 1:
         parser.error(f"--students must be more than {WARM_UP + 1}")
@@ -56,7 +58,7 @@ def main() -> int:
         return box
 
     plugin = GradingPlugin(backend, jobs, lambda _job, res: done.append((time.perf_counter(), res)),
-                           seed=1, limits=limits)
+                           seed=1, limits=limits, settle_heap=not args.no_settle_heap)
     profile = cProfile.Profile() if args.profile else None
     try:
         if profile:

@@ -156,7 +156,7 @@ def _grading_process(tasks: Any, results: Any, seed: int, limits: dict[str, floa
 
     try:
         plugin = GradingPlugin(backend, next_jobs(), emit, seed=seed, limits=limits,
-                               rubric=rubric)
+                               rubric=rubric, settle_heap=True)
         run_session(plugin)
     except BaseException:
         results.put(("fatal", pid, traceback.format_exc()))
