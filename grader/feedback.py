@@ -23,6 +23,7 @@ from nngrade.mistakes import MISTAKES
 
 __all__ = [
     "Feedback",
+    "LazyText",
     "Mistake",
     "describe",
     "driver_facts",
@@ -108,6 +109,39 @@ class Feedback(AssertionError):
 
 
 # ---------------------------------------------------------------- describing
+
+
+class LazyText:
+    """Text made on first use (a call, a graph), for checks to carry around.
+
+    Every check is handed what it checks, but only a failing one shows it:
+    rendering arrays or graphs for each of a class's thousands of passing
+    checks would cost more than the checks. ``make=None`` is the empty text.
+    """
+
+    __slots__ = ("_make", "_text")
+
+    def __init__(self, make: Callable[[], str] | None) -> None:
+        self._make = make
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = self._make() if self._make is not None else ""
+        return self._text
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __bool__(self) -> bool:
+        return self._make is not None
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
 
 _MAX_ITEMS = 8
 

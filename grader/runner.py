@@ -30,7 +30,7 @@ import numpy as np
 import pytest
 
 from nngrade.contract import MODULES
-from nngrade.feedback import Feedback, describe_call
+from nngrade.feedback import Feedback, LazyText, describe_call
 from nngrade.rubric import Rubric, load_rubric
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -147,41 +147,8 @@ _STATUS_MESSAGES = {
 }
 
 
-class CallText:
-    """The text of a call, rendered on first use.
-
-    Every check is handed the call it checks, but only a failing one shows
-    it: rendering arrays for each of a class's thousands of passing checks
-    would cost more than the checks.
-    """
-
-    __slots__ = ("_call", "_text")
-
-    def __init__(self, call: tuple[str, tuple, dict] | None) -> None:
-        self._call = call
-        self._text: str | None = None
-
-    def __str__(self) -> str:
-        if self._text is None:
-            if self._call is None:
-                self._text = ""
-            else:
-                name, args, kwargs = self._call
-                self._text = describe_call(name, args, kwargs) if args or kwargs \
-                    else f"{name}()"
-        return self._text
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
-
-    def __bool__(self) -> bool:
-        return self._call is not None
-
-    def __eq__(self, other: object) -> bool:
-        return str(self) == str(other)
-
-    def __hash__(self) -> int:
-        return hash(str(self))
+def _call_text(name: str, args: tuple, kwargs: dict) -> str:
+    return describe_call(name, args, kwargs) if args or kwargs else f"{name}()"
 
 
 class StudentModule:
@@ -199,9 +166,9 @@ class StudentModule:
         self._last: tuple[str, tuple, dict] | None = None
 
     @property
-    def last_call(self) -> CallText:
+    def last_call(self) -> LazyText:
         """``name(args...)`` of the latest call; rendered only if feedback needs the text."""
-        return CallText(self._last)
+        return LazyText(None if self._last is None else functools.partial(_call_text, *self._last))
 
     def with_timeout(self, seconds: float) -> StudentModule:
         """The same module with a longer per-call time limit (e.g. for train_xor)."""
@@ -432,7 +399,7 @@ class GradingPlugin:
         self.limits = dict(limits or {})
         self.modules = modules
         self._exc: dict[str, BaseException] = {}
-        self._infos: dict[str, _ItemInfo] = {}
+        self._infos: dict[pytest.Item, _ItemInfo] = {}  # items live as long as the session
         self.collection_error: str | None = None
 
     # -- session set-up
@@ -541,7 +508,7 @@ class GradingPlugin:
 
     def _info(self, item: pytest.Item) -> _ItemInfo:
         """What the loop needs of ``item``, read once per session (markers are slow to walk)."""
-        info = self._infos.get(item.nodeid)
+        info = self._infos.get(item)
         if info is None:
             marker = item.get_closest_marker("contract")
             assert marker is not None
@@ -550,7 +517,7 @@ class GradingPlugin:
             info = _ItemInfo(item.nodeid, marker.args[0], marker.args[1],
                              float(marker.kwargs.get("weight", 1.0)), title,
                              self._direct_args(item))
-            self._infos[item.nodeid] = info
+            self._infos[item] = info
         return info
 
     def _direct_args(self, item: pytest.Item) -> tuple[tuple[str, str, Any], ...] | None:
@@ -605,7 +572,7 @@ class GradingPlugin:
         waiting: list[tuple[int, greenlet.greenlet, _Request]] = []
 
         def resume(index: int, test: greenlet.greenlet, outcome: Outcome | None) -> None:
-            ctx.current_test = plans[index][0].nodeid
+            ctx.current_test = self._info(plans[index][0]).nodeid
             t0 = time.perf_counter()
             got = test.switch() if outcome is None else test.switch(outcome)
             spent[index] = spent.get(index, 0.0) + time.perf_counter() - t0
@@ -636,7 +603,7 @@ class GradingPlugin:
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - any failure is a verdict
-            self._exc[item.nodeid] = exc
+            self._exc[self._info(item).nodeid] = exc
             return True
         return False
 
@@ -644,9 +611,9 @@ class GradingPlugin:
                 ctx: _Context) -> TestRecord:
         info = self._info(item)
         module, name, weight, title_text = info.module, info.name, info.weight, info.title
-        exc = self._exc.pop(item.nodeid, None)
+        exc = self._exc.pop(info.nodeid, None)
         if not failed:
-            return TestRecord(item.nodeid, title_text, module, name, weight, True,
+            return TestRecord(info.nodeid, title_text, module, name, weight, True,
                               {"kind": "passed", "seconds": round(seconds, 4)}, "", seconds)
         if isinstance(exc, Feedback):
             fb = exc.as_dict()
@@ -665,7 +632,7 @@ class GradingPlugin:
                   "internal": detail[:500]}
             output = fb["message"]
         fb["seconds"] = round(seconds, 4)
-        return TestRecord(item.nodeid, title_text, module, name, weight, False, fb, output,
+        return TestRecord(info.nodeid, title_text, module, name, weight, False, fb, output,
                           seconds)
 
 

@@ -129,6 +129,21 @@ def _class() -> dict[str, dict[str, str]]:
     }
 
 
+def _release(course: Path, modules: tuple[str, ...] | list[str] = ()) -> None:
+    """``nngrade nbgrader export`` of ``modules`` (default: all) into ``course``, then
+    ``nbgrader generate_assignment``: the course students receive."""
+    from click.testing import CliRunner
+
+    from nngrade.cli import main
+
+    export = ["nbgrader", "export", str(course), "--assignment", ASSIGNMENT,
+              "--seed", str(SEED), "--course-id", "nngrade-e2e",
+              *[a for m in modules for a in ("--module", m)]]
+    result = CliRunner().invoke(main, export)
+    assert result.exit_code == 0, result.output
+    _run([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], course)
+
+
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
@@ -180,28 +195,12 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     missing = _missing_prerequisites()
     if missing:
         pytest.skip(missing)
-    from click.testing import CliRunner
 
     from nngrade.batch import grade_directory
-    from nngrade.cli import main
 
     base = tmp_path_factory.mktemp("nbgrader-e2e")
     course = base / "course"
-    export = [
-        "nbgrader",
-        "export",
-        str(course),
-        "--assignment",
-        ASSIGNMENT,
-        "--seed",
-        str(SEED),
-        "--course-id",
-        "nngrade-e2e",
-        *[a for m in E2E_MODULES for a in ("--module", m)],
-    ]
-    result = CliRunner().invoke(main, export)
-    assert result.exit_code == 0, result.output
-    _run([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], course)
+    _release(course, E2E_MODULES)
 
     students = _class()
     plain = base / "plain"  # the same code as .py modules, for `nngrade grade`
@@ -344,19 +343,7 @@ def full_class(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     base = tmp_path_factory.mktemp("nbgrader-full")
     course = base / "course"
-    export = [
-        "nbgrader",
-        "export",
-        str(course),
-        "--assignment",
-        ASSIGNMENT,
-        "--seed",
-        str(SEED),
-        "--course-id",
-        "nngrade-e2e",
-    ]
-    assert CliRunner().invoke(main, export).exit_code == 0
-    _run([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], course)
+    _release(course)
     result = CliRunner().invoke(main, ["nbgrader", "import", str(sample), str(course), ASSIGNMENT])
     assert result.exit_code == 0, result.output
     reference = grade_directory(sample, base / "reference", jobs=2, seed=SEED, force=True)

@@ -293,10 +293,7 @@ class Sandbox:
         timeout: float | None = None,
     ) -> CallResult:
         """Call the top-level ``module.name(*args, **kwargs)`` of the loaded submission."""
-        enc_args, enc_kwargs = encode_args(tuple(args), dict(kwargs or {}), self._decode_limits)
-        message = {"op": "call", "module": module, "name": name}
-        message.update(args=enc_args, kwargs=enc_kwargs)
-        return self._run(message, timeout)
+        return self._run(self._call_message(module, name, args, kwargs), timeout)
 
     def call_many(
         self,
@@ -309,15 +306,7 @@ class Sandbox:
         only itself), but pipelined: the calls of a batch cost about one round
         trip to the worker instead of one each. ``timeout`` applies per call.
         """
-        messages = []
-        for call in calls:
-            module, name, *rest = call
-            args = rest[0] if rest else ()
-            kwargs = rest[1] if len(rest) > 1 else {}
-            enc_args, enc_kwargs = encode_args(tuple(args), dict(kwargs), self._decode_limits)
-            message = {"op": "call", "module": module, "name": name}
-            message.update(args=enc_args, kwargs=enc_kwargs)
-            messages.append(message)
+        messages = [self._call_message(*call) for call in calls]
         wanted = [timeout] * len(messages)
         results: list[CallResult] = []
         while len(results) < len(messages):
@@ -341,19 +330,11 @@ class Sandbox:
         for request in requests:
             op = request.get("op")
             if op == "call":
-                enc_args, enc_kwargs = encode_args(
-                    tuple(request.get("args", ())), dict(request.get("kwargs") or {}),
-                    self._decode_limits,
-                )
-                messages.append({"op": "call", "module": request["module"],
-                                 "name": request["name"], "args": enc_args, "kwargs": enc_kwargs})
+                messages.append(self._call_message(request["module"], request["name"],
+                                                   request.get("args", ()),
+                                                   request.get("kwargs")))
             elif op == "drive":
-                driver = request["driver"]
-                if driver not in (self.ready.get("drivers") or load_all()):
-                    raise KeyError(f"no driver {driver!r}; known: {sorted(DRIVERS)}")
-                params = encode_value(dict(request.get("params") or {}), self._decode_limits,
-                                      strict=True)
-                messages.append({"op": "drive", "driver": driver, "params": params})
+                messages.append(self._drive_message(request["driver"], request.get("params")))
             else:
                 raise ValueError(f"unknown request op {op!r}")
             wanted.append(request.get("timeout"))
@@ -365,10 +346,19 @@ class Sandbox:
         self, driver: str, params: Mapping[str, Any] | None = None, timeout: float | None = None
     ) -> CallResult:
         """Run the trusted driver ``driver`` (``nngrade.worker.drivers``) on the submission."""
+        return self._run(self._drive_message(driver, params), timeout)
+
+    def _call_message(self, module: str, name: str, args: Iterable[Any] = (),
+                      kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        enc_args, enc_kwargs = encode_args(tuple(args), dict(kwargs or {}), self._decode_limits)
+        return {"op": "call", "module": module, "name": name, "args": enc_args,
+                "kwargs": enc_kwargs}
+
+    def _drive_message(self, driver: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
         if driver not in (self.ready.get("drivers") or load_all()):
             raise KeyError(f"no driver {driver!r}; known: {sorted(DRIVERS)}")
         encoded = encode_value(dict(params or {}), self._decode_limits, strict=True)
-        return self._run({"op": "drive", "driver": driver, "params": encoded}, timeout)
+        return {"op": "drive", "driver": driver, "params": encoded}
 
     def end(self) -> None:
         """Finish the current submission now; optional.

@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pytest
 
 from nngrade.answers import remembered
-from nngrade.feedback import Feedback, Mistake, driver_facts, expect_close, expect_true
+from nngrade.feedback import (
+    Feedback,
+    LazyText,
+    Mistake,
+    driver_facts,
+    expect_close,
+    expect_true,
+)
 from nngrade.reference.course import autodiff as _ref_module
 from nngrade.worker.drivers.autodiff import path_gradients, run_graph, variable_identity_facts
 
@@ -69,23 +76,6 @@ def describe_tape(tape: dict) -> str:
 def _leaf_values(rng: np.random.Generator, n: int) -> list[float]:
     values = rng.uniform(0.3, 2.0, size=n) * rng.choice([-1.0, 1.0], size=n)
     return [round(float(v), 3) for v in values]
-
-
-class _Later:
-    """Text made only when shown: a graph's description is needed only if its test fails."""
-
-    __slots__ = ("_make", "_text")
-
-    def __init__(self, make: Callable[[], str]) -> None:
-        self._make, self._text = make, None
-
-    def __str__(self) -> str:
-        if self._text is None:
-            self._text = self._make()
-        return self._text
-
-    def __bool__(self) -> bool:
-        return True
 
 
 _TAPES: dict[tuple, tuple[dict, dict]] = {}
@@ -228,7 +218,7 @@ def check_graph(student, tape: dict, *, gradients: bool = True, partials: bool =
             return f"{built}; get_gradients({names[out]}) called {repeat} times"
         return f"get_gradients({names[out]}) where {built}" if gradients else built
 
-    call = _Later(describe)
+    call = LazyText(describe)
     lists = dict.fromkeys(["values", "is_variable", "value_is_float", "partials"], len(names))
     if gradients:
         lists["grads"] = len(names)
