@@ -201,6 +201,20 @@ def test_call_many_pipelines_and_isolates_failures(box):
     assert box.call_many([]) == []
 
 
+def test_a_request_encoded_once_is_sent_as_often_as_wanted(box):
+    """`encode_request` bodies (what replays keep) go out like the requests they encode."""
+    box.load({"m": OK_MODULE})
+    plain = {"op": "call", "module": "m", "name": "double", "args": (np.arange(3.0),)}
+    body = box.encode_request(plain)
+    assert body == box.encode_request(dict(plain)) != box.encode_request(
+        {**plain, "args": (np.arange(4.0),)})
+    results = box.run_batch([{"body": body}, plain, {"body": body, "timeout": 0.5}])
+    assert [r.status for r in results] == ["ok"] * 3
+    assert all(np.array_equal(r.value, [0.0, 2.0, 4.0]) for r in results)
+    with pytest.raises(ValueError, match="encode_request"):
+        box.run_batch([{"body": b'{"evil": 1}'}])
+
+
 def test_script_driver(box):
     box.load(
         {

@@ -48,8 +48,10 @@ from nngrade.worker.protocol import (
     decode_value,
     dumps_frame,
     encode_args,
+    encode_body,
     encode_value,
     frame_length,
+    frame_of,
     loads_payload,
 )
 
@@ -60,6 +62,7 @@ _LIMIT_NAMES = frozenset(Limits.__dataclass_fields__) | {"result_size", "output"
 _ZYGOTE_ANSWER_SECONDS = 3.0  # to report that a killed child has ended
 _WINDOW_BYTES = 32 << 10  # requests in flight: half a pipe, so writing never blocks
 _WINDOW_FRAMES = 64
+_BODY = "$body"  # a message of run_batch already encoded (Sandbox.encode_request)
 
 _SIGNAL_TEXT = {
     signal.SIGSEGV: "a segmentation fault (SIGSEGV): C code or ctypes touched invalid memory, "
@@ -319,7 +322,8 @@ class Sandbox:
 
         Each request is ``{"op": "call", "module", "name", "args", "kwargs"}`` or
         ``{"op": "drive", "driver", "params"}``, with an optional ``"timeout"``
-        (seconds; default ``Limits.call_seconds``). Unlike `call_many`, the first
+        (seconds; default ``Limits.call_seconds``), or ``{"body": bytes}`` made by
+        `encode_request` (the same request, encoded once). Unlike `call_many`, the first
         request that fails (timeout, crash...) ends the batch, its result last:
         the caller decides what to send again, and with which limits (the
         grader gives a function that just hung a shorter one). A call that runs
@@ -329,7 +333,12 @@ class Sandbox:
         wanted: list[float | None] = []
         for request in requests:
             op = request.get("op")
-            if op == "call":
+            if "body" in request:
+                body = request["body"]
+                if not isinstance(body, bytes) or not body.startswith(b'{"op":'):
+                    raise ValueError("a request body must come from Sandbox.encode_request")
+                messages.append({_BODY: body})
+            elif op == "call":
                 messages.append(self._call_message(request["module"], request["name"],
                                                    request.get("args", ()),
                                                    request.get("kwargs")))
@@ -341,6 +350,23 @@ class Sandbox:
         if not messages:
             return []
         return self._run_batch(messages, wanted)
+
+    def encode_request(self, request: Mapping[str, Any]) -> bytes:
+        """A `run_batch` request (without its timeout) as the worker receives it.
+
+        Encoding the arguments is most of what sending a call costs the grader;
+        a request encoded once can be sent to submission after submission
+        (`nngrade.replay`), and two encoded requests are equal exactly when the
+        worker would receive the same call.
+        """
+        if request.get("op") == "call":
+            message = self._call_message(request["module"], request["name"],
+                                         request.get("args", ()), request.get("kwargs"))
+        elif request.get("op") == "drive":
+            message = self._drive_message(request["driver"], request.get("params"))
+        else:
+            raise ValueError(f"unknown request op {request.get('op')!r}")
+        return encode_body(message)
 
     def drive(
         self, driver: str, params: Mapping[str, Any] | None = None, timeout: float | None = None
@@ -481,7 +507,7 @@ class Sandbox:
                             ahead = messages[len(ids)]
                             ahead["timeout"] = min(wants[len(ids)], left)
                             ids.append(self._number(ahead))
-                            frame = dumps_frame(ahead)
+                            frame = _frame(ahead)
                             frames.append(len(frame))
                             in_flight += len(frame)
                             chunk.append(frame)
@@ -1009,6 +1035,14 @@ class _Ended(Exception):
     def __init__(self, event: dict[str, Any]) -> None:
         super().__init__("ended")
         self.event = event
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    """A request's frame; one encoded ahead only gets its id and time limit."""
+    body = message.get(_BODY)
+    if body is None:
+        return dumps_frame(message)
+    return frame_of(body, message["id"], message["timeout"])
 
 
 def _describe_end(event: dict[str, Any], what: str) -> tuple[str, str, str | None]:

@@ -48,8 +48,10 @@ __all__ = [
     "Rng",
     "decode_value",
     "dumps_frame",
+    "encode_body",
     "encode_value",
     "frame_length",
+    "frame_of",
     "loads_payload",
 ]
 
@@ -143,6 +145,18 @@ def dumps_frame(message: Mapping[str, Any]) -> bytes:
     """One frame: the 4-byte length and the JSON body."""
     body = _ENCODER.encode(message).encode("ascii")
     return HEADER.pack(len(body)) + body
+
+
+def encode_body(message: Mapping[str, Any]) -> bytes:
+    """A request's JSON body without its id and time limit, which `frame_of` adds."""
+    return _ENCODER.encode(message).encode("ascii")
+
+
+def frame_of(body: bytes, request_id: int, timeout: float) -> bytes:
+    """The frame of a request encoded by `encode_body`, with its id and time limit first."""
+    whole = b'{"id":%d,"timeout":%s,%s' % (
+        request_id, _ENCODER.encode(float(timeout)).encode("ascii"), body[1:])
+    return HEADER.pack(len(whole)) + whole
 
 
 def frame_length(header: bytes, max_frame: int) -> int:
