@@ -68,6 +68,7 @@ class BatchOptions:
     rubric_path: Path | None = None
     deadline: datetime | None = None
     limits: dict[str, float] = field(default_factory=dict)
+    replay: bool = True  # reuse a test's verdict for identical answers (nngrade.replay)
 
 
 # ------------------------------------------------------------------ reading submissions
@@ -127,7 +128,8 @@ def _unique_ids(jobs: list[SubmissionJob]) -> list[SubmissionJob]:
 
 
 def _grading_process(tasks: Any, results: Any, seed: int, limits: dict[str, float],
-                     rubric_path: str | None, cpu: int | None = None) -> None:
+                     rubric_path: str | None, cpu: int | None = None,
+                     replay: bool = True) -> None:
     """One grading process: a sandbox and a pytest session that grades jobs until told to stop."""
     from nngrade.runner import GradingPlugin, run_session
     from nngrade.sandbox import Limits, Sandbox
@@ -156,7 +158,7 @@ def _grading_process(tasks: Any, results: Any, seed: int, limits: dict[str, floa
 
     try:
         plugin = GradingPlugin(backend, next_jobs(), emit, seed=seed, limits=limits,
-                               rubric=rubric, settle_heap=True)
+                               rubric=rubric, settle_heap=True, replay=replay)
         run_session(plugin)
     except BaseException:
         results.put(("fatal", pid, traceback.format_exc()))
@@ -201,7 +203,8 @@ def grade_jobs(jobs: Sequence[SubmissionJob], *, seed: int, options: BatchOption
         cpu = started[0] % cpus if n_proc <= cpus else None
         started[0] += 1
         p = ctx.Process(target=_grading_process,
-                        args=(tasks, results, seed, limits, rubric_path, cpu), daemon=True)
+                        args=(tasks, results, seed, limits, rubric_path, cpu, options.replay),
+                        daemon=True)
         p.start()
         procs[p.pid] = p
 
@@ -468,13 +471,17 @@ def _class_table(all_results: Sequence[dict[str, Any]]) -> str:
 @click.option("--rubric", "rubric_path", type=click.Path(path_type=Path, exists=True,
               dir_okay=False), default=None, help="A rubric.toml to use instead of the default.")
 @click.option("--no-reports", is_flag=True, help="Write results.json and the gradebook only.")
+@click.option("--no-replay", is_flag=True,
+              help="Run every hidden test in full for every submission. By default a test "
+                   "that a submission answers exactly as an earlier one did reuses that "
+                   "verdict (student code still runs): the same results, in less time.")
 @click.option("--nbgrader", "nbgrader", nargs=2, type=str, default=None,
               metavar="COURSE_DIR ASSIGNMENT",
               help="Grade an nbgrader course's submitted notebooks into its gradebook.")
 def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: int | None,
                   call_timeout: float, submission_timeout: float, memory_mb: int, force: bool,
                   deadline: datetime | None, lang: str, rubric_path: Path | None,
-                  no_reports: bool, nbgrader: tuple[str, str] | None) -> None:
+                  no_reports: bool, no_replay: bool, nbgrader: tuple[str, str] | None) -> None:
     """Grade every submission in SUBMISSIONS (folders or .zip files named by student id).
 
     Writes DIR/<student>/results.json (Gradescope's schema) and report.html,
@@ -485,7 +492,7 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
     options = BatchOptions(jobs=jobs, seed=seed, force=force, call_timeout=call_timeout,
                            submission_timeout=submission_timeout, memory_mb=memory_mb,
                            lang=lang, reports=not no_reports, progress=sys.stderr.isatty(),
-                           rubric_path=rubric_path, deadline=deadline)
+                           rubric_path=rubric_path, deadline=deadline, replay=not no_replay)
     if nbgrader:
         from nngrade.nbgrader_bridge import grade_course
 

@@ -14,13 +14,14 @@ Verdicts are made here, in the grading process, on plain data only.
 
 from __future__ import annotations
 
+import copy
 import functools
 import gc
 import os
 import time
 import traceback
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +32,7 @@ import pytest
 
 from nngrade.contract import MODULES
 from nngrade.feedback import Feedback, LazyText, describe_call
+from nngrade.replay import Node, Replays, Verdict, answer_key
 from nngrade.rubric import Rubric, load_rubric
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -159,10 +161,12 @@ class StudentModule:
     `Outcome` for tests that expect an exception (e.g. ValueError).
     """
 
-    def __init__(self, context: _Context, module: str, timeout: float | None = None) -> None:
+    def __init__(self, context: _Context, module: str, timeout: float | None = None,
+                 tape: _Tape | None = None) -> None:
         self._context = context
         self._module = module
         self._timeout = timeout
+        self._tape = tape  # set when the test's calls are recorded for `nngrade.replay`
         self._last: tuple[str, tuple, dict] | None = None
 
     @property
@@ -172,18 +176,24 @@ class StudentModule:
 
     def with_timeout(self, seconds: float) -> StudentModule:
         """The same module with a longer per-call time limit (e.g. for train_xor)."""
-        return StudentModule(self._context, self._module, seconds)
+        return StudentModule(self._context, self._module, seconds, self._tape)
 
     def outcome(self, name: str, args: tuple = (), kwargs: dict | None = None) -> Outcome:
         kwargs = dict(kwargs or {})
         self._last = (name, args, kwargs)
-        return self._context.call(self._module, name, args, kwargs, self._timeout)
+        return self._ask(_Request("call", self._module, name, args, kwargs, timeout=self._timeout))
 
     def drive(self, driver: str, params: dict, *, name: str = "") -> Any:
         """Run a trusted scenario driver (``nngrade.worker.drivers``) on the student's code."""
         self._last = (name or driver, (), {})
-        out = self._context.drive(self._module, driver, params, self._timeout)
+        out = self._ask(_Request("drive", self._module, driver, params=params,
+                                 timeout=self._timeout))
         return self.value_of(out, name or driver)
+
+    def _ask(self, request: _Request) -> Outcome:
+        if self._tape is not None:
+            return self._tape.ask(request)
+        return self._context.ask(request)
 
     def value_of(self, out: Outcome, name: str) -> Any:
         if out.ok:
@@ -215,10 +225,21 @@ class _Request:
     params: dict = field(default_factory=dict)
     timeout: float | None = None
     test: str = ""
+    body: bytes | None = None  # the request already encoded (`Backend.encode_request`)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.module, self.name if self.op == "call" else f"driver:{self.name}")
+
+    @property
+    def step(self) -> tuple[str, str, str, float | None, bytes | None]:
+        """What identifies the call in a replay tree: exactly what the worker would get."""
+        return (self.op, self.module, self.name, self.timeout, self.body)
+
+    @classmethod
+    def from_step(cls, step: tuple[str, str, str, float | None, bytes | None]) -> _Request:
+        op, module, name, timeout, body = step
+        return cls(op, module, name, timeout=timeout, body=body)
 
 
 class _Context:
@@ -282,35 +303,38 @@ class _Context:
         request.test = self.current_test
         return self.scheduler.switch(request)
 
-    def call(self, module: str, name: str, args: tuple, kwargs: dict,
-             timeout: float | None) -> Outcome:
-        early = self._short_circuit(module)
+    def ask(self, request: _Request) -> Outcome:
+        """The outcome of one call or driver run of the current test."""
+        early = self._short_circuit(request.module)
         if early is not None:
             return early
-        waited = self._wait(_Request("call", module, name, args, kwargs, timeout=timeout))
+        waited = self._wait(request)
         if waited is not None:
             return waited
-        key = (module, name)
+        key = request.key
+        timeout = self._timeout_for(key, request.timeout)
         t0 = time.perf_counter()
-        result = self.backend.call(module, name, args, kwargs,
-                                   timeout=self._timeout_for(key, timeout))
+        if request.op == "call":
+            result = self.backend.call(request.module, request.name, request.args,
+                                       request.kwargs, timeout=timeout)
+        else:
+            result = self.backend.drive(request.name, request.params, timeout=timeout)
         out = _normalise(result)
         out.seconds = out.seconds or (time.perf_counter() - t0)
         return self._record(out, key)
 
-    def drive(self, module: str, driver: str, params: dict, timeout: float | None) -> Outcome:
-        early = self._short_circuit(module)
-        if early is not None:
-            return early
-        waited = self._wait(_Request("drive", module, driver, params=params, timeout=timeout))
-        if waited is not None:
-            return waited
-        key = (module, f"driver:{driver}")
-        t0 = time.perf_counter()
-        out = _normalise(self.backend.drive(driver, params,
-                                            timeout=self._timeout_for(key, timeout)))
-        out.seconds = out.seconds or (time.perf_counter() - t0)
-        return self._record(out, key)
+    def encode(self, request: _Request) -> None:
+        """Encode ``request`` now, if the backend can (a replay tree keeps the encoded step)."""
+        encode = getattr(self.backend, "encode_request", None)
+        if encode is not None and request.body is None:
+            request.body = encode(self._message(request))
+
+    @staticmethod
+    def _message(request: _Request) -> dict[str, Any]:
+        if request.op == "call":
+            return {"op": "call", "module": request.module, "name": request.name,
+                    "args": request.args, "kwargs": request.kwargs}
+        return {"op": "drive", "driver": request.name, "params": request.params}
 
     def run_batch(self, requests: list[_Request]) -> list[Outcome]:
         """The outcomes of ``requests``, sent to the backend in as few batches as possible.
@@ -334,12 +358,8 @@ class _Context:
             batch = []
             for i in sendable:
                 r = requests[i]
-                message: dict[str, Any] = {"op": r.op,
-                                           "timeout": self._timeout_for(r.key, r.timeout)}
-                if r.op == "call":
-                    message.update(module=r.module, name=r.name, args=r.args, kwargs=r.kwargs)
-                else:
-                    message.update(driver=r.name, params=r.params)
+                message = {"body": r.body} if r.body is not None else self._message(r)
+                message["timeout"] = self._timeout_for(r.key, r.timeout)
                 batch.append(message)
             results = self.backend.run_batch(batch)
             if not results:
@@ -350,6 +370,63 @@ class _Context:
             todo = sendable[len(results):]
         return [out if out is not None else Outcome("crashed", error="not run")
                 for out in outcomes]
+
+
+class _Tape:
+    """One test's calls while it runs itself, for its tree in `nngrade.replay.Replays`.
+
+    ``handed`` are the answers this submission already gave to the test's
+    first calls (sent while the tree was walked): the test gets them back
+    for those calls, which must be the very calls recorded (else the test is
+    not deterministic and is never replayed again). Every later call goes to
+    the worker, and the tree grows by its step and its answer. ``node`` is
+    where the test's verdict goes when it ends (None: not recorded).
+    """
+
+    def __init__(self, ctx: _Context, replays: Replays, nodeid: str, root: Node,
+                 handed: list[tuple[Outcome, Hashable]]) -> None:
+        self.ctx = ctx
+        self.replays = replays
+        self.nodeid = nodeid
+        self.node: Node | None = root
+        self.handed = handed
+
+    def ask(self, request: _Request) -> Outcome:
+        ctx, node = self.ctx, self.node
+        ctx.encode(request)
+        step = request.step
+        if self.handed:
+            if node is not None and node.step == step:
+                out, key = self.handed.pop(0)
+                self.node = self.replays.grow(node, key)
+                return out
+            # Not the call it made before with the same answers: a test that is not
+            # deterministic. It is graded live from here, and never replayed again.
+            self._give_up()
+        out = ctx.ask(request)
+        if node is not None and self.node is node:
+            if node.step is None and node.verdict is None:
+                self.replays.set_step(node, step)
+            if node.step == step:
+                self.node = self.replays.grow(node, answer_key(out))
+            else:
+                self._give_up()
+        return out
+
+    def leaf(self) -> Node | None:
+        """Where the finished test's verdict goes: a node that ends the calls, or None."""
+        node = self.node
+        if node is None or self.handed:
+            return None
+        if node.step is not None or node.branches or node.verdict is not None:
+            self._give_up()  # it made more calls, or fewer, after the same answers
+            return None
+        return node
+
+    def _give_up(self) -> None:
+        self.handed.clear()
+        self.node = None
+        self.replays.turn_off(self.nodeid)
 
 
 # ------------------------------------------------------------------ the plugin
@@ -386,9 +463,14 @@ class GradingPlugin:
         force_protocol: bool = False,
         side_by_side: bool = True,
         settle_heap: bool = False,
+        replay: bool = True,
     ) -> None:
         self.force_protocol = force_protocol
         self.side_by_side = side_by_side
+        # Tests answered exactly as before reuse their verdict (side by side only).
+        self.replays: Replays | None = Replays() if replay else None
+        self._replayed: dict[str, Verdict] = {}  # this submission's reused verdicts
+        self._leaves: dict[str, Node] = {}  # where this submission's new verdicts go
         self.settle_heap = settle_heap  # a grading process of its own (see _settle_heap)
         self.rubric = rubric or load_rubric()
         self._backend_factory = backend_factory
@@ -454,9 +536,13 @@ class GradingPlugin:
                 load_seconds = time.perf_counter() - t0
             ctx = _Context(self.backend, job, statuses, self.limits)
             session.config.stash[CONTEXT_KEY] = ctx
-            plans = [(item, self._direct_funcargs(item, ctx)) for item in items]
+            side_by_side = self.side_by_side and hasattr(self.backend, "run_batch")
+            # Side by side, a test's arguments are made when it runs (a replayed test needs none).
+            plans = [(item, None if self._info(item).direct_args is None
+                      else {} if side_by_side else self._direct_funcargs(item, ctx))
+                     for item in items]
             verdicts: dict[int, tuple[bool, float]] = {}
-            if self.side_by_side and hasattr(self.backend, "run_batch"):
+            if side_by_side:
                 verdicts = self._run_side_by_side(plans, ctx)
             # Tests that need pytest's own protocol (other fixtures) run one by one, after.
             rest = [i for i in range(len(plans)) if i not in verdicts]
@@ -471,6 +557,7 @@ class GradingPlugin:
                     reports = runtestprotocol(item, log=False, nextitem=nextitem)
                     failed = any(r.failed for r in reports)
                 verdicts[index] = (failed, time.perf_counter() - t0)
+            replayed = len(self._replayed)
             records = [self._record(item, *verdicts[index], ctx)
                        for index, (item, _funcargs) in enumerate(plans)]
             end = getattr(self.backend, "end", None)
@@ -481,6 +568,9 @@ class GradingPlugin:
                 "student_calls": round(ctx.call_seconds, 4),
                 "reference_and_checks": round(
                     max(0.0, time.perf_counter() - started - load_seconds - ctx.call_seconds), 4),
+                # Tests whose verdict was reused: this submission answered them exactly as
+                # an earlier one did (`nngrade.replay`); their calls still ran.
+                "tests_replayed": replayed,
             }
             from nngrade.scoring import build_results
 
@@ -537,7 +627,8 @@ class GradingPlugin:
                 args.append((name, name, None))
         return tuple(args)
 
-    def _direct_funcargs(self, item: pytest.Item, ctx: _Context) -> dict[str, Any] | None:
+    def _direct_funcargs(self, item: pytest.Item, ctx: _Context,
+                         tape: _Tape | None = None) -> dict[str, Any] | None:
         info = self._info(item)
         if info.direct_args is None:
             return None
@@ -546,7 +637,7 @@ class GradingPlugin:
             if kind == "param":
                 funcargs[name] = value
             elif kind == "student":
-                funcargs[name] = StudentModule(ctx, info.module)
+                funcargs[name] = StudentModule(ctx, info.module, tape=tape)
             else:
                 funcargs[name] = seeded_rng(self.seed, info.nodeid)
         return funcargs
@@ -584,7 +675,7 @@ class GradingPlugin:
         try:
             for index, (item, funcargs) in enumerate(plans):
                 if funcargs is not None:
-                    run = functools.partial(self._run_direct, item, funcargs)
+                    run = functools.partial(self._run_taped, item, ctx)
                     resume(index, greenlet.greenlet(run), None)
             while waiting:
                 batch, waiting = waiting, []
@@ -595,6 +686,39 @@ class GradingPlugin:
         finally:
             ctx.scheduler = None
         return verdicts
+
+    def _run_taped(self, item: pytest.Function, ctx: _Context) -> bool:
+        """Replay the test's tree while this submission answers as recorded; else run the test.
+
+        Walking the tree sends each recorded call to the worker; an answer
+        that leads to a verdict settles the test without running it. At the
+        first new answer the test runs, with the answers so far handed back
+        (`_Tape`). True when the test failed.
+        """
+        info = self._info(item)
+        root = self.replays.root(info.nodeid) if self.replays is not None else None
+        if root is None:
+            if self.replays is not None:
+                self.replays.stats["ran"] += 1
+            return self._run_direct(item, self._direct_funcargs(item, ctx) or {})
+        handed: list[tuple[Outcome, Hashable]] = []
+        node: Node | None = root
+        while node is not None and node.verdict is None and node.step is not None:
+            out = ctx.ask(_Request.from_step(node.step))
+            key = answer_key(out)
+            handed.append((out, key))
+            node = node.branches.get(key)
+        if node is not None and node.verdict is not None:
+            self.replays.stats["replayed"] += 1
+            self._replayed[info.nodeid] = node.verdict
+            return not node.verdict.passed
+        self.replays.stats["ran"] += 1
+        tape = _Tape(ctx, self.replays, info.nodeid, root, handed)
+        failed = self._run_direct(item, self._direct_funcargs(item, ctx, tape) or {})
+        leaf = tape.leaf()
+        if leaf is not None:
+            self._leaves[info.nodeid] = leaf
+        return failed
 
     def _run_direct(self, item: pytest.Function, funcargs: dict[str, Any]) -> bool:
         """Call the test function; True when it failed (its exception is kept for feedback)."""
@@ -610,6 +734,23 @@ class GradingPlugin:
     def _record(self, item: pytest.Item, failed: bool, seconds: float,
                 ctx: _Context) -> TestRecord:
         info = self._info(item)
+        module, name, weight, title_text = info.module, info.name, info.weight, info.title
+        replayed = self._replayed.pop(info.nodeid, None)
+        if replayed is not None:
+            fb = {k: dict(v) if isinstance(v, dict) else v for k, v in replayed.feedback.items()}
+            fb["seconds"] = round(seconds, 4)
+            return TestRecord(info.nodeid, title_text, module, name, weight, replayed.passed,
+                              fb, replayed.output, seconds)
+        record = self._fresh_record(info, failed, seconds)
+        leaf = self._leaves.pop(info.nodeid, None)
+        # A hidden test that broke may have met something passing (memory): never kept.
+        if leaf is not None and self.replays is not None and \
+                record.feedback.get("kind") != "grader_error":
+            kept = {k: copy.deepcopy(v) for k, v in record.feedback.items() if k != "seconds"}
+            self.replays.set_verdict(leaf, Verdict(record.passed, kept, record.output))
+        return record
+
+    def _fresh_record(self, info: _ItemInfo, failed: bool, seconds: float) -> TestRecord:
         module, name, weight, title_text = info.module, info.name, info.weight, info.title
         exc = self._exc.pop(info.nodeid, None)
         if not failed:

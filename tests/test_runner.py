@@ -1,11 +1,14 @@
 """The grading loop's short cuts change nothing but time.
 
 Hidden tests normally run side by side in greenlets, their calls batched
-into the sandbox (`GradingPlugin(side_by_side=True)`); they can also run one
-at a time, called directly, or through pytest's own run-test protocol
+into the sandbox (`GradingPlugin(side_by_side=True)`), and a test that a
+submission answers exactly as an earlier one did reuses that verdict
+(`nngrade.replay`); they can also run side by side without replays, one at
+a time, called directly, or through pytest's own run-test protocol
 (`force_protocol=True`). The sample class (a perfect student, realistic
 mistakes, an endless loop and the cheat) must get the same verdict on every
-test all three ways.
+test all these ways, and each student graded a second time, after the
+others, the same results as the first time, feedback included.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ SAMPLE = ROOT / "examples" / "submissions"
 # conftest, so one session per process is safest). argv: way, students JSON, output path.
 SESSION = r"""
 import json, sys
+from dataclasses import replace
 from pathlib import Path
 from nngrade.batch import read_submissions
 from nngrade.runner import GradingPlugin, run_session
@@ -35,6 +39,8 @@ from nngrade.sandbox import Limits, Sandbox
 
 way, students, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 jobs = [job for job in read_submissions(Path(sys.argv[4])) if job.student in students]
+if way == "side_by_side":  # everyone again, in the other order: the second time replays
+    jobs += [replace(job, student=job.student + "-again") for job in reversed(jobs)]
 boxes, results = [], {}
 
 def backend():
@@ -42,13 +48,15 @@ def backend():
     return boxes[-1]
 
 plugin = GradingPlugin(backend, jobs, lambda job, res: results.__setitem__(job.student, res),
-                       seed=11, side_by_side=(way == "side_by_side"),
-                       force_protocol=(way == "protocol"))
+                       seed=11, side_by_side=way in ("side_by_side", "no_replay"),
+                       force_protocol=(way == "protocol"), replay=(way == "side_by_side"))
 try:
     run_session(plugin)
 finally:
     for box in boxes:
         box.close()
+if plugin.replays is not None:
+    results["replay-stats"] = plugin.replays.stats
 Path(out).write_text(json.dumps(results))
 """
 
@@ -72,17 +80,41 @@ def _verdicts(results: dict) -> dict:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("ways")
-    return {way: _grade(way, tmp) for way in ("side_by_side", "one_by_one", "protocol")}
+    ways = ("side_by_side", "no_replay", "one_by_one", "protocol")
+    graded = {way: _grade(way, tmp) for way in ways}
+    stats = graded["side_by_side"].pop("replay-stats")
+    again = {s: graded["side_by_side"].pop(s + "-again") for s in STUDENTS}
+    return {**graded, "again": again, "replay-stats": stats}
 
 
 def test_all_ways_give_the_same_verdicts(graded: dict) -> None:
     side = _verdicts(graded["side_by_side"])
     assert set(side) == set(STUDENTS)
+    assert side == _verdicts(graded["no_replay"])
     assert side == _verdicts(graded["one_by_one"])
     assert side == _verdicts(graded["protocol"])
     scores = {s: r["score"] for s, r in graded["side_by_side"].items()}
     assert scores["ada"] == 100.0 and scores["gus"] == 0.0  # the verdicts are real ones
     assert 0 < scores["fay"] < 100
+
+
+def _everything_but_time(results: dict) -> dict:
+    return {student: {"score": res["score"], "limits_hit": res["nngrade"]["limits_hit"],
+                      "tests": [{**t, "extra_data": {k: v for k, v in t["extra_data"].items()
+                                                     if k != "seconds"}}
+                                for t in res["tests"]]}
+            for student, res in results.items()}
+
+
+def test_a_replayed_verdict_is_the_verdict_the_test_gives(graded: dict) -> None:
+    """Graded again after the whole class, each student's second results (most tests replayed)
+    equal the first ones and those of a run without replays: scores, feedback, output."""
+    stats = graded["replay-stats"]
+    tests = sum(len(r["tests"]) for r in graded["side_by_side"].values())
+    assert stats["replayed"] >= tests  # every second grading replays, and some first ones
+    first = _everything_but_time(graded["side_by_side"])
+    assert _everything_but_time(graded["again"]) == first
+    assert _everything_but_time(graded["no_replay"]) == first
 
 
 def test_a_function_that_hung_gets_the_short_limit_in_batches_too(graded: dict) -> None:

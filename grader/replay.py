@@ -1,0 +1,145 @@
+"""Verdicts reused when a submission's code answers a hidden test exactly as an earlier one did.
+
+A hidden test is a deterministic function of the run's seed, its own id and
+what the student's code answered: its inputs come from `seeded_rng`, its
+expected values from the reference, and nothing else it reads changes from
+one submission to the next (no clock, no file, no state of the student's).
+So when a submission's answers to a test's calls are the same, bit for bit,
+as an earlier submission's, the test would ask the same questions in the
+same order and reach the same verdict, feedback text included.
+
+`Replays` keeps, per test, the calls it made and the answers it got, as a
+tree: a node is the call the test makes next, its branches are the answers
+seen so far (as `answer_key`), a leaf is the verdict. Grading a submission
+then walks the tree: each recorded call is still sent to this submission's
+worker (student code always runs, every call, in the same order as the test
+itself would send them), and only the grader's side of the test (drawing
+inputs, the reference, the checks, the feedback) is skipped while the
+answers match. At the first answer never seen before, the test itself runs,
+is handed the answers already received for its first calls, and goes on
+live; its calls and verdict grow the tree.
+
+Common answers (a correct `relu`, a module that is missing, a function left
+as `NotImplementedError`) are then graded once per grading process. The tree
+lives as long as the process and stops growing at a memory budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nngrade.worker.protocol import Opaque
+
+__all__ = ["Node", "Replays", "Verdict", "answer_key", "value_key"]
+
+_FLOAT_ONLY = frozenset({float})
+
+
+def value_key(value: Any) -> Hashable:
+    """A hashable stand-in for a plain-data ``value``, equal only for identical values.
+
+    Exact: arrays by dtype, shape and bytes, floats by their bits (0.0 and
+    -0.0 differ, as do 1, 1.0 and True). A value of any other kind gets a
+    key equal to nothing, so it can never match: the test then runs itself.
+    """
+    cls = type(value)
+    if cls is np.ndarray:
+        return (cls, value.dtype.str, value.shape, value.tobytes())
+    if cls is float:
+        return (cls, value.hex())
+    if value is None or cls is bool or cls is int or cls is str:
+        return (cls, value)
+    if cls is list or cls is tuple:
+        if value and {type(v) for v in value} <= _FLOAT_ONLY:
+            return (cls, float, np.array(value, dtype=np.float64).tobytes())
+        return (cls, tuple(value_key(v) for v in value))
+    if cls is dict:
+        return (cls, tuple((k, value_key(v)) for k, v in value.items()))
+    if cls is Opaque:
+        return (cls, value.type_name, value.text)
+    return object()  # equal only to itself
+
+
+def answer_key(outcome: Any) -> Hashable:
+    """Everything of an `nngrade.runner.Outcome` a test can see (all but the time it took)."""
+    return (outcome.status, value_key(outcome.value), outcome.error, outcome.error_type,
+            outcome.output, outcome.warnings, outcome.limit)
+
+
+def _size(key: Any) -> int:
+    """Roughly the bytes a key keeps alive (for the memory budget)."""
+    if isinstance(key, tuple):
+        return 64 + sum(_size(k) for k in key)
+    if isinstance(key, bytes | str):
+        return 48 + len(key)
+    return 32
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What `nngrade.runner` records of a finished test (its time apart)."""
+
+    passed: bool
+    feedback: dict[str, Any]
+    output: str
+
+
+@dataclass(eq=False)
+class Node:
+    """A point of a test's tree: the call made next (``step``), or the verdict at a leaf.
+
+    ``step`` is the call as the backend sends it (`Backend.encode_request`),
+    so comparing two steps compares exactly what the worker would receive.
+    """
+
+    step: Any = None
+    branches: dict[Hashable, Node] = field(default_factory=dict)
+    verdict: Verdict | None = None
+
+
+class Replays:
+    """The trees of every hidden test of one grading process, within a memory budget."""
+
+    def __init__(self, budget_bytes: int = 64 << 20) -> None:
+        self.budget_bytes = budget_bytes
+        self.used_bytes = 0
+        self._roots: dict[str, Node] = {}
+        self._off: set[str] = set()
+        self.stats = {"replayed": 0, "ran": 0}
+
+    def root(self, nodeid: str) -> Node | None:
+        """The tree of test ``nodeid``; None when it must always run itself."""
+        if nodeid in self._off:
+            return None
+        node = self._roots.get(nodeid)
+        if node is None:
+            node = self._roots[nodeid] = Node()
+        return node
+
+    def turn_off(self, nodeid: str) -> None:
+        """Never replay ``nodeid`` again (it did not repeat its own calls: not deterministic)."""
+        self._off.add(nodeid)
+        self._roots.pop(nodeid, None)
+
+    def set_step(self, node: Node, step: Any) -> None:
+        self.used_bytes += _size(step) + 200
+        node.step = step
+
+    def grow(self, node: Node, key: Hashable) -> Node | None:
+        """The branch of ``node`` for answer ``key``, added if the budget allows (else None)."""
+        found = node.branches.get(key)
+        if found is not None:
+            return found
+        if self.used_bytes >= self.budget_bytes:
+            return None
+        self.used_bytes += _size(key) + 200
+        found = node.branches[key] = Node()
+        return found
+
+    def set_verdict(self, leaf: Node, verdict: Verdict) -> None:
+        self.used_bytes += _size(verdict.output) + _size(repr(verdict.feedback))
+        leaf.verdict = verdict

@@ -1,0 +1,200 @@
+"""Reused verdicts (`nngrade.replay`): only for answers identical to the last bit, never wrong.
+
+The grading loop itself is checked against runs without replays on the
+sample class in tests/test_runner.py; here the parts: answer keys that tell
+apart everything a test can tell apart, the memory budget, and a test that
+does not repeat its own calls (not deterministic) being graded live and
+never replayed again.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from nngrade.replay import Node, Replays, value_key
+from nngrade.runner import GradingPlugin, SubmissionJob, run_session
+from nngrade.worker.protocol import Opaque
+
+# ------------------------------------------------------------------ answer keys
+
+arrays = hnp.arrays(st.sampled_from([np.float64, np.int64, np.bool_, np.float32]),
+                    hnp.array_shapes(min_dims=0, max_dims=3, max_side=4))
+
+
+@given(arrays, arrays)
+def test_two_arrays_share_a_key_only_when_identical(a: np.ndarray, b: np.ndarray) -> None:
+    same = a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+    assert (value_key(a) == value_key(b)) == same
+    assert value_key(a) == value_key(a.copy())
+
+
+@pytest.mark.parametrize(("left", "right"), [
+    (0.0, -0.0),
+    (1, 1.0),
+    (1, True),
+    (0, False),
+    (None, 0),
+    ([1.0, 2.0], (1.0, 2.0)),
+    ([1.0, 2.0], [1.0, 2.0000000000000004]),
+    ([1.0, 2.0], [1, 2.0]),
+    ({"a": 1.0}, {"a": 1}),
+    (np.zeros(3), np.zeros(3, dtype=np.float32)),
+    (np.zeros((2, 3)), np.zeros((3, 2))),
+    (np.array([0.0]), np.array([-0.0])),
+    (Opaque("Foo", "x"), Opaque("Foo", "y")),
+    ("1.0", 1.0),
+])
+def test_values_a_test_can_tell_apart_have_different_keys(left: Any, right: Any) -> None:
+    assert value_key(left) != value_key(right)
+
+
+def test_equal_values_have_equal_keys() -> None:
+    nested = {"w": (np.arange(4.0), [0.5, -0.25]), "n": 3, "ok": True, "name": "relu"}
+    again = {"w": (np.arange(4.0), [0.5, -0.25]), "n": 3, "ok": True, "name": "relu"}
+    assert value_key(nested) == value_key(again)
+    assert value_key(float("nan")) == value_key(float("nan"))
+
+
+def test_a_value_of_an_unknown_kind_matches_nothing() -> None:
+    thing = object()
+    assert value_key(thing) != value_key(thing)
+
+
+def test_the_tree_stops_growing_at_its_budget() -> None:
+    replays = Replays(budget_bytes=10_000)
+    root = replays.root("t")
+    assert root is not None
+    grown = [replays.grow(root, ("answer", i, b"x" * 500)) for i in range(100)]
+    kept = [node for node in grown if node is not None]
+    assert 5 < len(kept) < 30 and grown[-1] is None
+    assert replays.grow(root, ("answer", 0, b"x" * 500)) is kept[0]  # known branches stay
+    replays.turn_off("t")
+    assert replays.root("t") is None
+
+
+# ------------------------------------------------------------------ in the grading loop
+
+SUITE = '''
+import itertools
+import pytest
+
+_calls = itertools.count()
+
+
+@pytest.mark.contract("activations", "sigmoid")
+def test_stable(student):
+    """f(1.0) is 2.0"""
+    assert student.f(1.0) == 2.0
+    assert student.f(2.0) == 4.0
+
+
+@pytest.mark.contract("activations", "relu")
+def test_not_deterministic(student):
+    """asks something else every time it runs"""
+    x = float(next(_calls) + 1)
+    assert student.f(x) == 2.0 * x
+'''
+
+
+@dataclass
+class _Result:
+    status: str
+    value: Any = None
+
+
+class _Backend:
+    """Answers ``f(x)`` with ``factor * x``; the factor is the submission's source text."""
+
+    protections: dict[str, bool] = {}
+
+    def __init__(self) -> None:
+        self.factor = 0.0
+        self.sent: list[bytes] = []
+
+    def load(self, sources: dict[str, str], modules: Any = None, *, seed: int = 0) -> dict:
+        self.factor = float(sources["activations"])
+        return {"activations": "ok"}
+
+    def encode_request(self, request: dict[str, Any]) -> bytes:
+        return repr((request["op"], request["name"], request.get("args"))).encode()
+
+    def run_batch(self, requests: list[dict[str, Any]]) -> list[_Result]:
+        out = []
+        for request in requests:
+            body = request["body"] if "body" in request else self.encode_request(request)
+            self.sent.append(body)
+            _op, _name, args = eval(body.decode())  # noqa: S307 - our own repr
+            out.append(_Result("ok", self.factor * args[0]))
+        return out
+
+    def call(self, *args: Any, **kwargs: Any) -> _Result:
+        raise AssertionError("side by side, every call goes through run_batch")
+
+    drive = call
+
+
+@pytest.fixture
+def suite(tmp_path: Path) -> Path:
+    suites = Path(__file__).resolve().parents[1] / "grader" / "suites"
+    (tmp_path / "grading.ini").write_text((suites / "grading.ini").read_text())
+    (tmp_path / "conftest.py").write_text((suites / "conftest.py").read_text())
+    (tmp_path / "test_fake.py").write_text(SUITE)
+    return tmp_path
+
+
+def test_replays_reuse_verdicts_and_drop_a_test_that_is_not_deterministic(suite: Path) -> None:
+    backend = _Backend()
+    factors = ["2", "2", "3", "2", "2"]
+    jobs = [SubmissionJob(f"s{i}", {"activations": f}) for i, f in enumerate(factors)]
+    results: dict[str, dict] = {}
+    plugin = GradingPlugin(lambda: backend, jobs, lambda job, res: results.__setitem__(
+        job.student, res), seed=1)
+    assert plugin.replays is not None
+    run_session(plugin, suite)
+
+    def verdicts(student: str) -> list[str]:
+        return [t["status"] for t in results[student]["tests"]]
+
+    # Right answers pass and wrong ones fail, replayed or not, every time.
+    assert [verdicts(f"s{i}") for i in range(5)] == [
+        ["passed", "passed"], ["passed", "passed"], ["failed", "failed"],
+        ["passed", "passed"], ["passed", "passed"]]
+    # test_stable ran for s0 and s2 (a new answer), and was replayed for s1, s3 and s4.
+    # test_not_deterministic was replayed for s1 (same answer to its recorded call: a
+    # hidden test must be deterministic for that to be right); for s2's new answer it ran
+    # and asked f(2.0) where it had asked f(1.0): dropped, it runs from then on.
+    assert plugin.replays.stats == {"replayed": 4, "ran": 6}
+    assert plugin.replays.root("test_fake.py::test_not_deterministic") is None
+    # Every test's calls reached the student's code, replayed or not: three a submission
+    # (test_stable's second call only after a right first answer; s2's dropped test
+    # sent its recorded call, then its own).
+    assert len(backend.sent) == 3 * len(factors)
+
+
+def test_without_replays_every_test_runs(suite: Path) -> None:
+    backend = _Backend()
+    jobs = [SubmissionJob(f"s{i}", {"activations": "2"}) for i in range(3)]
+    results: dict[str, dict] = {}
+    plugin = GradingPlugin(lambda: backend, jobs, lambda job, res: results.__setitem__(
+        job.student, res), seed=1, replay=False)
+    run_session(plugin, suite)
+    assert plugin.replays is None
+    assert all(t["status"] == "passed" for r in results.values() for t in r["tests"])
+    assert len(backend.sent) == 3 * 3  # two calls of test_stable, one of the other
+
+
+def test_a_node_keeps_the_first_step_it_saw() -> None:
+    node = Node()
+    replays = Replays()
+    replays.set_step(node, ("call", "m", "f", None, b"x"))
+    assert node.step == ("call", "m", "f", None, b"x") and replays.used_bytes > 0
+    assert list(itertools.islice(node.branches, 1)) == []
