@@ -14,6 +14,16 @@ reports).
 Two classes are graded in the same run: the whole sample class, whose fay
 and gus hang in endless loops (each loop costs its call time limit, wall
 time the grader can only wait out), and the six students without a loop.
+
+The copies of a student answer every call alike, so most of their tests
+reuse the verdict of the first copy graded (`nngrade.replay`; their code
+still runs). Two options price the case where that helps less or not at
+all: ``--distinct`` makes every copy answer differently (each copy's
+functions scale their float results by 1 + k * 2**-50, k the copy's number:
+no two copies agree to the last bit, though their Variable classes still
+do), and ``--no-replay`` turns the reuse off (`nngrade grade --no-replay`).
+
+    python benchmarks/bench_grade.py --classes without-loops [--distinct] [--no-replay]
 """
 
 from __future__ import annotations
@@ -36,25 +46,43 @@ SAMPLE = ROOT / "examples" / "submissions"
 LOOPING = ("fay", "gus")  # students whose code never returns from some calls
 
 
-def make_class(dest: Path, n: int, exclude: tuple[str, ...] = ()) -> int:
+# Appended to every module of a copy with --distinct: the module's own functions
+# scale their float results by a factor of their own, so no two copies answer alike.
+NUDGE = """
+def _nudged(function, factor):
+    def nudged(*args, **kwargs):
+        result = function(*args, **kwargs)
+        if type(result) is float or getattr(result, "dtype", None) == "float64":
+            return result * factor
+        return result
+    return nudged
+for _name, _value in list(globals().items()):
+    if (callable(_value) and not isinstance(_value, type) and not _name.startswith("_")
+            and getattr(_value, "__module__", None) == __name__):
+        globals()[_name] = _nudged(_value, 1.0 + COPY * 2.0 ** -50)
+"""
+
+
+def make_class(dest: Path, n: int, exclude: tuple[str, ...] = (), distinct: bool = False) -> int:
     """Copy the sample class (less ``exclude``) into ``dest`` until it holds ``n`` submissions."""
     samples = sorted(p for p in SAMPLE.iterdir()
                      if not p.name.startswith(".") and p.stem not in exclude)
     for i in range(n):
         src = samples[i % len(samples)]
         sid = f"s{i:04d}_{src.stem}"
+        tail = f"\n# copy {i}\n" + (NUDGE.replace("COPY", str(i + 1)) if distinct else "")
         if src.suffix == ".zip":
             with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest / f"{sid}.zip", "w") as zout:
                 for info in zin.infolist():
                     data = zin.read(info)
                     if info.filename.endswith(".py"):
-                        data += f"\n# copy {i}\n".encode()
+                        data += tail.encode()
                     zout.writestr(info, data)
         else:
             shutil.copytree(src, dest / sid)
             for py in (dest / sid).rglob("*.py"):
                 with py.open("a", encoding="utf-8") as fh:
-                    fh.write(f"\n# copy {i}\n")
+                    fh.write(tail)
     return n
 
 
@@ -90,7 +118,8 @@ def _cpu(usage: resource.struct_rusage) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def grade_class(n: int, jobs: int, seed: int, exclude: tuple[str, ...]) -> dict:
+def grade_class(n: int, jobs: int, seed: int, exclude: tuple[str, ...], *,
+                distinct: bool = False, replay: bool = True) -> dict:
     """Grade one generated class; the per-submission figures of the run."""
     from nngrade.batch import BatchOptions, grade_directory
     from nngrade.report import write_class_summary, write_student_report
@@ -98,7 +127,7 @@ def grade_class(n: int, jobs: int, seed: int, exclude: tuple[str, ...]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         subs, out = Path(tmp) / "subs", Path(tmp) / "out"
         subs.mkdir()
-        make_class(subs, n, exclude)
+        make_class(subs, n, exclude, distinct)
         t0, cpu0 = time.perf_counter(), cpu_times()
         main0 = resource.getrusage(resource.RUSAGE_SELF)
         kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -106,7 +135,7 @@ def grade_class(n: int, jobs: int, seed: int, exclude: tuple[str, ...]) -> dict:
         # report per student (written by the main process as results arrive), the
         # gradebook and the class summary.
         results = grade_directory(subs, out, jobs=jobs, seed=seed, force=True,
-                                  options=BatchOptions())
+                                  options=BatchOptions(replay=replay))
         wall, cpu1 = time.perf_counter() - t0, cpu_times()
         main1 = resource.getrusage(resource.RUSAGE_SELF)
         kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -151,15 +180,21 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--classes", choices=["both", "without-loops", "whole"], default="both")
+    parser.add_argument("--distinct", action="store_true",
+                        help="every copy answers differently (see above)")
+    parser.add_argument("--no-replay", action="store_true",
+                        help="no reuse of verdicts: every test runs for every copy")
     args = parser.parse_args()
+    how = {"distinct": args.distinct, "replay": not args.no_replay}
 
     figures: dict = {"jobs": args.jobs, "target_ms_per_submission": 50, "target_peak_mb": 500,
-                     "calibration_ms_before": calibration_ms()}
+                     **how, "calibration_ms_before": calibration_ms()}
     if args.classes in ("both", "without-loops"):
         figures["without_endless_loops"] = grade_class(args.students, args.jobs, args.seed,
-                                                       LOOPING)
+                                                       LOOPING, **how)
     if args.classes in ("both", "whole"):
-        figures["whole_sample_class"] = grade_class(args.students, args.jobs, args.seed, ())
+        figures["whole_sample_class"] = grade_class(args.students, args.jobs, args.seed, (),
+                                                    **how)
     figures.update({
         "calibration_ms_after": calibration_ms(),
         "peak_rss_main_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
