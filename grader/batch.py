@@ -474,7 +474,7 @@ def _class_table(all_results: Sequence[dict[str, Any]]) -> str:
 @click.option("--no-replay", is_flag=True,
               help="Run every hidden test in full for every submission. By default a test "
                    "that a submission answers exactly as an earlier one did reuses that "
-                   "verdict (student code still runs): the same results, in less time.")
+                   "verdict (student code still runs): the same verdicts, in less time.")
 @click.option("--nbgrader", "nbgrader", nargs=2, type=str, default=None,
               metavar="COURSE_DIR ASSIGNMENT",
               help="Grade an nbgrader course's submitted notebooks into its gradebook.")

@@ -26,6 +26,7 @@ lives as long as the process and stops growing at a memory budget.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,37 +38,59 @@ from nngrade.worker.protocol import Opaque
 __all__ = ["Node", "Replays", "Verdict", "answer_key", "value_key"]
 
 _FLOAT_ONLY = frozenset({float})
+_SHORT = 256  # longer bytes and text are kept as a digest (a key stays small)
+
+
+class _Unkeyable(Exception):
+    pass
+
+
+def _exact(data: bytes) -> bytes:
+    """``data`` itself, or a 256-bit BLAKE2 digest of it (equal only for equal data)."""
+    return data if len(data) <= _SHORT else hashlib.blake2b(data, digest_size=32).digest()
+
+
+def _text(text: str) -> str | bytes:
+    return text if len(text) <= _SHORT else _exact(text.encode("utf-8", "surrogatepass"))
 
 
 def value_key(value: Any) -> Hashable:
     """A hashable stand-in for a plain-data ``value``, equal only for identical values.
 
     Exact: arrays by dtype, shape and bytes, floats by their bits (0.0 and
-    -0.0 differ, as do 1, 1.0 and True). A value of any other kind gets a
-    key equal to nothing, so it can never match: the test then runs itself.
+    -0.0 differ, as do 1, 1.0 and True); long data by a cryptographic digest.
+    A value of any other kind raises `_Unkeyable` (see `answer_key`).
     """
     cls = type(value)
     if cls is np.ndarray:
-        return (cls, value.dtype.str, value.shape, value.tobytes())
+        return (cls, value.dtype.str, value.shape, _exact(value.tobytes()))
     if cls is float:
         return (cls, value.hex())
-    if value is None or cls is bool or cls is int or cls is str:
+    if cls is str:
+        return (cls, _text(value))
+    if value is None or cls is bool or cls is int:
         return (cls, value)
     if cls is list or cls is tuple:
         if value and {type(v) for v in value} <= _FLOAT_ONLY:
-            return (cls, float, np.array(value, dtype=np.float64).tobytes())
+            return (cls, float, _exact(np.array(value, dtype=np.float64).tobytes()))
         return (cls, tuple(value_key(v) for v in value))
     if cls is dict:
         return (cls, tuple((k, value_key(v)) for k, v in value.items()))
     if cls is Opaque:
         return (cls, value.type_name, value.text)
-    return object()  # equal only to itself
+    raise _Unkeyable(cls.__name__)
 
 
-def answer_key(outcome: Any) -> Hashable:
-    """Everything of an `nngrade.runner.Outcome` a test can see (all but the time it took)."""
-    return (outcome.status, value_key(outcome.value), outcome.error, outcome.error_type,
-            outcome.output, outcome.warnings, outcome.limit)
+def answer_key(outcome: Any) -> Hashable | None:
+    """Everything of an `nngrade.runner.Outcome` a test can see (all but the time it took).
+
+    None for an answer that has no key: it matches nothing and is never recorded.
+    """
+    try:
+        return (outcome.status, value_key(outcome.value), _text(outcome.error),
+                outcome.error_type, _text(outcome.output), outcome.warnings, outcome.limit)
+    except _Unkeyable:
+        return None
 
 
 def _size(key: Any) -> int:
@@ -123,7 +146,17 @@ class Replays:
     def turn_off(self, nodeid: str) -> None:
         """Never replay ``nodeid`` again (it did not repeat its own calls: not deterministic)."""
         self._off.add(nodeid)
-        self._roots.pop(nodeid, None)
+        root = self._roots.pop(nodeid, None)
+        todo = [root] if root is not None else []
+        while todo:  # give its bytes back to the budget
+            node = todo.pop()
+            self.used_bytes -= _size(node.step) + 200 if node.step is not None else 0
+            for key, branch in node.branches.items():
+                self.used_bytes -= _size(key) + 200
+                todo.append(branch)
+            if node.verdict is not None:
+                self.used_bytes -= _verdict_size(node.verdict)
+        self.used_bytes = max(self.used_bytes, 0)
 
     def set_step(self, node: Node, step: Any) -> None:
         self.used_bytes += _size(step) + 200
@@ -131,6 +164,8 @@ class Replays:
 
     def grow(self, node: Node, key: Hashable) -> Node | None:
         """The branch of ``node`` for answer ``key``, added if the budget allows (else None)."""
+        if key is None:
+            return None
         found = node.branches.get(key)
         if found is not None:
             return found
@@ -141,5 +176,9 @@ class Replays:
         return found
 
     def set_verdict(self, leaf: Node, verdict: Verdict) -> None:
-        self.used_bytes += _size(verdict.output) + _size(repr(verdict.feedback))
+        self.used_bytes += _verdict_size(verdict)
         leaf.verdict = verdict
+
+
+def _verdict_size(verdict: Verdict) -> int:
+    return _size(verdict.output) + _size(repr(verdict.feedback))

@@ -162,30 +162,33 @@ class StudentModule:
     """
 
     def __init__(self, context: _Context, module: str, timeout: float | None = None,
-                 tape: _Tape | None = None) -> None:
+                 tape: _Tape | None = None,
+                 last: list[tuple[str, tuple, dict] | None] | None = None) -> None:
         self._context = context
         self._module = module
         self._timeout = timeout
         self._tape = tape  # set when the test's calls are recorded for `nngrade.replay`
-        self._last: tuple[str, tuple, dict] | None = None
+        # The latest call, shared with the `with_timeout` views of the same module.
+        self._last = last if last is not None else [None]
 
     @property
     def last_call(self) -> LazyText:
         """``name(args...)`` of the latest call; rendered only if feedback needs the text."""
-        return LazyText(None if self._last is None else functools.partial(_call_text, *self._last))
+        last = self._last[0]
+        return LazyText(None if last is None else functools.partial(_call_text, *last))
 
     def with_timeout(self, seconds: float) -> StudentModule:
         """The same module with a longer per-call time limit (e.g. for train_xor)."""
-        return StudentModule(self._context, self._module, seconds, self._tape)
+        return StudentModule(self._context, self._module, seconds, self._tape, self._last)
 
     def outcome(self, name: str, args: tuple = (), kwargs: dict | None = None) -> Outcome:
         kwargs = dict(kwargs or {})
-        self._last = (name, args, kwargs)
+        self._last[0] = (name, args, kwargs)
         return self._ask(_Request("call", self._module, name, args, kwargs, timeout=self._timeout))
 
     def drive(self, driver: str, params: dict, *, name: str = "") -> Any:
         """Run a trusted scenario driver (``nngrade.worker.drivers``) on the student's code."""
-        self._last = (name or driver, (), {})
+        self._last[0] = (name or driver, (), {})
         out = self._ask(_Request("drive", self._module, driver, params=params,
                                  timeout=self._timeout))
         return self.value_of(out, name or driver)
@@ -226,6 +229,7 @@ class _Request:
     timeout: float | None = None
     test: str = ""
     body: bytes | None = None  # the request already encoded (`Backend.encode_request`)
+    encoded_only: bool = False  # made from a replay step: no arguments, only ``body``
 
     @property
     def key(self) -> tuple[str, str]:
@@ -239,7 +243,9 @@ class _Request:
     @classmethod
     def from_step(cls, step: tuple[str, str, str, float | None, bytes | None]) -> _Request:
         op, module, name, timeout, body = step
-        return cls(op, module, name, timeout=timeout, body=body)
+        if body is None:
+            raise ValueError("a replay step must hold the encoded call")
+        return cls(op, module, name, timeout=timeout, body=body, encoded_only=True)
 
 
 class _Context:
@@ -311,6 +317,8 @@ class _Context:
         waited = self._wait(request)
         if waited is not None:
             return waited
+        if request.encoded_only:
+            raise RuntimeError("a call kept only encoded can go out in a side-by-side batch only")
         key = request.key
         timeout = self._timeout_for(key, request.timeout)
         t0 = time.perf_counter()
@@ -416,7 +424,10 @@ class _Tape:
     def leaf(self) -> Node | None:
         """Where the finished test's verdict goes: a node that ends the calls, or None."""
         node = self.node
-        if node is None or self.handed:
+        if self.handed:  # it made fewer calls than before after the same answers
+            self._give_up()
+            return None
+        if node is None:
             return None
         if node.step is not None or node.branches or node.verdict is not None:
             self._give_up()  # it made more calls, or fewer, after the same answers
@@ -520,6 +531,8 @@ class GradingPlugin:
 
         if self.backend is None:
             self.backend = self._backend_factory()
+        if not (self.side_by_side and hasattr(self.backend, "encode_request")):
+            self.replays = None  # a replay tree keeps calls as the backend encodes them
         items = session.items
         if self.settle_heap:
             _settle_heap()
@@ -737,6 +750,7 @@ class GradingPlugin:
         module, name, weight, title_text = info.module, info.name, info.weight, info.title
         replayed = self._replayed.pop(info.nodeid, None)
         if replayed is not None:
+            # Feedback holds strings and dicts of strings: this copy leaves the kept one alone.
             fb = {k: dict(v) if isinstance(v, dict) else v for k, v in replayed.feedback.items()}
             fb["seconds"] = round(seconds, 4)
             return TestRecord(info.nodeid, title_text, module, name, weight, replayed.passed,

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from nngrade.replay import Node, Replays, value_key
+from nngrade.replay import Node, Replays, answer_key, value_key
 from nngrade.runner import GradingPlugin, SubmissionJob, run_session
 from nngrade.worker.protocol import Opaque
 
@@ -64,9 +64,33 @@ def test_equal_values_have_equal_keys() -> None:
     assert value_key(float("nan")) == value_key(float("nan"))
 
 
-def test_a_value_of_an_unknown_kind_matches_nothing() -> None:
-    thing = object()
-    assert value_key(thing) != value_key(thing)
+def test_long_data_is_told_apart_by_its_digest() -> None:
+    big = np.arange(10_000.0)
+    nudged = big.copy()
+    nudged[5_000] = np.nextafter(nudged[5_000], np.inf)
+    assert value_key(big) == value_key(big.copy()) != value_key(nudged)
+    assert len(value_key(big)[3]) == 32  # a digest, not 80,000 bytes kept
+    text = "x" * 5_000
+    assert value_key(text) == value_key("x" * 5_000) != value_key(text[:-1] + "y")
+    assert value_key(big.tolist()) != value_key(nudged.tolist())
+
+
+def test_an_answer_of_an_unknown_kind_has_no_key_and_is_never_recorded() -> None:
+    @dataclass
+    class _Odd:
+        status: str = "ok"
+        value: Any = None
+        error: str = ""
+        error_type: str = ""
+        output: str = ""
+        warnings: tuple = ()
+        limit: str | None = None
+
+    assert answer_key(_Odd(value=object())) is None
+    assert answer_key(_Odd(value=1.0)) == answer_key(_Odd(value=1.0))
+    replays = Replays()
+    root = replays.root("t")
+    assert root is not None and replays.grow(root, None) is None and not root.branches
 
 
 def test_the_tree_stops_growing_at_its_budget() -> None:
@@ -88,6 +112,7 @@ import itertools
 import pytest
 
 _calls = itertools.count()
+_runs = itertools.count()
 
 
 @pytest.mark.contract("activations", "sigmoid")
@@ -95,6 +120,15 @@ def test_stable(student):
     """f(1.0) is 2.0"""
     assert student.f(1.0) == 2.0
     assert student.f(2.0) == 4.0
+
+
+@pytest.mark.contract("activations", "tanh")
+def test_fewer_calls_the_second_time(student):
+    """asks twice the first time it runs, once after"""
+    n = next(_runs)
+    assert student.f(1.0) > 0
+    if n == 0:
+        assert student.f(2.0) > 0
 
 
 @pytest.mark.contract("activations", "relu")
@@ -112,16 +146,18 @@ class _Result:
 
 
 class _Backend:
-    """Answers ``f(x)`` with ``factor * x``; the factor is the submission's source text."""
+    """Answers ``f(x)`` with ``a * x``, or ``b * x`` from x = 2 on; the source text is "a" or
+    "a:b"."""
 
     protections: dict[str, bool] = {}
 
     def __init__(self) -> None:
-        self.factor = 0.0
+        self.factors = (0.0, 0.0)
         self.sent: list[bytes] = []
 
     def load(self, sources: dict[str, str], modules: Any = None, *, seed: int = 0) -> dict:
-        self.factor = float(sources["activations"])
+        a, _, b = sources["activations"].partition(":")
+        self.factors = (float(a), float(b or a))
         return {"activations": "ok"}
 
     def encode_request(self, request: dict[str, Any]) -> bytes:
@@ -133,7 +169,7 @@ class _Backend:
             body = request["body"] if "body" in request else self.encode_request(request)
             self.sent.append(body)
             _op, _name, args = eval(body.decode())  # noqa: S307 - our own repr
-            out.append(_Result("ok", self.factor * args[0]))
+            out.append(_Result("ok", self.factors[args[0] >= 2] * args[0]))
         return out
 
     def call(self, *args: Any, **kwargs: Any) -> _Result:
@@ -151,9 +187,9 @@ def suite(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_replays_reuse_verdicts_and_drop_a_test_that_is_not_deterministic(suite: Path) -> None:
+def test_replays_reuse_verdicts_and_drop_tests_that_are_not_deterministic(suite: Path) -> None:
     backend = _Backend()
-    factors = ["2", "2", "3", "2", "2"]
+    factors = ["2", "2", "3", "2:5", "2"]
     jobs = [SubmissionJob(f"s{i}", {"activations": f}) for i, f in enumerate(factors)]
     results: dict[str, dict] = {}
     plugin = GradingPlugin(lambda: backend, jobs, lambda job, res: results.__setitem__(
@@ -166,18 +202,21 @@ def test_replays_reuse_verdicts_and_drop_a_test_that_is_not_deterministic(suite:
 
     # Right answers pass and wrong ones fail, replayed or not, every time.
     assert [verdicts(f"s{i}") for i in range(5)] == [
-        ["passed", "passed"], ["passed", "passed"], ["failed", "failed"],
-        ["passed", "passed"], ["passed", "passed"]]
-    # test_stable ran for s0 and s2 (a new answer), and was replayed for s1, s3 and s4.
-    # test_not_deterministic was replayed for s1 (same answer to its recorded call: a
-    # hidden test must be deterministic for that to be right); for s2's new answer it ran
-    # and asked f(2.0) where it had asked f(1.0): dropped, it runs from then on.
-    assert plugin.replays.stats == {"replayed": 4, "ran": 6}
-    assert plugin.replays.root("test_fake.py::test_not_deterministic") is None
-    # Every test's calls reached the student's code, replayed or not: three a submission
-    # (test_stable's second call only after a right first answer; s2's dropped test
-    # sent its recorded call, then its own).
-    assert len(backend.sent) == 3 * len(factors)
+        ["passed"] * 3, ["passed"] * 3, ["failed", "passed", "failed"],
+        ["failed", "passed", "failed"], ["passed"] * 3]
+    # s0 runs all three tests, s1 replays all three (test_not_deterministic included: the
+    # same answer to its recorded call; a hidden test must be deterministic for that to be
+    # right). For s2's new answers test_not_deterministic runs and asks f(2.0) where it
+    # had asked f(1.0): dropped. s3 answers test_fewer_calls's recorded f(1.0) as before
+    # and its f(2.0) anew, and the test, run, asks f(1.0) only: dropped. s4 replays
+    # test_stable only.
+    assert plugin.replays.stats == {"replayed": 4, "ran": 11}
+    for dropped in ("test_not_deterministic", "test_fewer_calls_the_second_time"):
+        assert plugin.replays.root(f"test_fake.py::{dropped}") is None
+    assert plugin.replays.root("test_fake.py::test_stable") is not None
+    # Every call reached the student's code, replayed or not (recorded calls the walk
+    # sent ahead of a dropped test included).
+    assert len(backend.sent) == 5 + 5 + 4 + 5 + 4
 
 
 def test_without_replays_every_test_runs(suite: Path) -> None:
@@ -189,7 +228,8 @@ def test_without_replays_every_test_runs(suite: Path) -> None:
     run_session(plugin, suite)
     assert plugin.replays is None
     assert all(t["status"] == "passed" for r in results.values() for t in r["tests"])
-    assert len(backend.sent) == 3 * 3  # two calls of test_stable, one of the other
+    # Every test ran for every submission: at least test_stable's 2 calls and the others' 1.
+    assert len(backend.sent) >= 3 * 4
 
 
 def test_a_node_keeps_the_first_step_it_saw() -> None:
