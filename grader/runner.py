@@ -269,6 +269,7 @@ class _Context:
         self.current_test = ""
         self.deadline = time.monotonic() + limits.get("submission_seconds", 300.0)
         self.timed_out: set[tuple[str, str]] = set()
+        self._encode_request = getattr(backend, "encode_request", None)  # looked up once
 
     def _short_circuit(self, module: str) -> Outcome | None:
         status = self.statuses.get(module, "missing")
@@ -333,9 +334,8 @@ class _Context:
 
     def encode(self, request: _Request) -> None:
         """Encode ``request`` now, if the backend can (a replay tree keeps the encoded step)."""
-        encode = getattr(self.backend, "encode_request", None)
-        if encode is not None and request.body is None:
-            request.body = encode(self._message(request))
+        if self._encode_request is not None and request.body is None:
+            request.body = self._encode_request(self._message(request))
 
     @staticmethod
     def _message(request: _Request) -> dict[str, Any]:
