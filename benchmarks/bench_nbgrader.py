@@ -53,7 +53,7 @@ def sample_class() -> dict[str, dict[str, str]]:
 
 
 def snapshot(dest: Path) -> Path:
-    """A frozen copy of nngrade's code (grader/ as nngrade, reference/ inside it).
+    """A frozen copy of nngrade's code (grader/nngrade with reference/nngrade/reference inside).
 
     Way 1 takes tens of minutes; on a tree where the hidden suites are being
     edited, the two ways would otherwise grade with different suites. Both
@@ -61,8 +61,9 @@ def snapshot(dest: Path) -> Path:
     this copy through PYTHONPATH, which comes before the editable install.
     """
     skip = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(ROOT / "grader", dest / "nngrade", ignore=skip)
-    shutil.copytree(ROOT / "reference", dest / "nngrade" / "reference", ignore=skip)
+    shutil.copytree(ROOT / "grader" / "nngrade", dest / "nngrade", ignore=skip)
+    shutil.copytree(ROOT / "reference" / "nngrade" / "reference", dest / "nngrade" / "reference",
+                    ignore=skip)
     return dest
 
 

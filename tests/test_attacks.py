@@ -216,7 +216,7 @@ def attacked_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
     # A folder whose module is a symlink to the hidden suite: must not be read.
     (subs / "symlink_folder").mkdir()
     (subs / "symlink_folder" / "activations.py").symlink_to(
-        ROOT / "grader" / "suites" / "test_activations.py")
+        ROOT / "grader" / "nngrade" / "suites" / "test_activations.py")
     options = BatchOptions(call_timeout=2.0, submission_timeout=60.0, memory_mb=768,
                            reports=False)
     results = grade_directory(subs, out, jobs=2, seed=7, force=True, options=options)

@@ -62,7 +62,7 @@ def _missing_prerequisites() -> str | None:
     for module in E2E_MODULES:
         if not (ROOT / "solutions" / f"{module}.py").is_file():
             return f"solutions/{module}.py not written yet"
-        if not (ROOT / "grader" / "suites" / f"test_{module}.py").is_file():
+        if not (ROOT / "grader" / "nngrade" / "suites" / f"test_{module}.py").is_file():
             return f"hidden suite test_{module}.py not written yet"
     try:
         import nngrade.reference.course  # noqa: F401

@@ -44,7 +44,8 @@ def test_every_contract_name_has_a_public_check_and_they_stay_few() -> None:
 def test_checks_import_only_stdlib_numpy_and_the_contract() -> None:
     """checks.py ships to students: nothing from the grader or the reference may leak in."""
     for name in ("checks.py", "check.py", "loading.py", "__init__.py"):
-        tree = ast.parse((ROOT / "grader" / "student" / name).read_text(encoding="utf-8"))
+        path = ROOT / "grader" / "nngrade" / "student" / name
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
                 module = node.module or ""

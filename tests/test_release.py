@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from nngrade.release import build_release, release_command
 
 REPO = Path(__file__).resolve().parents[1]
-SECRET_DIRS = ("solutions", "reference", "grader/suites")
+SECRET_DIRS = ("solutions", "reference", "grader/nngrade/suites")
 GRADER_ONLY = {"batch", "sandbox", "worker", "runner", "scoring", "rubric", "feedback",
                "mistakes", "unpack", "inprocess", "suites", "reference", "solutions", "report",
                "nbgrader_bridge", "stubs", "release", "inbox"}
@@ -59,7 +59,7 @@ def scan(bundle: Path, source: Path) -> list[str]:
         for p in (source / rel).rglob("*") if (source / rel).is_dir() else []:
             if p.is_file() and p.stat().st_size > 64 and "__pycache__" not in p.parts:
                 secret_hashes[hashlib.sha256(p.read_bytes()).hexdigest()] = p
-    rubric = source / "grader" / "rubric.toml"
+    rubric = source / "grader" / "nngrade" / "rubric.toml"
     rubric_lines = set()
     if rubric.is_file():
         rubric_lines = {x.strip() for x in rubric.read_text().splitlines()
@@ -82,7 +82,7 @@ def scan(bundle: Path, source: Path) -> list[str]:
             if len(hits) >= 2 or any(len(x) >= 40 for x in hits):
                 problems.append(f"{rel}: solution code from {where}: {hits[0]}")
         for m in re.finditer(r"^\s*(?:from|import)\s+nngrade\.(\w+)", text, re.M):
-            if m.group(1) not in ("contract", "student", "cli"):
+            if m.group(1) not in ("contract", "student", "cli", "version"):
                 problems.append(f"{rel}: imports nngrade.{m.group(1)}")
     return problems
 
@@ -107,9 +107,10 @@ def fake_course(tmp_path: Path) -> Path:
         "import numpy as np\n\n\ndef sigmoid(z):\n    raise NotImplementedError('TODO')\n")
     (root / "reference").mkdir()
     (root / "reference" / "engine.py").write_text("class Tensor:\n    '''secret engine'''\n" * 5)
-    (root / "grader" / "suites").mkdir(parents=True)
-    (root / "grader" / "suites" / "test_activations.py").write_text("def test_hidden(): ...\n" * 5)
-    (root / "grader" / "rubric.toml").write_text("[activations]\nsigmoid = 2\ntanh = 1\nrelu = 1\n")
+    package = root / "grader" / "nngrade"
+    (package / "suites").mkdir(parents=True)
+    (package / "suites" / "test_activations.py").write_text("def test_hidden(): ...\n" * 5)
+    (package / "rubric.toml").write_text("[activations]\nsigmoid = 2\ntanh = 1\nrelu = 1\n")
     (root / "docs").mkdir()
     (root / "docs" / "handout.md").write_text("# Handout\n\nImplement sigmoid.\n")
     return root

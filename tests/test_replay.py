@@ -180,7 +180,7 @@ class _Backend:
 
 @pytest.fixture
 def suite(tmp_path: Path) -> Path:
-    suites = Path(__file__).resolve().parents[1] / "grader" / "suites"
+    suites = Path(__file__).resolve().parents[1] / "grader" / "nngrade" / "suites"
     (tmp_path / "grading.ini").write_text((suites / "grading.ini").read_text())
     (tmp_path / "conftest.py").write_text((suites / "conftest.py").read_text())
     (tmp_path / "test_fake.py").write_text(SUITE)

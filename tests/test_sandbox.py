@@ -18,12 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import nngrade
+import nngrade.cli
 from nngrade.sandbox import STATUSES, Fn, Limits, Opaque, Rng, Sandbox
 from nngrade.sandbox.launch import bwrap_status
 
-REPO = Path(nngrade.__file__).resolve().parent.parent
-SUITES = Path(nngrade.__file__).resolve().parent / "suites"
+REPO = Path(nngrade.cli.__file__).resolve().parents[2]
+SUITES = Path(nngrade.cli.__file__).resolve().parent / "suites"
 HAVE_BWRAP = bwrap_status()[0]  # installed and working; NNGRADE_SANDBOX=none may still skip it
 LIMITS = Limits(call_seconds=1.0, import_seconds=2.0, grace_seconds=0.5, memory_bytes=1 << 30)
 
@@ -677,7 +677,7 @@ def test_hidden_files_are_not_readable(box):
     )
     targets = [
         str(SUITES / "test_activations.py"),
-        str(REPO / "grader" / "rubric.toml"),
+        str(REPO / "grader" / "nngrade" / "rubric.toml"),
         str(REPO / "reference" / "engine.py"),
         str(REPO / "solutions" / "activations.py"),
         "/etc/shadow",

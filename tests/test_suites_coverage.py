@@ -20,7 +20,7 @@ from nngrade.contract import MODULES
 from nngrade.mistakes import MISTAKES
 from nngrade.rubric import load_rubric
 
-SUITES = Path(__file__).resolve().parents[1] / "grader" / "suites"
+SUITES = Path(__file__).resolve().parents[1] / "grader" / "nngrade" / "suites"
 DIRECT_FIXTURES = {"student", "rng"}
 
 
@@ -154,7 +154,7 @@ def test_trusted_partials_accept_composite_operators():
 def _suite(name: str):
     """A hidden suite as a module, imported by path (for its helpers)."""
     spec = importlib.util.spec_from_file_location(
-        f"_suite_{name}", Path(__file__).resolve().parents[1] / f"grader/suites/test_{name}.py")
+        f"_suite_{name}", SUITES / f"test_{name}.py")
     suite = importlib.util.module_from_spec(spec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)  # its contract marks

@@ -104,7 +104,7 @@ def test_content_hash_ignores_container_and_order(tmp_path):
 
 
 def test_sample_class_reads_cleanly():
-    sample = Path(unpack.__file__).resolve().parent.parent / "examples" / "submissions"
+    sample = Path(unpack.__file__).resolve().parents[2] / "examples" / "submissions"
     if not sample.is_dir():
         pytest.skip("no sample class")
     subs = discover(sample)

@@ -24,8 +24,7 @@ from pathlib import Path
 
 import click
 
-import nngrade
-from nngrade import __version__
+from nngrade.version import __version__
 
 __all__ = [
     "Leak",
@@ -36,12 +35,12 @@ __all__ = [
     "solution_regions",
 ]
 
-PACKAGE_DIR = Path(nngrade.__file__).parent
+PACKAGE_DIR = Path(__file__).resolve().parent  # grader/nngrade
 RELEASE_MARKER = ".nngrade-release"
 
 # Folders of the repository whose content must never reach students.
-SECRET_DIRS = ("solutions", "reference", "grader/suites")
-SECRET_FILES = ("grader/rubric.toml",)
+SECRET_DIRS = ("solutions", "reference", "grader/nngrade/suites")
+SECRET_FILES = ("grader/nngrade/rubric.toml",)
 # Grader modules that have no business in a student's hands (by file stem).
 SECRET_MODULES = frozenset({
     "batch", "sandbox", "worker", "runner", "scoring", "rubric", "feedback", "mistakes",
@@ -71,7 +70,7 @@ import importlib
 
 import click
 
-from nngrade import __version__
+from nngrade.version import __version__
 
 COMMANDS = {{
     "check": "nngrade.student.check:check_command",
@@ -131,7 +130,7 @@ packages = [{packages}]
 
 def find_source(option: Path | None) -> Path:
     """The course repository: --source, else the checkout nngrade runs from, else the cwd."""
-    candidates = [option] if option else [PACKAGE_DIR.parent, Path.cwd()]
+    candidates = [option] if option else [PACKAGE_DIR.parents[1], Path.cwd()]
     for root in candidates:
         if root is not None and (root / "exercises").is_dir():
             return root
@@ -193,6 +192,7 @@ def build_release(source: Path, out: Path) -> list[Path]:
     written.append(tool_pkg / "contract.py")
     written += _copy_py_tree(PACKAGE_DIR / "student", tool_pkg / "student")
     (tool_pkg / "__init__.py").write_text(STUDENT_INIT.format(version=__version__))
+    (tool_pkg / "version.py").write_text(f'__version__ = "{__version__}"\n')
     (tool_pkg / "cli.py").write_text(STUDENT_CLI.format())
     packages = ", ".join(f'"{p}"' for p in _student_packages(tool_pkg))
     (out / "tool" / "pyproject.toml").write_text(

@@ -38,10 +38,10 @@ from typing import Any
 
 import click
 
-from nngrade import __version__
 from nngrade.contract import MODULES
 from nngrade.rubric import Rubric, RubricError, load_rubric
 from nngrade.runner import SubmissionJob
+from nngrade.version import __version__
 
 __all__ = ["BatchOptions", "GraderError", "grade_command", "grade_directory", "grade_jobs"]
 

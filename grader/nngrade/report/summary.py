@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from nngrade import __version__
 from nngrade.contract import MODULES
 from nngrade.report.chart import histogram_svg
 from nngrade.report.i18n import N_, normalize_lang, translate_if_known, translations
@@ -40,6 +39,7 @@ from nngrade.report.model import (
     translated_title,
 )
 from nngrade.report.render import render, stylesheet, write_atomic
+from nngrade.version import __version__
 
 __all__ = ["ClassView", "class_view", "render_class_summary", "write_class_summary"]
 

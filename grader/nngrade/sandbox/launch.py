@@ -85,8 +85,12 @@ def host_layout() -> Layout:
     numpy_dir = _real(Path(np.__file__).parent)
     libs = os.path.join(os.path.dirname(numpy_dir), "numpy.libs")
     worker = _real(Path(nngrade.worker.__file__).parent)
-    package = _real(Path(nngrade.__file__).parent)
-    secrets = {package, os.path.dirname(package)}
+    # nngrade is a namespace package over grader/ and reference/: hide each root and the
+    # folder that holds it (the repository, or site-packages).
+    roots = {_real(p) for p in nngrade.__path__}
+    secrets = set(roots)
+    for root in roots:
+        secrets |= {os.path.dirname(root), os.path.dirname(os.path.dirname(root))}
     candidates = list(site.getsitepackages()) + [site.getusersitepackages()]
     for scheme_vars in ({}, {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}):
         paths = sysconfig.get_paths(vars=scheme_vars)

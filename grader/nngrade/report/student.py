@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nngrade import __version__
 from nngrade.report.i18n import normalize_lang, translate_if_known
 from nngrade.report.model import student_view
 from nngrade.report.render import render, stylesheet, write_atomic
+from nngrade.version import __version__
 
 __all__ = ["render_student_report", "write_student_report"]
 

@@ -13,10 +13,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nngrade import __version__
 from nngrade.contract import MODULES
 from nngrade.rubric import Rubric
 from nngrade.runner import SubmissionJob, TestRecord
+from nngrade.version import __version__
 
 __all__ = ["build_results", "module_status"]
 

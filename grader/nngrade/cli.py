@@ -12,7 +12,7 @@ import importlib
 
 import click
 
-from nngrade import __version__
+from nngrade.version import __version__
 
 # command name -> "module:attribute" of a click command
 COMMANDS: dict[str, str] = {

@@ -59,8 +59,8 @@ END = "### END SOLUTION"
 HINT = "### HINT"
 TODO = "### TODO"
 
-# grader/stubs.py -> the repository root, which holds solutions/ and exercises/
-_ROOT = Path(__file__).resolve().parents[1]
+# grader/nngrade/stubs.py -> the repository root, which holds solutions/ and exercises/
+_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOLUTIONS = _ROOT / "solutions"
 DEFAULT_OUT = _ROOT / "exercises"
 

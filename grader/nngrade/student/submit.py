@@ -44,8 +44,8 @@ from typing import Any
 
 import click
 
-from nngrade import __version__
 from nngrade.contract import module_names
+from nngrade.version import __version__
 
 __all__ = [
     "ARCHIVE_NAME_RE",

@@ -22,8 +22,8 @@ from nngrade.nbgrader_bridge.split import split_module
 
 DEFAULT_ASSIGNMENT = "nn-foundations"
 DEFAULT_COURSE_ID = "nngrade"
-# grader/nbgrader_bridge/export.py -> the repository (or sdist) root, which holds solutions/
-DEFAULT_SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
+# grader/nngrade/nbgrader_bridge/export.py -> the repository (or sdist) root, which holds solutions/
+DEFAULT_SOLUTIONS = Path(__file__).resolve().parents[3] / "solutions"
 
 __all__ = ["DEFAULT_ASSIGNMENT", "ExportResult", "default_seed", "export_command", "export_course"]
 
