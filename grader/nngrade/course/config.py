@@ -262,7 +262,7 @@ class _Reader:
 
     def resolve(self, raw: str) -> Path:
         p = Path(raw).expanduser()
-        return p if p.is_absolute() else (self.path.parent / p)
+        return (p if p.is_absolute() else (self.path.parent / p)).resolve()
 
     def when(self, value: Any, where: str, key: str, end_of_day: bool) -> dt.datetime | None:
         """A TOML date-time (or ISO text) as an aware datetime; a bare date means a whole day."""

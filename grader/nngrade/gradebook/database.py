@@ -162,11 +162,9 @@ class Gradebook:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Session]:
+        """A session for reading; closing it ends its transaction and keeps what was loaded."""
         with self._sessions() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     @property
     def location(self) -> str:

@@ -41,12 +41,12 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 
-from nngrade.course.config import Assignment, Course
+from nngrade.course.config import Course
 from nngrade.course.roster import RosterStudent
 from nngrade.gradebook.database import Gradebook
 from nngrade.gradebook.i18n import catalog
 from nngrade.gradebook.page import fmt_points
-from nngrade.gradebook.state import Cell, CourseState, course_state
+from nngrade.gradebook.state import Cell, course_state
 
 __all__ = ["FORMATS", "Export", "build_export", "render_export"]
 
@@ -75,18 +75,6 @@ def _score(cell: Cell, missing: str, now: dt.datetime) -> str:
     if missing == "zero" or (missing == "auto" and now > cell.due):
         return "0"
     return ""
-
-
-def _points(assignment: Assignment, state: CourseState) -> float:
-    for (_, name), cell in state.cells.items():
-        if name == assignment.name and cell.grading is not None:
-            return cell.grading.points
-    if assignment.points is not None:
-        return assignment.points
-    from nngrade.gradebook.figures import assignment_points
-    from nngrade.rubric import load_rubric
-
-    return assignment_points(assignment, load_rubric(state.course.rubric_path))
 
 
 def _feedback(cell: Cell, course: Course, lang: str) -> str:
@@ -132,7 +120,7 @@ def build_export(course: Course, gb: Gradebook, fmt: str, *, missing: str = "aut
     state = course_state(gb, course)
     students = course.roster.students
     assignments = course.assignments
-    points = {a.name: _points(a, state) for a in assignments}
+    points = {a.name: state.points(a.name) for a in assignments}
     warnings: list[str] = []
 
     def scores(s: RosterStudent) -> list[str]:

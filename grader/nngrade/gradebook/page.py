@@ -27,6 +27,7 @@ from urllib.parse import quote
 import jinja2
 
 from nngrade.course.config import Course
+from nngrade.course.late import LatePolicy
 from nngrade.gradebook.database import Gradebook
 from nngrade.gradebook.i18n import N_, catalog, normalize
 from nngrade.gradebook.state import Cell, CourseState, course_state, history
@@ -83,6 +84,7 @@ class ColumnView:
     title: str
     points: str
     due: str
+    policy: str
     summary_link: str | None
     graded: int
     mean: str
@@ -105,6 +107,18 @@ def _link(out: Path, *parts: str) -> str | None:
     if not out.joinpath(*parts).is_file():
         return None
     return "/".join(quote(p) for p in parts)
+
+
+def _policy(policy: LatePolicy, t: Any) -> str:
+    if policy.percent_per_day <= 0:
+        text = t.gettext("no deduction for lateness")
+    else:
+        text = t.gettext("-%(percent)s%% per day late, at most -%(cap)s%%") % {
+            "percent": fmt_points(policy.percent_per_day), "cap": fmt_points(policy.max_percent)}
+    if policy.accept_days is not None:
+        text += "; " + t.gettext("not accepted after %(days)s days") % {
+            "days": fmt_points(policy.accept_days)}
+    return text
 
 
 def _cell_view(cell: Cell, out: Path, tz: dt.tzinfo, t: Any) -> CellView:
@@ -144,10 +158,9 @@ def page_view(course: Course, state: CourseState, gb: Gradebook, lang: str) -> P
     for a in course.assignments:
         finals = [c.final for (s, name), c in state.cells.items()
                   if name == a.name and c.final is not None]
-        points = next((c.grading.points for (s, name), c in state.cells.items()
-                       if name == a.name and c.grading is not None), a.points)
+        points = state.points(a.name)
         columns.append(ColumnView(
-            a.name, a.title, fmt_points(points), _local(a.due, tz),
+            a.name, a.title, fmt_points(points), _local(a.due, tz), _policy(a.late_policy, t),
             _link(out, a.name, "index.html"), len(finals),
             fmt_points(mean(finals)) if finals else "–",
             fmt_points(median(finals)) if finals else "–"))

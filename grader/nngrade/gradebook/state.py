@@ -77,6 +77,17 @@ class CourseState:
     def cell(self, student: str, assignment: str) -> Cell:
         return self.cells[(student, assignment)]
 
+    def points(self, assignment: str) -> float:
+        """What ``assignment`` is worth: as its gradings recorded it, else as the course says."""
+        for (_, name), cell in self.cells.items():
+            if name == assignment and cell.grading is not None:
+                return cell.grading.points
+        from nngrade.gradebook.figures import assignment_points
+        from nngrade.rubric import load_rubric
+
+        return assignment_points(self.course.assignment(assignment),
+                                 load_rubric(self.course.rubric_path))
+
     def total(self, student: str) -> tuple[float, float]:
         """(sum of final scores, sum of points) over the assignments graded so far."""
         got = 0.0
