@@ -74,7 +74,8 @@ MAX_RATIO = 200
 UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 CANVAS_RE = re.compile(
-    r"^(?P<name>.*?)_(?:(?P<late>LATE)_)?(?P<uid>\d+|anon_[A-Za-z0-9]+)_(?P<fid>\d+)_(?P<file>.+)$")
+    r"^(?:(?P<name>.*?)_)?(?:(?P<late>LATE)_)?(?P<uid>\d+|anon_[A-Za-z0-9]+)_(?P<fid>\d+)_"
+    r"(?P<file>.+)$")
 MOODLE_RE = re.compile(
     r"^(?P<name>.+)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<rest>.*)$")
 RESUBMITTED_RE = re.compile(r"^(?P<stem>.+)-(?P<n>\d+)(?P<ext>\.py)$")
@@ -332,7 +333,8 @@ def _read_canvas(entries: list[_Entry], roster: Roster, source: str,
                                     "(name_userid_fileid_filename); skipped")
             continue
         uid = match["uid"]
-        group = groups.setdefault(uid, {"name": match["name"], "late": False, "files": []})
+        group = groups.setdefault(uid, {"name": match["name"] or "", "late": False,
+                                        "files": []})
         group["late"] = bool(group["late"]) or bool(match["late"])
         files = group["files"]
         assert isinstance(files, list)
