@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -202,7 +202,7 @@ def _why(previous: GradingRow | None, attempt_row: AttemptRow, results: Mapping[
     return "rescore", "; ".join(parts) or "score worked out again"
 
 
-def _tests(grading_id: int, results: Mapping[str, Any]) -> list[GradedTest]:
+def _tests(grading_id: int, results: Mapping[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for position, test in enumerate(results.get("tests") or []):
         if not isinstance(test, Mapping):
@@ -210,12 +210,19 @@ def _tests(grading_id: int, results: Mapping[str, Any]) -> list[GradedTest]:
         module, name = test_tags(test)
         extra = test.get("extra_data") if isinstance(test.get("extra_data"), Mapping) else {}
         assert isinstance(extra, Mapping)
-        rows.append(GradedTest(
-            grading_id=grading_id, position=position, name=str(test.get("name", ""))[:2000],
-            module=module[:64], contract_name=name[:64], score=number(test.get("score")),
-            max_score=number(test.get("max_score")), status=str(test.get("status", ""))[:16],
-            kind=str(extra.get("kind", ""))[:24]))
+        rows.append({
+            "grading_id": grading_id, "position": position,
+            "name": str(test.get("name", ""))[:2000], "module": module[:64],
+            "contract_name": name[:64], "score": number(test.get("score")),
+            "max_score": number(test.get("max_score")),
+            "status": str(test.get("status", ""))[:16], "kind": str(extra.get("kind", ""))[:24]})
     return rows
+
+
+def _add_tests(session: Session, rows: list[dict[str, Any]]) -> None:
+    """All of a grading's tests in one statement (they are never read back as objects here)."""
+    if rows:
+        session.execute(insert(GradedTest), rows)
 
 
 def record_grading(gb: Gradebook, *, student: str, assignment: Assignment, attempt: Attempt,
@@ -253,7 +260,7 @@ def record_grading(gb: Gradebook, *, student: str, assignment: Assignment, attem
             score_after_late=figures.score_after_late)
         session.add(row)
         session.flush()
-        session.add_all(_tests(row.id, results))
+        _add_tests(session, _tests(row.id, results))
         return Recorded(student, assignment.name, row.id, kind, text)
 
 
@@ -296,10 +303,10 @@ def rescore(gb: Gradebook, *, student: str, assignment: Assignment, due: dt.date
         session.flush()
         old_tests = session.scalars(select(GradedTest).where(GradedTest.grading_id == previous.id)
                                     .order_by(GradedTest.position)).all()
-        session.add_all([GradedTest(grading_id=row.id, position=t.position, name=t.name,
-                                    module=t.module, contract_name=t.contract_name,
-                                    score=t.score, max_score=t.max_score, status=t.status,
-                                    kind=t.kind) for t in old_tests])
+        _add_tests(session, [{"grading_id": row.id, "position": t.position, "name": t.name,
+                              "module": t.module, "contract_name": t.contract_name,
+                              "score": t.score, "max_score": t.max_score, "status": t.status,
+                              "kind": t.kind} for t in old_tests])
         return Recorded(student, assignment.name, row.id, "rescore", text)
 
 
