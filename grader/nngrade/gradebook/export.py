@@ -183,7 +183,7 @@ def build_export(course: Course, gb: Gradebook, fmt: str, *, missing: str = "aut
               "max"]
     rows = []
     for s in students:
-        got, out_of = state.total(s.id)
+        got, out_of = state.total(s.id, now)
         rows.append([s.id, _safe(s.name), s.email, _safe(s.section), *scores(s),
                      fmt_points(got), fmt_points(out_of)])
     return Export(fmt, header, rows, warnings)

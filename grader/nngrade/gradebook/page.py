@@ -166,7 +166,7 @@ def page_view(course: Course, state: CourseState, gb: Gradebook, lang: str) -> P
             fmt_points(median(finals)) if finals else "–"))
     rows = []
     for student in course.roster.students:
-        got, out_of = state.total(student.id)
+        got, out_of = state.total(student.id, dt.datetime.now(dt.timezone.utc))
         rows.append(RowView(
             student.id, student.name, student.section,
             [_cell_view(state.cell(student.id, a.name), out, tz, t) for a in course.assignments],

@@ -107,7 +107,7 @@ def render_student(course: Course, gb: Gradebook, student: str, lang: str | None
                                  x.kind, x.kind)), "score": fmt_points(x.score_after_late),
                                 "reason": x.reason})
         lines += ["    " + n for n in notes]
-    got, out_of = state.total(student)
+    got, out_of = state.total(student, dt.datetime.now(dt.timezone.utc))
     lines.append("")
     if out_of:
         lines.append(t.gettext("Total so far: %(got)s of %(max)s (%(percent)s%%)")

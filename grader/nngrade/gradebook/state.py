@@ -88,8 +88,12 @@ class CourseState:
         return assignment_points(self.course.assignment(assignment),
                                  load_rubric(self.course.rubric_path))
 
-    def total(self, student: str) -> tuple[float, float]:
-        """(sum of final scores, sum of points) over the assignments graded so far."""
+    def total(self, student: str, now: dt.datetime | None = None) -> tuple[float, float]:
+        """(sum of final scores, sum of points) over the assignments that count so far.
+
+        An assignment counts once it is graded, or (given ``now``) once the
+        student's own due date has passed: nothing handed in is 0 of its points.
+        """
         got = 0.0
         out_of = 0.0
         for a in self.course.assignments:
@@ -99,6 +103,9 @@ class CourseState:
                 out_of += cell.grading.points
             elif cell.final is not None:  # overridden without a grading
                 got += cell.final
+                out_of += self.points(a.name)
+            elif now is not None and now > cell.due:
+                out_of += self.points(a.name)
         return round(got, 4), round(out_of, 4)
 
 
