@@ -100,6 +100,19 @@ def test_the_course_page_links_every_report_and_the_class_summary(graded) -> Non
         assert f'href="a1/{student}/report.html"' in page
         assert (course.out / "a1" / student / "report.html").is_file()
     assert "陈晨" in page and "韩娜" in page
+    report = (course.out / "a1" / "ada" / "report.html").read_text(encoding="utf-8")
+    assert "2026-09-27T12:00:00+00:00" in report  # when the hand-in arrived, not the staging
+    gb = open_gradebook(course.gradebook)
+    try:
+        digest = course_state(gb, course).cell("ada", "a1").grading.attempt_id
+        with gb.reading() as session:
+            from nngrade.gradebook.models import AttemptRow
+
+            assert session.get(AttemptRow, digest).digest in report
+    finally:
+        gb.close()
+    results = json.loads((course.out / "a1" / "ada" / "results.json").read_text())
+    assert ".staging-a1-" in results["nngrade"]["source"]["path"]  # as the grader wrote it
 
 
 def test_a_rerun_records_nothing_new(graded) -> None:

@@ -12,7 +12,10 @@
    STAGED --out OUT_DIR`` does; it resumes what is already graded);
 3. records each student's results in the gradebook, one transaction per
    student, only where something changed (``nngrade.gradebook.record``);
-4. writes the course page, ``<course out>/index.html``.
+4. rewrites each student's report.html (when the grader wrote one) with
+   the hand-in's own time of receipt and lateness, which the grader could
+   not know from the staged copy;
+5. writes the course page, ``<course out>/index.html``.
 
 The grader is called through ``grade_fn`` so that this module depends on
 results.json documents only, never on how the grader works inside. A
@@ -22,6 +25,7 @@ reported and left as it was in the gradebook; it never stops the others.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
@@ -34,7 +38,7 @@ from typing import Any
 
 from nngrade.course.attempts import Attempt
 from nngrade.course.config import Course, Download
-from nngrade.course.selection import Selection, select_attempts
+from nngrade.course.selection import Choice, Selection, select_attempts
 from nngrade.gradebook.database import Gradebook, open_gradebook
 from nngrade.gradebook.figures import assignment_figures
 from nngrade.gradebook.record import Recorded, record_grading
@@ -105,6 +109,37 @@ def _read_results(path: Path) -> dict[str, Any] | str:
     return data
 
 
+def _report_with_hand_in(path: Path, results: dict[str, Any], choice: Choice,
+                         lang: str) -> str | None:
+    """Rewrite the student's report with the hand-in's own facts (time, lateness, source).
+
+    The grader saw a staged copy, so its report knows neither when the work
+    arrived nor whether it was late; results.json is left exactly as the
+    grader wrote it (its cache key must not change, or every rerun would
+    regrade).
+    """
+    if not path.is_file():
+        return None  # the grader ran without reports
+    view = copy.deepcopy(results)
+    info = view.get("nngrade")
+    if not isinstance(info, dict):
+        return None
+    attempt = choice.attempt
+    info["source"] = {
+        "path": attempt.source_path, "archive_sha256": attempt.digest,
+        "late": bool(choice.late.late),
+        **({"submitted_at": attempt.received_at.astimezone(dt.timezone.utc).isoformat()}
+           if attempt.received_at else {}),
+    }
+    try:
+        from nngrade.report import write_student_report
+
+        write_student_report(view, path, lang=lang)
+    except Exception as exc:  # the grade is recorded; a report bug must not lose it
+        return f"report not rewritten ({exc})"
+    return None
+
+
 def grade_assignment(course: Course, assignment: str, grade_fn: GradeFn, *,
                      gradebook: Gradebook | None = None, reason: str | None = None,
                      by: str | None = None, out_dir: Path | None = None,
@@ -154,6 +189,10 @@ def grade_assignment(course: Course, assignment: str, grade_fn: GradeFn, *,
                     gb, student=student, assignment=target, attempt=choice.attempt,
                     results=results, figures=figures, due=choice.due, reason=reason, by=by,
                     now=dt.datetime.now(dt.timezone.utc)))
+                problem = _report_with_hand_in(out / student / "report.html", results, choice,
+                                               course.language)
+                if problem:
+                    run.problems.append(f"{student}: {problem}")
         if write_page:
             from nngrade.gradebook.page import write_course_page
 
