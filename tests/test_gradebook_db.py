@@ -506,3 +506,25 @@ def test_sqlite_writers_wait_for_each_other(tmp_path: Path) -> None:
         assert p.returncode == 0, err
     assert consistent(url) == (30, 30)
 
+
+
+def test_late_marks_follow_what_was_charged_or_reported(gradebook_url: str, course) -> None:
+    gb = open_gradebook(gradebook_url)
+    try:
+        a1 = course.assignment("a1")
+        in_grace = a1.due + dt.timedelta(minutes=10)
+        record(gb, course, "ada", results_doc("ada"),
+               late=apply_late_policy(a1.late_policy, a1.due, in_grace), when=in_grace)
+        figures = assignment_figures(results_doc("ben"), a1, load_rubric(),
+                                     apply_late_policy(a1.late_policy, a1.due, None,
+                                                       reported_late=True))
+        record_grading(gb, student="ben", assignment=a1,
+                       attempt=Attempt("ben", "f" * 64, None, "canvas", "canvas (user 41002)",
+                                       reported_late=True),
+                       results=results_doc("ben"), figures=figures, due=a1.due)
+        state = course_state(gb, course)
+        assert state.cell("ada", "a1").marks() == []  # within the grace period
+        assert state.cell("ben", "a1").marks() == ["late"]  # Canvas said LATE, no time known
+        assert state.cell("ben", "a1").final == 22.0  # ...and nothing was deducted
+    finally:
+        gb.close()

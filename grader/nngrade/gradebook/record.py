@@ -167,14 +167,18 @@ def _same_figures(row: GradingRow, figures: Figures, due: dt.datetime) -> bool:
 
 
 def _why(previous: GradingRow | None, attempt_row: AttemptRow, results: Mapping[str, Any],
-         figures: Figures, digest: str, due: dt.datetime) -> tuple[str, str]:
+         figures: Figures, digest: str, due: dt.datetime,
+         previous_attempt: AttemptRow | None = None) -> tuple[str, str]:
     """(kind, what changed) of a new grading against the previous one."""
     if previous is None:
         return "first", "first grading"
     if previous.attempt_id != attempt_row.id:
         when = attempt_row.received_at
-        stamp = f" received {when:%Y-%m-%d %H:%M} UTC" if when else ""
-        return "new_attempt", f"newer hand-in{stamp} ({attempt_row.digest[:12]})"
+        stamp = f" received {when.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC" if when else ""
+        before = previous_attempt.received_at if previous_attempt is not None else None
+        which = "another" if when is not None and before is not None and when < before \
+            else "newer"
+        return "new_attempt", f"{which} hand-in{stamp} ({attempt_row.digest[:12]})"
     info = results.get("nngrade") if isinstance(results.get("nngrade"), Mapping) else {}
     assert isinstance(info, Mapping)
     if previous.results_digest != digest:
@@ -243,7 +247,8 @@ def record_grading(gb: Gradebook, *, student: str, assignment: Assignment, attem
         if (previous is not None and previous.attempt_id == attempt_row.id
                 and previous.results_digest == digest and _same_figures(previous, figures, due)):
             return Recorded(student, assignment.name, previous.id, "unchanged", previous.reason)
-        kind, what = _why(previous, attempt_row, results, figures, digest, due)
+        previous_attempt = session.get(AttemptRow, previous.attempt_id) if previous else None
+        kind, what = _why(previous, attempt_row, results, figures, digest, due, previous_attempt)
         text = f"{what}; {reason.strip()}" if reason and reason.strip() else what
         row = GradingRow(
             attempt_id=attempt_row.id, previous_id=previous.id if previous else None,

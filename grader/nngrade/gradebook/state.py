@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session
 from nngrade.course.config import Course
 from nngrade.course.selection import effective_due
 from nngrade.gradebook.database import Gradebook
-from nngrade.gradebook.models import ExtensionRow, GradedTest, GradingRow, OverrideRow
+from nngrade.gradebook.models import (
+    AttemptRow,
+    ExtensionRow,
+    GradedTest,
+    GradingRow,
+    OverrideRow,
+)
 
 __all__ = ["Cell", "CourseState", "course_state", "granted_extensions", "history", "tests_of"]
 
@@ -34,6 +40,7 @@ class Cell:
     grading: GradingRow | None = None
     override: OverrideRow | None = None
     gradings: int = 0  # how many gradings the history holds
+    attempt: AttemptRow | None = None  # the hand-in of the current grading
 
     @property
     def automatic(self) -> float | None:
@@ -47,9 +54,13 @@ class Cell:
 
     @property
     def late(self) -> bool:
+        """Charged for lateness, not accepted, or marked late by an LMS that gave no time."""
         g = self.grading
-        return g is not None and (g.penalty_points > 0 or (g.late_seconds or 0) > 0
-                                  or g.status == "not_accepted")
+        if g is None:
+            return False
+        lms_late = (self.attempt is not None and self.attempt.reported_late
+                    and g.late_seconds is None)
+        return g.late_days > 0 or g.penalty_points > 0 or g.status == "not_accepted" or lms_late
 
     def marks(self) -> list[str]:
         """Short codes for the page and the terminal: late, overridden, extended, ..."""
@@ -147,6 +158,9 @@ def course_state(gb: Gradebook, course: Course, students: Iterable[str] | None =
             select(GradingRow).where(GradingRow.id.in_(list(newest_grading.values()))))}
         overrides = {o.id: o for o in session.scalars(
             select(OverrideRow).where(OverrideRow.id.in_(list(newest_override.values()))))}
+        attempts = {a.id: a for a in session.scalars(
+            select(AttemptRow).where(AttemptRow.id.in_([g.attempt_id
+                                                        for g in gradings.values()])))}
     wanted = list(students) if students is not None else course.roster.ids()
     for student in wanted:
         for a in course.assignments:
@@ -155,9 +169,10 @@ def course_state(gb: Gradebook, course: Course, students: Iterable[str] | None =
             override = overrides.get(newest_override.get(key, -1))
             if override is not None and override.points is None:
                 override = None
-            state.cells[key] = Cell(student, a.name, due, due != a.due,
-                                    gradings.get(newest_grading.get(key, -1)), override,
-                                    counts.get(key, 0))
+            grading = gradings.get(newest_grading.get(key, -1))
+            state.cells[key] = Cell(student, a.name, due, due != a.due, grading, override,
+                                    counts.get(key, 0),
+                                    attempts.get(grading.attempt_id) if grading else None)
     return state
 
 
