@@ -4,8 +4,10 @@
 #               runs with rlimits and seccomp, and reports say what is missing
 #   chromium    the browser the report tests render pages in
 #   fonts-wqy-microhei  a CJK font, so Chinese reports render as text in chromium
+#   postgresql  the gradebook tests' throw-away database server (scripts/install-postgresql.sh)
 # Needs root and apt-get; otherwise it says what to install and carries on.
 set -u
+sh "$(dirname "$0")/install-postgresql.sh"
 need=""
 command -v bwrap >/dev/null 2>&1 || need="$need bubblewrap"
 command -v chromium >/dev/null 2>&1 || need="$need chromium"

@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "release": "nngrade.release:release_command",
     "nbgrader": "nngrade.nbgrader_bridge:nbgrader_group",
     "demo": "nngrade.reference.demo:demo_command",
+    "course": "nngrade.course.cli:course_group",
+    "gradebook": "nngrade.gradebook.cli:gradebook_group",
 }
 
 
