@@ -5,7 +5,9 @@
 #   chromium    the browser the report tests render pages in
 #   fonts-wqy-microhei  a CJK font, so Chinese reports render as text in chromium
 # Needs root and apt-get; otherwise it says what to install and carries on.
+# Slurm and munge, for the tests' one-node cluster, come from install-slurm.sh.
 set -u
+sh "$(dirname "$0")/install-slurm.sh"
 need=""
 command -v bwrap >/dev/null 2>&1 || need="$need bubblewrap"
 command -v chromium >/dev/null 2>&1 || need="$need chromium"

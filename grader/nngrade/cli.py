@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "release": "nngrade.release:release_command",
     "nbgrader": "nngrade.nbgrader_bridge:nbgrader_group",
     "demo": "nngrade.reference.demo:demo_command",
+    "slurm": "nngrade.slurm.command:slurm_group",
+    "gradescope": "nngrade.gradescope.command:gradescope_group",
 }
 
 
