@@ -39,10 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from nngrade.gradescope.metadata import Lateness, read_lateness
-from nngrade.gradescope.results import grader_failure_results, to_gradescope
 from nngrade.gradescope.settings import GradescopeSettings, load_settings
 
-__all__ = ["copy_submission", "grade_submission", "main"]
+__all__ = ["copy_submission", "finish_grading", "main", "start_grading"]
 
 MAX_FILES = 2000
 MAX_BYTES = 64 << 20
@@ -121,9 +120,9 @@ def _nngrade() -> list[str]:
     return [sys.executable, "-c", "from nngrade.cli import main; main()"]
 
 
-def grade_submission(root: Path, settings: GradescopeSettings, lateness: Lateness,
-                     work: Path) -> dict[str, Any]:
-    """Run ``nngrade grade`` on ROOT/submission; return nngrade's own results document."""
+def start_grading(root: Path, settings: GradescopeSettings, lateness: Lateness,
+                  work: Path) -> tuple[subprocess.Popen[str], Path]:
+    """Start ``nngrade grade`` on a copy of ROOT/submission; return the process and its OUT."""
     student = _student_id(lateness)
     classroom = work / "class"
     copy_submission(root / "submission", classroom / student)
@@ -139,13 +138,25 @@ def grade_submission(root: Path, settings: GradescopeSettings, lateness: Latenes
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1"}
     print("$ " + " ".join(argv), flush=True)
-    done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=settings.submission_timeout + GRADER_MARGIN,
-                          check=False)
-    sys.stdout.write(done.stdout[-20000:])
-    sys.stdout.write(done.stderr[-20000:])
-    if done.returncode != 0:
-        raise RuntimeError(f"nngrade grade exited with status {done.returncode}")
+    proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    return proc, out
+
+
+def finish_grading(proc: subprocess.Popen[str], out: Path,
+                   settings: GradescopeSettings) -> dict[str, Any]:
+    """Wait for ``nngrade grade`` (killing it past the submission timeout and a margin) and
+    return the one results.json it wrote."""
+    try:
+        output, _ = proc.communicate(timeout=settings.submission_timeout + GRADER_MARGIN)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output, _ = proc.communicate()
+        sys.stdout.write(output[-20000:])
+        raise RuntimeError("nngrade grade did not finish in time") from None
+    sys.stdout.write(output[-20000:])
+    if proc.returncode != 0:
+        raise RuntimeError(f"nngrade grade exited with status {proc.returncode}")
     documents = sorted(out.glob("*/results.json"))
     if len(documents) != 1:
         raise RuntimeError(f"nngrade grade wrote {len(documents)} results.json, not one")
@@ -171,7 +182,11 @@ def run(root: Path) -> int:
         lateness = read_lateness(root / "submission_metadata.json")
         _protect(root)
         with tempfile.TemporaryDirectory(prefix="nngrade-submission-") as tmp:
-            results = grade_submission(root, settings, lateness, Path(tmp))
+            proc, out = start_grading(root, settings, lateness, Path(tmp))
+            # imported while nngrade grade starts: the report model is the heavy part
+            from nngrade.gradescope.results import to_gradescope
+
+            results = finish_grading(proc, out, settings)
         document = to_gradescope(results, settings, lateness, time.monotonic() - started)
         info = document["extra_data"]["nngrade"]
         missing = info.get("missing_protections") or []
@@ -179,6 +194,8 @@ def run(root: Path) -> int:
               f"sandbox protections missing: {', '.join(missing) if missing else 'none'}")
     except Exception as exc:  # the grader's fault: say so on the page, details on stdout
         traceback.print_exc(file=sys.stdout)
+        from nngrade.gradescope.results import grader_failure_results
+
         document = grader_failure_results(f"{type(exc).__name__}: {exc}", lang,
                                           time.monotonic() - started)
     try:
