@@ -238,3 +238,18 @@ def test_status_asks_sacct_for_finished_jobs_and_scontrol_without_squeue(
     assert states["3"] == ("pending", "JobArrayTaskLimit")
     assert states["4"] == ("pending", "JobArrayTaskLimit")
     assert "asked scontrol" in status.slurm_note
+
+
+def test_cancel_hands_every_job_of_the_run_to_scancel(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = _status_fixture(tmp_path)
+    save_rounds(plan.slurm_dir, [Round("12", [1, 2, 3, 4, 5], "13", "T"),
+                                 Round("20", [4], "21", "T", depends_on=["12"])])
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "scancel").write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/scancel.args\n')
+    (bin_dir / "scancel").chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    result = CliRunner().invoke(main, ["slurm", "cancel", plan.out])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "scancel.args").read_text().split() == ["12", "13", "20", "21"]

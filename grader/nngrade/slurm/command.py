@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import shlex
 import shutil
+import subprocess
 import sys
 import time
 from datetime import datetime
@@ -66,6 +67,7 @@ def slurm_group() -> None:
     nngrade slurm SUBMISSIONS --out OUT [--shards N] [--submit]   write (and submit) the jobs
     nngrade slurm status OUT                                      shards done/running/failed
     nngrade slurm rerun OUT                                       submit failed shards again
+    nngrade slurm cancel OUT                                      scancel the run's jobs
 
     OUT must be on a file system the compute nodes share. See docs/cluster.md.
     """
@@ -331,3 +333,27 @@ def rerun_command(out: Path, only: tuple[int, ...], max_running: int | None) -> 
         raise click.ClickException(str(exc)) from exc
     click.echo("Nothing to rerun: no shard failed and the merge did not fail. "
                f"`nngrade slurm status {out}` shows where things stand.")
+
+
+@slurm_group.command("cancel")
+@click.argument("out", type=click.Path(path_type=Path, exists=True, file_okay=False))
+def cancel_command(out: Path) -> None:
+    """Cancel every job of OUT's run (all rounds: arrays and merge jobs) with scancel.
+
+    Results already written stay; a later `nngrade slurm rerun OUT` resumes.
+    """
+    out = out.resolve()
+    _load_plan(out)
+    rounds = load_rounds(out / "slurm")
+    jobs = sorted({r.array_job for r in rounds} | {r.merge_job for r in rounds if r.merge_job})
+    if not jobs:
+        click.echo("No job of this run was submitted.")
+        return
+    exe = shutil.which("scancel")
+    if exe is None:
+        raise click.ClickException("scancel is not on PATH: run this on a Slurm login node")
+    done = subprocess.run([exe, *jobs], capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise click.ClickException(f"scancel {' '.join(jobs)} failed: "
+                                   f"{(done.stderr or done.stdout).strip()}")
+    click.echo(f"Cancelled job(s) {', '.join(jobs)} (those still queued or running).")

@@ -195,6 +195,8 @@ def _latest_rounds(rounds: Sequence[Round], shards: int) -> dict[int, Round]:
 def _decide(name: str, job: str | None, slurm: JobState | None, record: dict[str, Any] | None,
             running: dict[str, Any] | None, log: str | None) -> ShardStatus:
     """One shard's (or the merge job's) state from Slurm's view and the script's records."""
+    if record is not None and slurm is not None and job and str(record.get("job")) != job:
+        record = None  # an earlier attempt's record; Slurm knows how the current one ended
     last_exit = record.get("exit") if record else None
     if slurm is not None and slurm.state in PENDING:
         detail = slurm.reason or slurm.state.lower()
