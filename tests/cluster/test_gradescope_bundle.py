@@ -28,12 +28,12 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from wheelhouse import build_wheelhouse
 
-from nngrade.gradescope.local import CONTAINER_MB, install_bundle, run_submission
+from nngrade.gradescope.local import CONTAINER_MB, run_submission
 from nngrade.gradescope.settings import load_settings
 from nngrade.gradescope.spec import problems
 from nngrade.rubric import DEFAULT_RUBRIC
@@ -43,6 +43,15 @@ SAMPLE = REPO / "examples" / "submissions"
 NNGRADE = str(Path(sys.executable).parent / "nngrade")
 SEED = 11
 STUDENTS = sorted(p.stem if p.is_file() else p.name for p in SAMPLE.iterdir())
+
+
+class Checked(NamedTuple):
+    root: Path
+    out: Path
+    done: subprocess.CompletedProcess[str]
+    env: dict[str, str]
+
+
 LINE = re.compile(r"^(\S+)\s+score\s+(\S+)\s+([\d.]+) s\s+peak\s+([\d.]+) MB")
 
 
@@ -73,16 +82,31 @@ def plain_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def installed(bundle: Path, offline_env: dict[str, str]) -> Iterator[tuple[Path, dict]]:
-    """The bundle installed by its setup.sh in a root like /autograder (0755, under /tmp)."""
+def autograder(bundle: Path, offline_env: dict[str, str],
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checked]:
+    """``nngrade gradescope test`` on the sample class: setup.sh once, run_autograder per hand-in.
+
+    The root stands in for /autograder: 0755 under /tmp (student code may run as
+    nobody and must reach the venv), kept for the tests that run more hand-ins in it.
+    """
     root = Path(tempfile.mkdtemp(prefix="nngrade-autograder-test-"))
+    out = tmp_path_factory.mktemp("gradescope-out")
+    done = subprocess.run(
+        [NNGRADE, "gradescope", "test", str(SAMPLE), "--bundle", str(bundle), "--out", str(out),
+         "--root", str(root), "--due", "2026-01-01T00:00+00:00"],
+        env=offline_env, capture_output=True, text=True, timeout=1800, check=False)
     env = {**offline_env, "NNGRADE_PYTHON": sys.executable,
-           "NNGRADE_AUTOGRADER_ROOT": str(root), "NNGRADE_SANDBOX": "none"}
-    install_bundle(bundle, root, env)
+           "NNGRADE_AUTOGRADER_ROOT": str(root)}
     try:
-        yield root, env
+        yield Checked(root, out, done, env)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def without_namespaces(autograder: Checked) -> tuple[Path, dict[str, str]]:
+    """The installed autograder, run as in a container that blocks namespaces."""
+    return autograder.root, {**autograder.env, "NNGRADE_SANDBOX": "none"}
 
 
 def _verdicts(results: dict[str, Any]) -> list[tuple[str, str, float]]:
@@ -133,12 +157,8 @@ def test_the_bundle_holds_the_scripts_the_wheel_and_the_course(bundle: Path) -> 
 
 
 def test_the_sample_class_on_the_autograder_scores_as_nngrade_grade(
-        bundle: Path, offline_env: dict[str, str], plain_run: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    done = subprocess.run(
-        [NNGRADE, "gradescope", "test", str(SAMPLE), "--bundle", str(bundle), "--out", str(out),
-         "--due", "2026-01-01T00:00+00:00"],
-        env=offline_env, capture_output=True, text=True, timeout=1800, check=False)
+        autograder: Checked, plain_run: Path) -> None:
+    done, out = autograder.done, autograder.out
     assert done.returncode == 0, done.stdout + done.stderr
     assert "nngrade autograder ready" in done.stdout  # setup.sh's self-check ran
     lines = {m[1]: m for m in map(LINE.match, done.stdout.splitlines()) if m}
@@ -196,8 +216,9 @@ def sigmoid(z):
 
 
 def test_without_namespaces_scores_hold_protections_are_reported_and_secrets_stay_hidden(
-        installed: tuple[Path, dict], plain_run: Path, tmp_path: Path) -> None:
-    root, env = installed  # NNGRADE_SANDBOX=none: what a container without namespaces allows
+        without_namespaces: tuple[Path, dict[str, str]], plain_run: Path,
+        tmp_path: Path) -> None:
+    root, env = without_namespaces
     now = dt.datetime.now(dt.timezone.utc)
     run = run_submission(root, 1, "dara", SAMPLE / "dara", env, now, None)
     assert run.problems == [], run.stdout
@@ -225,8 +246,8 @@ def test_without_namespaces_scores_hold_protections_are_reported_and_secrets_sta
 
 
 def test_a_failing_grader_still_leaves_a_valid_results_json(
-        installed: tuple[Path, dict], tmp_path: Path) -> None:
-    root, env = installed
+        without_namespaces: tuple[Path, dict[str, str]]) -> None:
+    root, env = without_namespaces
     now = dt.datetime.now(dt.timezone.utc)
     settings = root / "source" / "course" / "gradescope.toml"
     good = settings.read_text()
