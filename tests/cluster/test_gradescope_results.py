@@ -231,7 +231,8 @@ def test_settings_round_trip_and_refuse_bad_values(tmp_path: Path) -> None:
     assert settings.visibility_for("losses", "bce") == "after_due_date"
     for bad, message in ((dict(lang="fr"), "lang"), (dict(test_visibility="soon"),
                           "test_visibility"), (dict(memory_mb=64), "memory_mb"),
-                         (dict(visibility={"x": "nope"}), "visibility.x")):
+                         (dict(visibility={"x": "nope"}), "visibility.x"),
+                         (dict(visibility={"losses.nope": "hidden"}), "not a module")):
         with pytest.raises(SettingsError, match=message):
             GradescopeSettings(seed=1, **bad)  # type: ignore[arg-type]
     path.write_text('seed = 1\ncolour = "blue"\n')

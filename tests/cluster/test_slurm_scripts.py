@@ -76,6 +76,16 @@ def test_grade_script_holds_the_array_cpus_time_throttle_requeue_and_logs(tmp_pa
         subprocess.run(["bash", "-n"], input=script, text=True, check=True)
 
 
+def test_a_deadline_reaches_every_shard_in_a_form_nngrade_grade_reads(tmp_path: Path) -> None:
+    grade, _, plan = _plan(tmp_path / "out", "--deadline", "2026-12-01T23:59")
+    assert plan.grade.deadline == "2026-12-01T23:59:00"
+    assert "--deadline 2026-12-01T23:59:00" in grade
+    refused = CliRunner().invoke(main, ["slurm", str(SAMPLE), "--out", str(tmp_path / "b"),
+                                        "--grade-command", "x", "--merge-command", "y",
+                                        "--deadline", "2026-12-01T23:59:00+08:00"])
+    assert refused.exit_code != 0 and "--deadline" in refused.output
+
+
 def test_every_shard_gets_the_same_seed_reused_from_run_json(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

@@ -58,8 +58,14 @@ class GradescopeSettings:
             raise SettingsError(f"lang = {self.lang!r}: use one of {', '.join(LANGS)}")
         for name in ("test_visibility", "check_visibility", "stdout_visibility"):
             _check_visibility(name, getattr(self, name))
+        from nngrade.contract import MODULES
+
         for key, value in self.visibility.items():
             _check_visibility(f"visibility.{key}", value)
+            module, _, name = key.partition(".")
+            if module not in MODULES or (name and name not in MODULES[module]):
+                raise SettingsError(f"visibility.{key}: not a module or a contract name "
+                                    "(e.g. activations, losses.mse)")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise SettingsError(f"seed = {self.seed!r}: give a whole number")
         if not 0.1 <= float(self.call_timeout) <= 600:

@@ -47,6 +47,8 @@ from nngrade.slurm.status import collect_status, format_status
 __all__ = ["slurm_group"]
 
 PLAN_FILE = "plan.json"
+# `nngrade grade --deadline`'s formats: a shard must never receive one it refuses
+DEADLINE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 STUDENTS_PER_SHARD = 250  # the default shard size: a few minutes of grading, a cheap array task
 
 
@@ -178,7 +180,8 @@ def _set_aside_previous_run(slurm_dir: Path, plan: SlurmPlan | None) -> None:
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
 @click.option("--rubric", "rubric_path", type=click.Path(path_type=Path, exists=True,
               dir_okay=False), default=None)
-@click.option("--deadline", default=None, help="For an inbox, as for `nngrade grade`.")
+@click.option("--deadline", type=click.DateTime(DEADLINE_FORMATS), default=None,
+              help="For an inbox, as for `nngrade grade`.")
 @click.option("--no-reports", is_flag=True)
 @click.option("--no-replay", is_flag=True)
 @click.option("--sbatch-option", "sbatch_options", multiple=True,
@@ -194,7 +197,7 @@ def _set_aside_previous_run(slurm_dir: Path, plan: SlurmPlan | None) -> None:
 def plan_command(submissions: Path, out: Path, shards: int | None, max_running: int | None,
                  partition: str | None, time_limit: str | None, jobs: int, seed: int | None,
                  call_timeout: float, submission_timeout: float, memory_mb: int, lang: str,
-                 rubric_path: Path | None, deadline: str | None, no_reports: bool,
+                 rubric_path: Path | None, deadline: datetime | None, no_reports: bool,
                  no_replay: bool, sbatch_options: tuple[str, ...], job_name: str,
                  grade_command: str | None, merge_command: str | None, submit: bool) -> None:
     """Write the batch scripts that grade SUBMISSIONS into OUT (and submit them with --submit)."""
@@ -204,12 +207,6 @@ def plan_command(submissions: Path, out: Path, shards: int | None, max_running: 
     if problem:
         raise click.BadParameter(problem, param_hint="--out")
     _check_sbatch_options(sbatch_options)
-    if deadline is not None:
-        try:
-            datetime.fromisoformat(deadline)
-        except ValueError:
-            raise click.BadParameter(f"{deadline!r} is not a date and time "
-                                     "(2026-12-01T23:59)", param_hint="--deadline") from None
     _check_default_commands(grade_command, merge_command)
     students = count_submissions(submissions)
     if students == 0:
@@ -230,7 +227,8 @@ def plan_command(submissions: Path, out: Path, shards: int | None, max_running: 
         grade=GradeSettings(seed=plan_seed(out, seed), jobs=jobs, call_timeout=call_timeout,
                             submission_timeout=submission_timeout, memory_mb=memory_mb,
                             lang=lang, rubric=str(rubric_path.resolve()) if rubric_path else None,
-                            deadline=deadline, reports=not no_reports, replay=not no_replay),
+                            deadline=deadline.strftime("%Y-%m-%dT%H:%M:%S") if deadline else None,
+                            reports=not no_reports, replay=not no_replay),
         grade_command=_split_command(grade_command, _nngrade_command("grade"), "--grade-command"),
         merge_command=_split_command(merge_command, _nngrade_command("merge"), "--merge-command"),
         time_minutes=minutes, memory_mb=memory_per_task_mb(jobs, memory_mb),
