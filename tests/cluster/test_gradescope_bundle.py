@@ -104,9 +104,23 @@ def autograder(bundle: Path, offline_env: dict[str, str],
 
 
 @pytest.fixture
-def without_namespaces(autograder: Checked) -> tuple[Path, dict[str, str]]:
-    """The installed autograder, run as in a container that blocks namespaces."""
-    return autograder.root, {**autograder.env, "NNGRADE_SANDBOX": "none"}
+def without_namespaces(autograder: Checked, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """The installed autograder, run as in a container that blocks namespaces.
+
+    Docker's default profile lets bubblewrap start but not create a user
+    namespace; a ``bwrap`` that fails the way it then fails stands first on
+    PATH, and the sandbox must notice by itself (no NNGRADE_SANDBOX).
+    """
+    fake = tmp_path / "docker-bin"
+    fake.mkdir()
+    (fake / "bwrap").write_text(
+        "#!/bin/sh\necho 'bwrap: No permissions to creating new namespace, likely because "
+        "the kernel does not allow non-privileged user namespaces.' >&2\nexit 1\n")
+    (fake / "bwrap").chmod(0o755)
+    fake.chmod(0o755)
+    env = {**autograder.env, "PATH": f"{fake}:{os.environ['PATH']}"}
+    env.pop("NNGRADE_SANDBOX", None)
+    return autograder.root, env
 
 
 def _verdicts(results: dict[str, Any]) -> list[tuple[str, str, float]]:

@@ -64,7 +64,7 @@ def _states(status: dict[str, Any]) -> dict[str, str]:
     return {s["name"]: s["state"] for s in [*status["shards"], status["merge"]]}
 
 
-def _wait_file(path: Path, timeout: float = 180) -> str:
+def _wait_file(path: Path, timeout: float = 300) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if path.is_file() and path.read_text().strip():
