@@ -6,8 +6,10 @@
 #   fonts-wqy-microhei  a CJK font, so Chinese reports render as text in chromium
 #   postgresql  the gradebook tests' throw-away database server (scripts/install-postgresql.sh)
 # Needs root and apt-get; otherwise it says what to install and carries on.
+# Slurm and munge, for the tests' one-node cluster, come from install-slurm.sh.
 set -u
 sh "$(dirname "$0")/install-postgresql.sh"
+sh "$(dirname "$0")/install-slurm.sh"
 need=""
 command -v bwrap >/dev/null 2>&1 || need="$need bubblewrap"
 command -v chromium >/dev/null 2>&1 || need="$need chromium"

@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "demo": "nngrade.reference.demo:demo_command",
     "course": "nngrade.course.cli:course_group",
     "gradebook": "nngrade.gradebook.cli:gradebook_group",
+    "slurm": "nngrade.slurm.command:slurm_group",
+    "gradescope": "nngrade.gradescope.command:gradescope_group",
 }
 
 
