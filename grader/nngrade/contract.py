@@ -47,7 +47,7 @@ MODULES: dict[str, tuple[str, ...]] = {
         "relu_prime",
     ),
     "losses": ("one_hot", "mse", "softmax", "cross_entropy"),
-    "gradient_descent": ("numerical_gradient", "gradient_descent"),
+    "gradient_descent": ("numerical_gradient", "gradient_descent", "gradient_check"),
     "backprop": ("forward", "backward", "xor_grads", "train_xor"),
     "autodiff": (
         "Variable",
@@ -60,9 +60,18 @@ MODULES: dict[str, tuple[str, ...]] = {
         "log",
         "sigmoid",
         "get_gradients",
+        "train_neuron",
+        "xor_net",
+        "train_xor_autodiff",
+    ),
+    "overfitting": (
+        "polynomial_features",
+        "fit_polynomial",
+        "train_test_errors",
+        "early_stopping_fit",
     ),
     "regularization": ("dropout", "dropout_backward", "EarlyStopping", "rotate"),
-    "vanishing": ("chain_gradient",),
+    "vanishing": ("chain_gradient", "layer_gradients"),
 }
 
 

@@ -6,6 +6,14 @@ local derivatives are computed by the Tensor engine on one-element tensors,
 so even this scalar graph takes no derivative from a hand-copied formula.
 ``get_gradients`` then walks the graph once in reverse topological order:
 linear time, however many paths the graph has.
+
+The lecture's own programs on ``Variable`` follow: the single neuron trained
+for a few steps (``train_neuron``), the 2-2-1 XOR network with nine weights
+(``xor_net``) and its training (``train_xor_autodiff``). The first two run on
+this module's scalar graph, exactly as a student's do; the XOR training,
+20,000 epochs, runs the same network on the engine's tensors (all four cases
+at once), which is the same arithmetic up to the order of the sums and a
+hundred times faster.
 """
 
 from __future__ import annotations
@@ -16,9 +24,19 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from nngrade.reference.engine import Tensor
+from nngrade.reference.engine import Tensor, no_grad
 
-__all__ = ["Variable", "exp", "log", "sigmoid", "get_gradients"]
+__all__ = [
+    "Variable",
+    "exp",
+    "log",
+    "sigmoid",
+    "get_gradients",
+    "train_neuron",
+    "xor_net",
+    "train_xor_autodiff",
+    "XOR_CASES",
+]
 
 _creation = itertools.count()
 
@@ -140,3 +158,75 @@ def get_gradients(v: Variable) -> dict[Variable, float]:
         for child, local in node.local_gradients:
             gradients[child] += g * local
     return gradients
+
+
+# ---------------------------------------------------------------- the lecture's programs
+
+
+def train_neuron(steps: int = 10, lr: float = 0.1) -> tuple[list[float], float, float]:
+    """The lecture's single neuron y = sigmoid(w*x + b) with x = 1, Y = 1, from w = b = 0.
+
+    Each step records C = (y - Y)*(y - Y) before the update, then
+    w <- w - lr * dC/dw and b <- b - lr * dC/db with both derivatives from
+    one ``get_gradients(C)``. Returns (costs, w, b) as plain floats.
+    """
+    x, target = 1.0, 1.0
+    w, b = 0.0, 0.0
+    costs: list[float] = []
+    for _ in range(steps):
+        w_node, b_node = Variable(w), Variable(b)
+        y = sigmoid(w_node * x + b_node)
+        cost = (y - target) * (y - target)
+        costs.append(cost.value)
+        gradients = get_gradients(cost)
+        w = w - lr * gradients[w_node]
+        b = b - lr * gradients[b_node]
+    return costs, w, b
+
+
+def xor_net(w: list[Variable], x1: float, x2: float) -> Variable:
+    """The lecture's 2-2-1 network, sigmoid everywhere, nine weights w[0..8]:
+    h1 = sigmoid(x1*w[0] + x2*w[1] + w[2]), h2 = sigmoid(x1*w[3] + x2*w[4] + w[5]),
+    output sigmoid(w[6]*h1 + w[7]*h2 + w[8]).
+    """
+    h1 = sigmoid(x1 * w[0] + x2 * w[1] + w[2])
+    h2 = sigmoid(x1 * w[3] + x2 * w[4] + w[5])
+    return sigmoid(w[6] * h1 + w[7] * h2 + w[8])
+
+
+# (x1, x2, target): the XOR truth table the network is trained on.
+XOR_CASES = ((0.0, 0.0, 0.0), (0.0, 1.0, 1.0), (1.0, 0.0, 1.0), (1.0, 1.0, 0.0))
+_XOR_INPUTS = np.array([case[:2] for case in XOR_CASES])
+_XOR_TARGETS = np.array([case[2] for case in XOR_CASES])
+
+
+def _xor_cost(w: Tensor) -> Tensor:
+    """sum over the four cases of (xor_net(w, x1, x2) - t)**2, on the engine, cases at once."""
+    x1, x2 = _XOR_INPUTS[:, 0], _XOR_INPUTS[:, 1]
+    h1 = (x1 * w[0] + x2 * w[1] + w[2]).sigmoid()
+    h2 = (x1 * w[3] + x2 * w[4] + w[5]).sigmoid()
+    out = (w[6] * h1 + w[7] * h2 + w[8]).sigmoid()
+    return ((out - _XOR_TARGETS) ** 2).sum()
+
+
+def train_xor_autodiff(epochs: int = 20000, lr: float = 0.1, seed: int = 0) -> list[float]:
+    """Full-batch gradient descent on the lecture's XOR network; the nine trained weights.
+
+    Starts from ``np.random.default_rng(seed).standard_normal(9)``; each epoch
+    is one step w <- w - lr * dC/dw on C = the summed squared error over the
+    four cases, every weight updated from the same gradient. So
+    ``epochs=e`` continues the trajectory of ``epochs=e-1``.
+    """
+    w = Tensor(np.random.default_rng(seed).standard_normal(9), requires_grad=True)
+    for _ in range(epochs):
+        _xor_cost(w).backward()
+        with no_grad():
+            w.data = w.data - lr * w.grad
+        w.grad = None
+    return [float(v) for v in w.data]
+
+
+def xor_outputs(weights: list[float]) -> list[float]:
+    """The network's output on the four XOR inputs, in XOR_CASES order, for plain-float weights."""
+    nodes = [Variable(v) for v in weights]
+    return [xor_net(nodes, x1, x2).value for x1, x2, _ in XOR_CASES]
