@@ -113,8 +113,13 @@ def _node(op: Callable[..., Tensor], *inputs: Variable | Number) -> Variable:
         out = op(*leaves)
         out.backward()
     return Variable(
-        out.item(), tuple((c, leaf.grad.item()) for c, leaf in zip(children, leaves, strict=True))
+        out.item(), tuple((c, _gradient(leaf)) for c, leaf in zip(children, leaves, strict=True))
     )
+
+
+def _gradient(leaf: Tensor) -> float:
+    """A one-element leaf's gradient after backward (0.0 if the output did not depend on it)."""
+    return 0.0 if leaf.grad is None else float(leaf.grad.item())
 
 
 def exp(v: Variable | Number) -> Variable:
@@ -221,9 +226,14 @@ def train_xor_autodiff(epochs: int = 20000, lr: float = 0.1, seed: int = 0) -> l
     for _ in range(epochs):
         _xor_cost(w).backward()
         with no_grad():
-            w.data = w.data - lr * w.grad
+            w.data = w.data - lr * _array_gradient(w)
         w.grad = None
     return [float(v) for v in w.data]
+
+
+def _array_gradient(w: Tensor) -> np.ndarray:
+    """w's gradient after backward, zeros if the cost did not depend on w."""
+    return np.zeros(w.shape) if w.grad is None else w.grad
 
 
 def xor_outputs(weights: list[float]) -> list[float]:

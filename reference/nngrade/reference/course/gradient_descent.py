@@ -19,7 +19,7 @@ def numerical_gradient(
 
     The gradient checker's own routine: it perturbs a private copy.
     """
-    return gradcheck.numerical_gradient(f, x, h)
+    return gradcheck.numerical_gradient(f, np.asarray(x, dtype=float), h)
 
 
 def gradient_descent(

@@ -128,8 +128,9 @@ def early_stopping_fit(
     val_curve: list[float] = []
     for epoch in range(int(max_epochs)):
         nn.mse_loss(features @ w, targets).backward()
+        gradient = np.zeros(w.shape) if w.grad is None else w.grad
         with np.errstate(all="ignore"):  # a too large lr diverges: the curves show inf/nan
-            w.data = w.data - lr * w.grad
+            w.data = w.data - lr * gradient
         w.grad = None
         with np.errstate(all="ignore"):
             train_curve.append(_mse(features.data, w.data, targets))
