@@ -36,6 +36,9 @@ __all__ = [
     "xor_net",
     "train_xor_autodiff",
     "XOR_CASES",
+    "xor_cost",
+    "xor_descent",
+    "xor_outputs",
 ]
 
 _creation = itertools.count()
@@ -222,13 +225,24 @@ def train_xor_autodiff(epochs: int = 20000, lr: float = 0.1, seed: int = 0) -> l
     four cases, every weight updated from the same gradient. So
     ``epochs=e`` continues the trajectory of ``epochs=e-1``.
     """
-    w = Tensor(np.random.default_rng(seed).standard_normal(9), requires_grad=True)
+    return xor_descent(list(np.random.default_rng(seed).standard_normal(9)), epochs, lr)
+
+
+def xor_descent(weights: list[float], epochs: int, lr: float) -> list[float]:
+    """``epochs`` epochs of train_xor_autodiff's descent, continued from ``weights`` (nine)."""
+    w = Tensor(np.array(weights, dtype=float), requires_grad=True)
     for _ in range(epochs):
         _xor_cost(w).backward()
         with no_grad():
             w.data = w.data - lr * _array_gradient(w)
         w.grad = None
     return [float(v) for v in w.data]
+
+
+def xor_cost(weights: list[float]) -> float:
+    """C = sum over the four XOR cases of (output - t)**2 for plain-float weights."""
+    with no_grad():
+        return _xor_cost(Tensor(np.array(weights, dtype=float))).item()
 
 
 def _array_gradient(w: Tensor) -> np.ndarray:
