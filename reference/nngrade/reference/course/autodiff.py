@@ -208,12 +208,21 @@ _XOR_INPUTS = np.array([case[:2] for case in XOR_CASES])
 _XOR_TARGETS = np.array([case[2] for case in XOR_CASES])
 
 
+# Where the nine weights sit in the matrix form of the network: h = sigmoid(x @ W1 + b1),
+# output = sigmoid(h @ W2 + b2) with W1 = [[w0, w3], [w1, w4]], b1 = [w2, w5], W2 = [w6, w7].
+_W1 = np.array([[0, 3], [1, 4]])
+_B1 = np.array([2, 5])
+_W2 = np.array([6, 7])
+
+
 def _xor_cost(w: Tensor) -> Tensor:
-    """sum over the four cases of (xor_net(w, x1, x2) - t)**2, on the engine, cases at once."""
-    x1, x2 = _XOR_INPUTS[:, 0], _XOR_INPUTS[:, 1]
-    h1 = (x1 * w[0] + x2 * w[1] + w[2]).sigmoid()
-    h2 = (x1 * w[3] + x2 * w[4] + w[5]).sigmoid()
-    out = (w[6] * h1 + w[7] * h2 + w[8]).sigmoid()
+    """sum over the four cases of (xor_net(w, x1, x2) - t)**2, on the engine, cases at once.
+
+    The same network as xor_net in matrix form: a dozen engine operations per epoch
+    instead of one per scalar node, which is what makes 20,000 epochs affordable.
+    """
+    hidden = (Tensor(_XOR_INPUTS) @ w[_W1] + w[_B1]).sigmoid()
+    out = (hidden @ w[_W2] + w[8]).sigmoid()
     return ((out - _XOR_TARGETS) ** 2).sum()
 
 
