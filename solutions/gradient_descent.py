@@ -83,9 +83,10 @@ def gradient_check(f, grad_f, x, h=1e-5):
     ### HINT: by entry, as the docstring writes it; report the worst entry as one float. Your own
     ### HINT: numerical_gradient does half the work. Pitfalls: dividing by |g| alone blows up where
     ### HINT: g is 0; a mean or a norm hides one wrong entry among many.
-    ### HINT: 提示：把解析梯度与数值梯度逐个分量比较，用两者大小之和作分母求相对误差（按文档字符串
-    ### HINT: 的公式，分母至少 1e-12），返回最大的那个，一个浮点数。
-    ### HINT: 可以调用你自己的 numerical_gradient。注意：不要只除以 |g|；不要取平均或范数。
+    ### HINT: 提示：把解析梯度与数值微分得到的梯度逐个分量比较，
+    ### HINT: 用两者大小之和作分母求相对误差（按文档字符串的公式，分母至少 1e-12），
+    ### HINT: 返回最大的那个，一个浮点数。可以调用你自己的 numerical_gradient。注意：
+    ### HINT: 不要只除以 |g|；不要取平均或范数。
     x = np.array(x, dtype=float)
     analytic = np.asarray(grad_f(x.copy()), dtype=float)
     numeric = numerical_gradient(f, x, h)

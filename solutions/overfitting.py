@@ -132,7 +132,7 @@ def early_stopping_fit(x_train, y_train, x_val, y_val, degree, lr, max_epochs, p
     ### HINT: Pitfalls: returning the last w instead of the best; recording the losses before the
     ### HINT: step; updating w in place after saving it without a copy.
     ### HINT: 提示（早停策略）：就是梯度下降的循环，再加上记录。每走一步后记下两个损失，
-    ### HINT: 把验证损失交给早停规则；规则报告新的最好值时，保存 w 的一个副本。注意：
+    ### HINT: 把验证损失交给早停策略；它报告新的最好值时，保存 w 的一个副本。注意：
     ### HINT: 返回最好那一轮的 w，而不是最后的；损失在更新之后记录；保存时要复制。
     features = polynomial_features(x_train, degree)
     val_features = polynomial_features(x_val, degree)

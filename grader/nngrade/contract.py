@@ -4,7 +4,8 @@ This is the one place the rest of nngrade learns the shape of the course from:
 the stub generator, the public checks, the hidden suites, the rubric check,
 `nngrade submit` and `nngrade release` all read it. The names and their
 meaning are fixed by the course's exercise contract (restated for students in
-``docs/handout.md``); change them there first, never only here.
+``docs/handout.zh.md`` and ``docs/handout.md``); change them there first, never
+only here.
 
 It imports nothing but the standard library, because it ships to students
 inside the release bundle.
