@@ -71,7 +71,8 @@ def gradient_check(f, grad_f, x, h=1e-5):
     #       by entry, as the docstring writes it; report the worst entry as one float. Your own
     #       numerical_gradient does half the work. Pitfalls: dividing by |g| alone blows up where
     #       g is 0; a mean or a norm hides one wrong entry among many.
-    #       提示：把解析梯度与数值梯度逐个分量比较，用两者大小之和作分母求相对误差（按文档字符串
-    #       的公式，分母至少 1e-12），返回最大的那个，一个浮点数。
-    #       可以调用你自己的 numerical_gradient。注意：不要只除以 |g|；不要取平均或范数。
-    raise NotImplementedError('TODO: implement gradient_check (see the docstring above). Hint: Gradient check (梯度检验), the bridge between 数值微分 and 反向传播: put the two gradients side by side and measure their disagreement relative to their size, entry by entry, as the docstring writes it; report the worst entry as one float. Your own numerical_gradient does half the work. Pitfalls: dividing by |g| alone blows up where g is 0; a mean or a norm hides one wrong entry among many. 提示：把解析梯度与数值梯度逐个分量比较，用两者大小之和作分母求相对误差（按文档字符串 的公式，分母至少 1e-12），返回最大的那个，一个浮点数。 可以调用你自己的 numerical_gradient。注意：不要只除以 |g|；不要取平均或范数。')
+    #       提示：把解析梯度与数值微分得到的梯度逐个分量比较，
+    #       用两者大小之和作分母求相对误差（按文档字符串的公式，分母至少 1e-12），
+    #       返回最大的那个，一个浮点数。可以调用你自己的 numerical_gradient。注意：
+    #       不要只除以 |g|；不要取平均或范数。
+    raise NotImplementedError('TODO: implement gradient_check (see the docstring above). Hint: Gradient check (梯度检验), the bridge between 数值微分 and 反向传播: put the two gradients side by side and measure their disagreement relative to their size, entry by entry, as the docstring writes it; report the worst entry as one float. Your own numerical_gradient does half the work. Pitfalls: dividing by |g| alone blows up where g is 0; a mean or a norm hides one wrong entry among many. 提示：把解析梯度与数值微分得到的梯度逐个分量比较， 用两者大小之和作分母求相对误差（按文档字符串的公式，分母至少 1e-12）， 返回最大的那个，一个浮点数。可以调用你自己的 numerical_gradient。注意： 不要只除以 |g|；不要取平均或范数。')

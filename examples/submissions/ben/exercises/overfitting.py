@@ -116,6 +116,6 @@ def early_stopping_fit(x_train, y_train, x_val, y_val, degree, lr, max_epochs, p
     #       Pitfalls: returning the last w instead of the best; recording the losses before the
     #       step; updating w in place after saving it without a copy.
     #       提示（早停策略）：就是梯度下降的循环，再加上记录。每走一步后记下两个损失，
-    #       把验证损失交给早停规则；规则报告新的最好值时，保存 w 的一个副本。注意：
+    #       把验证损失交给早停策略；它报告新的最好值时，保存 w 的一个副本。注意：
     #       返回最好那一轮的 w，而不是最后的；损失在更新之后记录；保存时要复制。
-    raise NotImplementedError('TODO: implement early_stopping_fit (see the docstring above). Hint: Slide 早停策略: the loop of gradient_descent, plus bookkeeping. After each step, record both losses, feed the validation loss to the stopping rule, and keep a copy of w whenever the rule reports a new best. Aim for (w, int, float array, float array). Pitfalls: returning the last w instead of the best; recording the losses before the step; updating w in place after saving it without a copy. 提示（早停策略）：就是梯度下降的循环，再加上记录。每走一步后记下两个损失， 把验证损失交给早停规则；规则报告新的最好值时，保存 w 的一个副本。注意： 返回最好那一轮的 w，而不是最后的；损失在更新之后记录；保存时要复制。')
+    raise NotImplementedError('TODO: implement early_stopping_fit (see the docstring above). Hint: Slide 早停策略: the loop of gradient_descent, plus bookkeeping. After each step, record both losses, feed the validation loss to the stopping rule, and keep a copy of w whenever the rule reports a new best. Aim for (w, int, float array, float array). Pitfalls: returning the last w instead of the best; recording the losses before the step; updating w in place after saving it without a copy. 提示（早停策略）：就是梯度下降的循环，再加上记录。每走一步后记下两个损失， 把验证损失交给早停策略；它报告新的最好值时，保存 w 的一个副本。注意： 返回最好那一轮的 w，而不是最后的；损失在更新之后记录；保存时要复制。')
