@@ -81,7 +81,7 @@ def _leaf_values(rng: np.random.Generator, n: int) -> list[float]:
     return [round(float(v), 3) for v in values]
 
 
-_TAPES: dict[tuple, tuple[dict, dict]] = {}
+_TAPES: dict[tuple, tuple[dict, Any]] = {}
 
 
 def _copy_tape(tape: dict) -> dict:
@@ -188,7 +188,7 @@ def _reference_paths(kind: str, n: int, x: float) -> dict:
 # ------------------------------------------------------------------ checking facts
 
 
-def _numbers(values: list, names: list[str], what: str, call: str,
+def _numbers(values: list, names: list[str], what: str, call: object,
              indices: Sequence[int]) -> np.ndarray:
     for i in indices:
         v = values[i]
@@ -424,7 +424,8 @@ def test_log_values_and_local_derivatives(student, rng):
 @pytest.mark.contract("autodiff", "log")
 def test_log_gradients(student, rng):
     """get_gradients through log, in a graph with products and sums"""
-    tape = {"leaves": [round(float(v), 3) for v in rng.uniform(0.5, 3.0, size=2)], "ops": []}
+    tape: dict[str, Any] = {"leaves": [round(float(v), 3)
+                                       for v in rng.uniform(0.5, 3.0, size=2)], "ops": []}
     tape["ops"] = [["mul", V(0), V(1)], ["log", V(2)], ["log", V(0)], ["add", V(3), V(4)],
                    ["mul", V(5), V(1)]]
     check_graph(student, tape, name="log")
@@ -584,20 +585,21 @@ def _neuron_mistakes(steps: int, lr: float, which: int) -> list[Mistake]:
 
 
 def _check_neuron(student, steps: int | None, lr: float | None) -> None:
+    """train_neuron with the given arguments (None: left at its default) against the reference."""
     kwargs = {k: v for k, v in (("steps", steps), ("lr", lr)) if v is not None}
     costs, w, b = _triple(student.train_neuron(**kwargs), student.last_call)
-    steps, lr = kwargs.get("steps", 10), kwargs.get("lr", 0.1)
-    want = ref.train_neuron(steps, lr)
-    expect_true(isinstance(costs, (list, tuple, np.ndarray)) and np.shape(costs) == (steps,),
-                f"costs should be a list of {steps} floats, one per step.",
+    n_steps, rate = (10 if steps is None else steps), (0.1 if lr is None else lr)
+    want = ref.train_neuron(n_steps, rate)
+    expect_true(isinstance(costs, (list, tuple, np.ndarray)) and np.shape(costs) == (n_steps,),
+                f"costs should be a list of {n_steps} floats, one per step.",
                 call=student.last_call, got=costs, expected=want[0],
                 mistake="training_off_by_one" if np.ndim(costs) == 1 else None)
     expect_close(np.asarray(costs, dtype=float), np.array(want[0]), call=student.last_call,
                  rtol=1e-9, atol=1e-12, what="costs",
-                 mistakes=lambda: _neuron_mistakes(steps, lr, 0))
+                 mistakes=functools.partial(_neuron_mistakes, n_steps, rate, 0))
     for i, (name, value) in enumerate((("w", w), ("b", b)), start=1):
         expect_close(value, want[i], call=student.last_call, rtol=1e-9, atol=1e-12, what=name,
-                     mistakes=lambda i=i: _neuron_mistakes(steps, lr, i))
+                     mistakes=functools.partial(_neuron_mistakes, n_steps, rate, i))
 
 
 @pytest.mark.contract("autodiff", "train_neuron")
@@ -641,6 +643,10 @@ def _xor_net_mistakes(weights: list[float]) -> list[tuple[str, list[float]]]:
     return slips
 
 
+def _named_xor_net_mistakes(weights: list[float]) -> list[Mistake]:
+    return [Mistake(code, np.array(values)) for code, values in _xor_net_mistakes(weights)]
+
+
 @functools.lru_cache(maxsize=64)
 def _reference_xor_net(weights: tuple[float, ...]) -> dict:
     return xor_net_facts(ref.Variable, ref.xor_net, list(weights), _XOR_INPUTS)
@@ -669,8 +675,7 @@ def test_xor_net_outputs(student, rng):
                     call=call, got=values)
         expect_close(np.array(values), np.array(want["values"]), call=call, rtol=1e-9,
                      atol=1e-12, what="outputs",
-                     mistakes=lambda weights=weights: [Mistake(code, np.array(v)) for code, v
-                                                       in _xor_net_mistakes(weights)])
+                     mistakes=functools.partial(_named_xor_net_mistakes, weights))
 
 
 @pytest.mark.contract("autodiff", "xor_net")

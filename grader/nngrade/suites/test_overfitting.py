@@ -16,6 +16,8 @@ stops, and the best epoch is not the last).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -80,7 +82,7 @@ def test_polynomial_features_columns(student, rng):
     for degree in (3, int(rng.integers(4, 13))):
         expect_close(student.polynomial_features(x, degree), ref.polynomial_features(x, degree),
                      call=student.last_call, rtol=1e-12, atol=1e-15,
-                     mistakes=lambda degree=degree: _feature_mistakes(x, degree))
+                     mistakes=functools.partial(_feature_mistakes, x, degree))
 
 
 @pytest.mark.contract("overfitting", "polynomial_features")
@@ -91,7 +93,7 @@ def test_polynomial_features_small_cases(student, rng):
         got = student.polynomial_features(xs, degree)
         expect_close(got, ref.polynomial_features(xs, degree), call=student.last_call,
                      rtol=1e-12, atol=1e-15, allow_scalar_as_array=False,
-                     mistakes=lambda xs=xs, degree=degree: _feature_mistakes(xs, degree))
+                     mistakes=functools.partial(_feature_mistakes, xs, degree))
         expect_true(isinstance(got, np.ndarray) and got.dtype == np.float64,
                     "The features should be a float64 array for float64 inputs.",
                     call=student.last_call, got=got)
@@ -150,8 +152,7 @@ def test_fit_polynomial_with_l2(student, rng):
         got = _fit_call(student, x, y, degree, l2)
         expect_close(got, want, call=student.last_call, rtol=1e-7,
                      atol=1e-9 * float(np.abs(want).max()), what="weight vector w",
-                     mistakes=lambda x=x, y=y, degree=degree, l2=l2: _fit_mistakes(x, y, degree,
-                                                                                   l2))
+                     mistakes=functools.partial(_fit_mistakes, x, y, degree, l2))
 
 
 @pytest.mark.contract("overfitting", "fit_polynomial")

@@ -139,16 +139,17 @@ def _check_layers(student, depth: int, activation: str | None = None, x: float |
               if v is not None}
     got = student.layer_gradients(depth, **kwargs)
     call = student.last_call
-    full = {"activation": "sigmoid", "x": 1.0, "Y": 1.0, **kwargs}
-    expected = np.asarray(ref.layer_gradients(depth, **full), dtype=float)
+    act = "sigmoid" if activation is None else activation
+    x_in = 1.0 if x is None else x
+    target = 1.0 if Y is None else Y
+    expected = np.asarray(ref.layer_gradients(depth, act, x=x_in, Y=target), dtype=float)
     expect_true(isinstance(got, np.ndarray) and got.dtype.kind == "f",
                 "layer_gradients should return a float array (one entry per weight).",
                 call=call, got=got, expected=expected)
     expect_close(got, expected, call=call, rtol=RTOL, atol=ATOL, allow_scalar_as_array=False,
                  what=f"gradients of the {depth + 1} weights (w1 first)",
                  mistakes=lambda: [Mistake(code, value) for code, value in
-                                   _layer_alternatives(depth, full["activation"], full["x"],
-                                                       full["Y"])])
+                                   _layer_alternatives(depth, act, x_in, target)])
 
 
 @pytest.mark.contract("vanishing", "layer_gradients")
