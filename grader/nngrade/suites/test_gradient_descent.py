@@ -256,18 +256,22 @@ def test_gradient_check_uses_h_and_zero_gradients(student, rng):
 @pytest.mark.contract("gradient_descent", "gradient_check")
 def test_gradient_check_leaves_x_unchanged(student, rng):
     """gradient_check leaves the caller's x exactly as it was"""
-    f, grad = Fn("log_sum_exp"), Fn("log_sum_exp_grad")
-    x = rng.normal(size=(2, int(rng.integers(2, 4))))
-    params = {"f": f.name, "f_params": {}, "grad": grad.name, "grad_params": {}, "x": x,
-              "h": 1e-4}
+    shape = (2, int(rng.integers(2, 4)))
+    a, c = rng.uniform(1.0, 3.0, size=shape), rng.normal(size=shape)
+    wrong = {"a": a * rng.uniform(1.3, 2.5, size=shape), "c": c}  # its error is about 0.1-0.4
+    f, grad = Fn("quadratic", {"a": a, "c": c}), Fn("quadratic_grad", wrong)
+    x = c + rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    params = {"f": f.name, "f_params": dict(f.params), "grad": grad.name,
+              "grad_params": dict(grad.params), "x": x, "h": 1e-4}
     facts = student.drive("gradient_check_mutation", params, name="gradient_check")
-    call = f"gradient_check(log_sum_exp, log_sum_exp_grad, x=array(shape={x.shape}), h=1e-4)"
+    call = f"gradient_check(f, grad_f, x=array(shape={x.shape}), h=1e-4)"
     driver_facts(facts, call, ("x_after", "result"))
     after = facts["x_after"]
     expect_true(isinstance(after, np.ndarray) and after.shape == x.shape
                 and bool(np.array_equal(after, x)),
                 "The caller's x was changed by the call.", call=call, got=after, expected=x,
                 mistake="gradient_check_mutates_input")
+    # A call that changes nothing and returns nonsense must not pass: the value counts too.
     expect_close(facts["result"], ref.gradient_check(f, grad, x.copy(), 1e-4), call=call,
-                 rtol=1e-3, atol=1e-9, what="largest relative error",
+                 rtol=GC_RTOL, atol=GC_ATOL, what="largest relative error",
                  mistakes=lambda: _gradient_check_mistakes(f, grad, x.copy(), 1e-4))
