@@ -11,6 +11,9 @@ time of the tests of the names that were there, side by side in the same run,
 and the share of train_xor_autodiff's default-run test. The first submission
 pays once per grading process for the reference's continuation of the default
 XOR run; the median over the others is what each further student costs.
+Last, for scale, one full default call of the solution's train_xor_autodiff()
+(20,000 epochs on scalar Variables), which is what judging the default run by
+running it would cost every student.
 """
 
 from __future__ import annotations
@@ -81,6 +84,17 @@ def main() -> None:
         print(f"median over submissions 1..{len(results) - 1}: new / old = "
               f"{statistics.median(ratios):.2f}, default XOR run = "
               f"{100 * statistics.median(shares):.1f}% of all tests")
+    namespace: dict = {"__name__": "autodiff"}
+    exec(compile(sources["autodiff"], "autodiff.py", "exec"), namespace)  # noqa: S102
+    started = time.perf_counter()
+    namespace["train_xor_autodiff"]()
+    full = time.perf_counter() - started
+    whole = [sum(float(t["extra_data"].get("seconds") or 0.0) for t in res["tests"])
+             for res in results[1:]]
+    if whole:
+        print(f"one full train_xor_autodiff() call: {full:.2f} s = "
+              f"{full / statistics.median(whole):.1f}x the median time of all of a "
+              "submission's tests")
 
 
 if __name__ == "__main__":
