@@ -3,7 +3,7 @@
 Eight students, from perfect to empty, each a realistic hand-in: the
 classic mistakes of the lecture, a syntax error, a missing file, an
 infinite loop, zips in the layouts students really upload, and one cheat.
-The expected scores are pinned in tests/test_sample_class.py; rerun this
+The expected scores are pinned in tests/test_batch.py; rerun this
 script (``python examples/make_sample_class.py``) after changing solutions/
 and update them there.
 """
@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "submissions"
 MODULES = ["perceptron", "activations", "losses", "gradient_descent", "backprop", "autodiff",
-           "regularization", "vanishing"]
+           "overfitting", "regularization", "vanishing"]
 
 
 def student_version(module: str) -> str:
@@ -72,7 +72,8 @@ def main() -> None:
     # ben: handed in the untouched stubs, under exercises/.
     write_folder(OUT / "ben", {f"exercises/{m}.py": stub(m) for m in MODULES})
 
-    # chen: derivatives of the activated value, MSE with np.mean; a zip of exercises/.
+    # chen: derivatives of the activated value, and np.mean where a sum or a max belongs (MSE,
+    # the gradient check, the XOR cost of the autodiff training); a zip of exercises/.
     chen = dict(good)
     chen["activations"] = mutate(
         good["activations"],
@@ -85,9 +86,21 @@ def main() -> None:
         ("    return float(np.sum((y - y_pred) ** 2) / (2 * len(y)))",
          "    return float(np.mean((y - y_pred) ** 2))"),
     )
+    chen["gradient_descent"] = mutate(
+        good["gradient_descent"],
+        ("    return float(np.max(error)) if error.size else 0.0",
+         "    return float(np.mean(error)) if error.size else 0.0"),
+    )
+    chen["autodiff"] = mutate(
+        good["autodiff"],
+        ("            cost = cost + error * error\n",
+         "            cost = cost + error * error / 4  # the mean over the four cases\n"),
+    )
     write_zip(OUT / "chen.zip", {f"exercises/{m}.py": chen[m] for m in MODULES})
 
-    # dara: step from np.sign, relu'(0) = 1, dropout without scaling, cross-entropy summed.
+    # dara: step from np.sign, relu'(0) = 1, dropout without scaling, cross-entropy summed,
+    # features from np.vander (highest power first), layer gradients from the last layer
+    # first, and an XOR network whose output unit has no sigmoid.
     dara = dict(good)
     dara["perceptron"] = mutate(
         good["perceptron"],
@@ -109,10 +122,25 @@ def main() -> None:
         ("    return float(-np.sum(targets * np.log(probs)) / probs.shape[0])",
          "    return float(-np.sum(targets * np.log(probs)))"),
     )
+    dara["overfitting"] = mutate(
+        good["overfitting"],
+        ("    return x[:, None] ** np.arange(degree + 1)", "    return np.vander(x, degree + 1)"),
+    )
+    dara["vanishing"] = mutate(
+        good["vanishing"],
+        ("    return np.array([grad * x] + layers[::-1], dtype=float)",
+         "    return np.array(layers + [grad * x], dtype=float)"),
+    )
+    dara["autodiff"] = mutate(
+        good["autodiff"],
+        ("    return sigmoid(w[6] * h1 + w[7] * h2 + w[8])\n",
+         "    return w[6] * h1 + w[7] * h2 + w[8]\n"),
+    )
     write_folder(OUT / "dara", {f"{m}.py": dara[m] for m in MODULES})
 
     # eli: the naive formulas: overflowing softmax, sigmoid from exp(-z), the lecture's first
-    # (path-enumerating) get_gradients.
+    # (path-enumerating) get_gradients, the normal equations solved as they stand (singular
+    # when there are more coefficients than points), errors averaged without the 1/2.
     eli = dict(good)
     eli["activations"] = mutate(
         good["activations"],
@@ -140,6 +168,12 @@ def main() -> None:
          "            compute_gradients(child_variable, value_of_path_to_child)\n\n"
          "    compute_gradients(variable, path_value=1)\n"
          "    return gradients"),
+    )
+    eli["overfitting"] = mutate(
+        good["overfitting"],
+        ("    if l2 == 0:\n        return np.linalg.lstsq(features, y, rcond=None)[0]\n", ""),
+        ("            errors.append(float(residual @ residual / (2 * len(y))))",
+         "            errors.append(float(np.mean(residual**2)))"),
     )
     write_folder(OUT / "eli", {f"{m}.py": eli[m] for m in MODULES})
 
@@ -222,7 +256,9 @@ or_gate = nand_gate = xor = and_gate
     write_folder(OUT / "gus", {"activations.py": gus_activations, "losses.py": gus_losses,
                                "perceptron.py": gus_perceptron})
 
-    # hana: careful work with four off-by-one-style slips; zipped as hana/exercises/.
+    # hana: careful work with off-by-one-style slips: one descent step short, early stopping a
+    # call late, a clockwise rotation, the neuron's costs recorded one step late, the early
+    # stopping curves one step early; zipped as hana/exercises/.
     hana = dict(good)
     hana["gradient_descent"] = mutate(
         good["gradient_descent"],
@@ -236,6 +272,22 @@ or_gate = nand_gate = xor = and_gate
          "    src_cols = np.rint(x * cos + y * sin + cx).astype(int)"),
         ("        return self.calls_without_improvement >= self.patience",
          "        return self.calls_without_improvement > self.patience"),
+    )
+    hana["autodiff"] = mutate(
+        good["autodiff"],
+        ("        costs.append(cost.value)\n        gradients = get_gradients(cost)\n"
+         "        w = w - lr * gradients[w_node]\n        b = b - lr * gradients[b_node]\n",
+         "        gradients = get_gradients(cost)\n"
+         "        w = w - lr * gradients[w_node]\n        b = b - lr * gradients[b_node]\n"
+         "        y = sigmoid(Variable(w) * x + Variable(b))\n"
+         "        costs.append(((y - target) * (y - target)).value)\n"),
+    )
+    hana["overfitting"] = mutate(
+        good["overfitting"],
+        ("        w = w - lr * features.T @ (features @ w - y) / m\n"
+         "        residual, val_residual = features @ w - y, val_features @ w - y_val\n",
+         "        residual, val_residual = features @ w - y, val_features @ w - y_val\n"
+         "        w = w - lr * features.T @ (features @ w - y) / m\n"),
     )
     write_zip(OUT / "hana.zip", {f"hana/exercises/{m}.py": hana[m] for m in MODULES})
     print(f"wrote {len(list(OUT.iterdir()))} submissions to {OUT}")

@@ -13,10 +13,33 @@ deep networks use ReLU.
 The lecture's chain: y = w1*x with w1 = 1, then ``depth`` times
 y = w*f(w*y) with a fresh weight w = 1 each time, and the cost
 C = (Y - y)^2. ``chain_gradient`` measures dC/dw1, the gradient that
-reaches the very first weight.
+reaches the very first weight; ``layer_gradients`` gives dC/dw for every
+weight of the chain, the lecture's per-layer picture: with the sigmoid the
+first layers get the smallest gradients.
+
+Handout: docs/handout.zh.md (中文) or docs/handout.md, section vanishing.py.
 """
 
 import math
+
+import numpy as np
+
+
+def _activation(name):
+    """(f, f') for an activation's name, both functions of the pre-activation z (floats).
+
+    "sigmoid", "tanh" and "relu" are known (relu'(0) = 0, as in
+    activations.py); any other name, or something that is not a name at
+    all, raises ValueError.
+    """
+    # TODO: implement _activation (see the docstring above).
+    # Hint: A small table from name to the pair (f, f'), on plain floats; the formulas are those
+    #       of activations.py (a module may import another). Look the name up only if it is a
+    #       string: `[1] in {...}` raises TypeError, and the contract asks for ValueError.
+    #       提示：建一个从名字到 (f, f') 的小表，作用在普通浮点数上，
+    #       公式与 activations.py 相同（也可以导入它）。只有字符串才去查表：
+    #       列表等不可哈希的对象查表会抛 TypeError，而约定要求 ValueError。
+    raise NotImplementedError("TODO: implement _activation (see the docstring above). Hint: A small table from name to the pair (f, f'), on plain floats; the formulas are those of activations.py (a module may import another). Look the name up only if it is a string: `[1] in {...}` raises TypeError, and the contract asks for ValueError. 提示：建一个从名字到 (f, f') 的小表，作用在普通浮点数上， 公式与 activations.py 相同（也可以导入它）。只有字符串才去查表： 列表等不可哈希的对象查表会抛 TypeError，而约定要求 ValueError。")
 
 
 def chain_gradient(depth, activation="sigmoid", x=1.0, Y=1.0):
@@ -30,9 +53,37 @@ def chain_gradient(depth, activation="sigmoid", x=1.0, Y=1.0):
     so the result shrinks exponentially with depth. Unknown activation
     names raise ValueError.
     """
-
     # TODO: implement chain_gradient (see the docstring above).
-    # Hint: pick f and f' by name (your activations.py has them; `from activations import
-    #       sigmoid_prime` works here); run the forward pass keeping each z, then start
-    #       from dC/dy = -2 (Y - y) and multiply by every w f'(z) w, and finally by x.
-    raise NotImplementedError("TODO: implement chain_gradient (see the docstring above). Hint: pick f and f' by name (your activations.py has them; `from activations import sigmoid_prime` works here); run the forward pass keeping each z, then start from dC/dy = -2 (Y - y) and multiply by every w f'(z) w, and finally by x.")
+    # Hint: Slide 梯度消失: run the chain forward keeping every pre-activation z_k, then multiply
+    #       the chain rule's factors on the way back, as the docstring writes them (_activation
+    #       gives f and f'). Aim for one float. Pitfall: f' is evaluated at z_k, not at f(z_k).
+    #       提示（梯度消失）：前向计算这条链并保留每个 z_k，
+    #       再在回传时按文档字符串把链式法则的各个因子乘起来（f 和 f' 由 _activation 给出）。
+    #       返回一个浮点数。注意：f' 在 z_k 处求值，不是在 f(z_k) 处。
+    raise NotImplementedError("TODO: implement chain_gradient (see the docstring above). Hint: Slide 梯度消失: run the chain forward keeping every pre-activation z_k, then multiply the chain rule's factors on the way back, as the docstring writes them (_activation gives f and f'). Aim for one float. Pitfall: f' is evaluated at z_k, not at f(z_k). 提示（梯度消失）：前向计算这条链并保留每个 z_k， 再在回传时按文档字符串把链式法则的各个因子乘起来（f 和 f' 由 _activation 给出）。 返回一个浮点数。注意：f' 在 z_k 处求值，不是在 f(z_k) 处。")
+
+
+def layer_gradients(depth, activation="sigmoid", x=1.0, Y=1.0):
+    """dC/dw for every weight of the chain: a float array of depth + 1 entries.
+
+    Entry 0 is dC/dw1 (the first weight, the same number chain_gradient
+    returns), entry k the gradient of layer k's own weight, in the order
+    the weights enter the chain. Layer k uses its weight twice,
+    y_k = w * f(w * y_(k-1)), so with every w = 1 its gradient has two terms:
+        dC/dw_k = dC/dy_k * (f(z_k) + f'(z_k) * y_(k-1)),
+    where dC/dy_k = -2 (Y - y_depth) * f'(z_depth) * ... * f'(z_(k+1)) is the
+    gradient that reached layer k from the cost. Plotted per layer, the
+    sigmoid's gradients are smallest at the first layers: those learn the
+    slowest, which is the vanishing gradient (梯度消失) the lecture draws.
+    """
+    # TODO: implement layer_gradients (see the docstring above).
+    # Hint: Slide 梯度消失 (the per-layer picture): the forward pass of chain_gradient, keeping
+    #       each layer's input y_(k-1) too; on the way back, before passing dC/dy_k further down,
+    #       read off layer k's weight gradient (both of its uses, the docstring's two terms). Aim
+    #       for a float array of depth + 1 entries, w1 first. Pitfalls: filling the array from
+    #       the last layer forwards; counting only one of the two uses of a layer's w.
+    #       提示（梯度消失·逐层图）：沿用 chain_gradient 的前向计算，并保留每层的输入 y_(k-1)；
+    #       回传时先读出第 k 层权重的梯度（它被用了两次，即文档字符串中的两项），
+    #       再把 dC/dy_k 继续往前传。结果是 depth + 1 个浮点数，w1 在最前。注意：不要把顺序弄反；
+    #       不要只算一层权重的一次使用。
+    raise NotImplementedError("TODO: implement layer_gradients (see the docstring above). Hint: Slide 梯度消失 (the per-layer picture): the forward pass of chain_gradient, keeping each layer's input y_(k-1) too; on the way back, before passing dC/dy_k further down, read off layer k's weight gradient (both of its uses, the docstring's two terms). Aim for a float array of depth + 1 entries, w1 first. Pitfalls: filling the array from the last layer forwards; counting only one of the two uses of a layer's w. 提示（梯度消失·逐层图）：沿用 chain_gradient 的前向计算，并保留每层的输入 y_(k-1)； 回传时先读出第 k 层权重的梯度（它被用了两次，即文档字符串中的两项）， 再把 dC/dy_k 继续往前传。结果是 depth + 1 个浮点数，w1 在最前。注意：不要把顺序弄反； 不要只算一层权重的一次使用。")

@@ -28,8 +28,10 @@ def _sigmoid(z):
     operations than the e^(-|z|) form, which shows over 20000 epochs.
     """
     ### BEGIN SOLUTION
-    ### HINT: reuse your own: `from activations import sigmoid` at the top of this file,
-    ### HINT: then `return sigmoid(z)` here.
+    ### HINT: Reuse the sigmoid of your activations.py: a module may import another (`from
+    ### HINT: activations import sigmoid` at the top of this file).
+    ### HINT: 提示：重用 activations.py 里你的 sigmoid（在本文件开头 from activations import
+    ### HINT: sigmoid）。
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
     ### END SOLUTION
 
@@ -43,7 +45,10 @@ def forward(x, w1, w2):
     intermediate values are returned because the backward pass needs them.
     """
     ### BEGIN SOLUTION
-    ### HINT: three lines, one per equation; relu is np.maximum(h, 0).
+    ### HINT: Slide 反向传播 (the two-layer network): the three equations of the docstring, one
+    ### HINT: line each. Aim for h and a of shape (n, hidden), y_pred of shape (n, d_out).
+    ### HINT: 提示（反向传播·两层网络）：文档字符串里的三个等式，各写一行。
+    ### HINT: h 和 a 的形状是 (n, hidden)，y_pred 是 (n, d_out)。
     h = x @ w1
     a = np.maximum(h, 0)
     y_pred = a @ w2
@@ -54,19 +59,26 @@ def forward(x, w1, w2):
 def backward(x, y, w1, w2):
     """Forward pass, loss and backward pass; returns (loss, grad_w1, grad_w2).
 
-    loss = sum((y_pred - y)^2), a float. Going backwards with the chain rule:
-        dL/dy_pred = 2 (y_pred - y)
-        dL/dw2     = a.T @ dL/dy_pred
-        dL/da      = dL/dy_pred @ w2.T
-        dL/dh      = dL/da * relu'(h)        (relu'(h) = 1 where h > 0, else 0)
-        dL/dw1     = x.T @ dL/dh
+    loss = sum((y_pred - y)^2), a float. Going backwards with the chain rule
+    (ᵀ is the transpose, · the matrix product, ⊙ the elementwise product):
+        ∂L/∂y_pred = 2 (y_pred - y)
+        ∂L/∂w2     = aᵀ · ∂L/∂y_pred
+        ∂L/∂a      = ∂L/∂y_pred · w2ᵀ
+        ∂L/∂h      = ∂L/∂a ⊙ relu'(h)        (relu'(h) = 1 where h > 0, else 0)
+        ∂L/∂w1     = xᵀ · ∂L/∂h
     Each gradient has the shape of the weight it belongs to. Every weight
     gradient is "input of the layer, transposed, times the gradient at the
     layer's output".
     """
     ### BEGIN SOLUTION
-    ### HINT: call forward, compute the loss, then follow the chain rule from the loss
-    ### HINT: backwards: grad_y_pred, grad_w2, grad_a, grad_h, grad_w1 (see the docstring).
+    ### HINT: Slide 反向传播: run forward, then the chain rule from the loss back to w1 in the
+    ### HINT: docstring's order; every weight's gradient is "the layer's input, transposed, times
+    ### HINT: the gradient at the layer's output". Aim for a float and two arrays shaped like w1
+    ### HINT: and w2. Pitfalls: the factor 2 of the square; no gradient flows through a ReLU that
+    ### HINT: is off.
+    ### HINT: 提示（反向传播）：先前向计算，再按文档字符串的顺序从损失往回用链式法则；
+    ### HINT: 每个权重的梯度都是「该层输入的转置乘以该层输出处的梯度」。注意：平方带来的因子 2；
+    ### HINT: 关闭的 ReLU（h <= 0）不传梯度。
     h, a, y_pred = forward(x, w1, w2)
     loss = float(np.sum((y_pred - y) ** 2))
     grad_y_pred = 2.0 * (y_pred - y)
@@ -83,14 +95,22 @@ def xor_grads(x, y, w1, w2):
 
     Network: a1 = σ(x @ w1), a2 = σ(a1 @ w2), no biases, with the loss
     L = 1/2 * sum((a2 - y)^2). Using σ'(z) = σ(z) (1 - σ(z)), written with
-    the activations the forward pass already has:
-        delta2  = (a2 - y) * a2 * (1 - a2)          dL/d(a1 @ w2)
-        grad_w2 = a1.T @ delta2
-        delta1  = (delta2 @ w2.T) * a1 * (1 - a1)   dL/d(x @ w1)
-        grad_w1 = x.T @ delta1
+    the activations the forward pass already has, each layer's 残差 (δ, the
+    gradient of L with respect to the layer's pre-activation) is:
+        δ2    = (a2 - y) ⊙ a2 ⊙ (1 - a2)          ∂L/∂(a1 · w2)
+        ∂L/∂w2 = a1ᵀ · δ2
+        δ1    = (δ2 · w2ᵀ) ⊙ a1 ⊙ (1 - a1)        ∂L/∂(x · w1)
+        ∂L/∂w1 = xᵀ · δ1
+    (ᵀ is the transpose, · the matrix product, ⊙ the elementwise product.)
     """
     ### BEGIN SOLUTION
-    ### HINT: forward first (keep a1 and a2), then the four lines of the docstring.
+    ### HINT: Slide 反向传播 (the XOR network): forward first, keeping a1 and a2; then each layer's
+    ### HINT: 残差 δ (the docstring's δ2, δ1), with σ' written through the activation the forward
+    ### HINT: pass already has. Pitfalls: the loss has a 1/2, so there is no factor 2; σ'(z) = a (1
+    ### HINT: - a) with a = σ(z), not σ(a) (1 - σ(a)).
+    ### HINT: 提示（反向传播·XOR 网络）：先前向计算并保留 a1、a2，
+    ### HINT: 再求每层的残差 δ（文档字符串中的δ2、δ1），σ' 用前向已得到的激活值表示。注意：
+    ### HINT: 损失里有 1/2，所以没有因子 2；σ'(z) = a(1 - a)，其中 a = σ(z)。
     a1 = _sigmoid(x @ w1)
     a2 = _sigmoid(a1 @ w2)
     delta2 = (a2 - y) * a2 * (1.0 - a2)
@@ -113,8 +133,13 @@ def train_xor(hidden=10, epochs=20000, lr=0.5, seed=0):
     single perceptron could not compute.
     """
     ### BEGIN SOLUTION
-    ### HINT: draw w1 and w2 with rng = np.random.default_rng(seed) and rng.normal(size=...),
-    ### HINT: then for every epoch compute xor_grads on XOR_X, XOR_Y and step both weights.
+    ### HINT: Slide 异或问题: draw both weight matrices from one generator made from seed (they
+    ### HINT: must not start equal: identical units stay identical), then each epoch: xor_grads on
+    ### HINT: all four examples and one step for each weight. Aim for (w1 (2, hidden), w2 (hidden,
+    ### HINT: 1)).
+    ### HINT: 提示（异或问题）：用 seed 建一个随机数生成器，从中抽取两个权重矩阵（初值不能相同，
+    ### HINT: 否则隐藏单元永远一样）；每个 epoch 在四个样本上求 xor_grads，两个权重各走一步。
+    ### HINT: 返回 (w1 (2, hidden), w2 (hidden, 1))。
     rng = np.random.default_rng(seed)
     w1 = rng.normal(size=(2, hidden))
     w2 = rng.normal(size=(hidden, 1))

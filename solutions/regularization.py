@@ -2,8 +2,8 @@
 
 A network with enough parameters can memorise its training set: the
 training loss keeps falling while the loss on unseen data rises again.
-Early stopping (提前停止) watches the validation loss and stops when it no
-longer improves. Dropout (随机失活/丢弃法) randomly silences units during
+Early stopping (早停策略) watches the validation loss and stops when it no
+longer improves. Dropout randomly silences units during
 training, so no unit can rely on particular others. Data augmentation
 (数据增强) creates new training examples, such as rotated images, that keep
 their label.
@@ -25,15 +25,23 @@ def dropout(x, p, rng, training=True):
 
     Each entry of x is kept with probability 1 - p and zeroed otherwise;
     ``mask`` is the boolean array of kept entries, drawn from the numpy
-    Generator ``rng`` (e.g. ``rng.random(x.shape) >= p``). Kept entries are
+    Generator ``rng`` (one uniform draw per entry, kept when it is at least
+    p), so that the same generator state gives the same mask. Kept entries are
     scaled by 1/(1 - p), so the expected value of every entry is unchanged
     and nothing needs rescaling at test time. When ``training`` is False or
     p == 0, out equals x and mask is all True. p outside [0, 1) raises
     ValueError.
     """
     ### BEGIN SOLUTION
-    ### HINT: validate p first (_check_p); at test time or with p == 0 return x unchanged with
-    ### HINT: an all-True mask; otherwise mask = rng.random(x.shape) >= p, out = x * mask / (1 - p).
+    ### HINT: Slide Dropout: check p first; outside training, or with p = 0, nothing is dropped.
+    ### HINT: Otherwise keep each entry with probability 1 - p, with the mask drawn from rng as the
+    ### HINT: docstring says, and scale the kept entries so that the expected value is unchanged
+    ### HINT: (inverted dropout). Aim for (a float array shaped like x, a boolean mask). Pitfalls:
+    ### HINT: p is the probability to drop, not to keep; np.random instead of rng.
+    ### HINT: 提示（Dropout）：先检查 p；不在训练或 p = 0 时什么都不丢弃。
+    ### HINT: 否则每个元素以 1 - p 的概率保留，掩码按文档字符串的方式从 rng 抽取，
+    ### HINT: 保留的元素要放大，使期望不变（inverted dropout）。注意：p 是丢弃的概率；
+    ### HINT: 要用 rng 而不是 np.random。
     _check_p(p)
     x = np.asarray(x, dtype=float)
     if not training or p == 0:
@@ -51,7 +59,9 @@ def dropout_backward(grad_out, mask, p):
     where the entry was dropped: grad_x = grad_out * mask / (1 - p).
     """
     ### BEGIN SOLUTION
-    ### HINT: the same mask and the same scale as the forward pass.
+    ### HINT: The forward pass was linear in x: the gradient flows back through the same mask, with
+    ### HINT: the same scale.
+    ### HINT: 提示：前向是关于 x 的线性运算：梯度沿同一个掩码、以同样的缩放传回去。
     _check_p(p)
     return np.asarray(grad_out, dtype=float) * mask / (1.0 - p)
     ### END SOLUTION
@@ -70,8 +80,11 @@ class EarlyStopping:
 
     def __init__(self, patience, min_delta=0.0):
         ### BEGIN SOLUTION
-        ### HINT: remember patience and min_delta; start with best_loss = math.inf,
-        ### HINT: best_epoch = None, and counters for calls made and calls without improvement.
+        ### HINT: Slide 早停策略: what must be remembered between calls? The best loss so far (inf
+        ### HINT: before any call), the call that gave it (None before any call), and how many
+        ### HINT: calls in a row brought no improvement.
+        ### HINT: 提示（早停策略）：两次调用之间要记住什么？目前最好的损失（调用前为 inf）、
+        ### HINT: 它出现在第几次调用（调用前为 None），以及已经连续多少次没有改进。
         self.patience = patience
         self.min_delta = min_delta
         self.best_loss = math.inf
@@ -83,8 +96,12 @@ class EarlyStopping:
     def step(self, val_loss):
         """Record one epoch's validation loss; return True when training should stop."""
         ### BEGIN SOLUTION
-        ### HINT: an improvement is best_loss - val_loss > min_delta: record it and reset the
-        ### HINT: count; otherwise count one more; return whether the count reached patience.
+        ### HINT: An improvement means the loss fell below the best by more than min_delta (nan
+        ### HINT: never does). Record it, or count one more call without one; return whether that
+        ### HINT: count reached patience. best_epoch counts calls from 0.
+        ### HINT: 提示：损失比目前最好值低出 min_delta 以上才算改进（nan 永远不算）。
+        ### HINT: 有改进就记录下来，否则把「连续未改进」加一；返回它是否达到 patience。
+        ### HINT: best_epoch 从 0 开始数调用次数。
         if self.best_loss - val_loss > self.min_delta:
             self.best_loss = val_loss
             self.best_epoch = self.calls
@@ -123,9 +140,14 @@ def rotate(image, degrees):
     Rotating by 90 degrees gives ``np.rot90`` for square images.
     """
     ### BEGIN SOLUTION
-    ### HINT: np.indices((H, W)) gives every output pixel's row and column; subtract the centre,
-    ### HINT: apply the formula of the docstring, add the centre back, round with np.rint,
-    ### HINT: and copy the pixels whose source lies inside the image.
+    ### HINT: Slide 数据增强: work backwards. For every output pixel find where it came from (its
+    ### HINT: position rotated about the centre the other way: the docstring's formula), round to
+    ### HINT: the nearest pixel and copy it, or 0 outside the image; all pixels at once,
+    ### HINT: vectorised. Pitfalls: mapping forwards leaves holes; rows grow downwards, so
+    ### HINT: "counter-clockwise as displayed" flips the sign of y.
+    ### HINT: 提示（数据增强）：反向思考。对每个输出像素，找出它来自输入中的哪里（绕中心反向旋转其
+    ### HINT: 位置，公式见文档字符串），取最近的像素复制过来，落在图外则为 0；
+    ### HINT: 对所有像素一次性向量化计算。注意：行号向下增大。
     image = np.asarray(image)
     height, width = image.shape
     cy, cx = (height - 1) / 2, (width - 1) / 2

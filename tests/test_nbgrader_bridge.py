@@ -24,6 +24,7 @@ from nngrade.nbgrader_bridge.extract import cell_sources, module_source
 from nngrade.nbgrader_bridge.incell import cell_points, score_of
 from nngrade.nbgrader_bridge.notebook import hints_before_solutions
 from nngrade.nbgrader_bridge.split import split_module
+from nngrade.rubric import load_rubric
 
 # A solution module shaped like solutions/activations.py, so that these tests
 # do not depend on the course's content.
@@ -500,14 +501,18 @@ def test_grade_course_fills_gradebook_and_autograded_folder_for_formgrader(
     assert "1.0\n" not in seen["bob"].split("import numpy")[1][:20]  # no test cell code
     assert "_nngrade_hidden_score" not in seen["alice"] + seen["bob"]
 
+    # The exported notebooks carry the shipped rubric's points; bob's 0.5 of 2.0 for sigmoid
+    # is scaled to them.
+    shipped = load_rubric().points["activations"]
+    bob_sigmoid = 0.5 / 2.0 * shipped["sigmoid"]
     with Gradebook(f"sqlite:///{small_course / 'gradebook.db'}", "nngrade") as gb:
         alice = gb.find_submission("week1", "alice")
         bob = gb.find_submission("week1", "bob")
-        assert alice.score == pytest.approx(sum(RUBRIC.values()))
-        assert bob.score == pytest.approx(0.5)
+        assert alice.score == pytest.approx(sum(shipped.values()))
+        assert bob.score == pytest.approx(bob_sigmoid)
         assert alice.timestamp == stamp.replace(tzinfo=None)
         grade = gb.find_grade(grade_cell_id("sigmoid"), "activations", "week1", "bob")
-        assert grade.auto_score == 0.5 and not grade.needs_manual_grade
+        assert grade.auto_score == pytest.approx(bob_sigmoid) and not grade.needs_manual_grade
         comment = gb.find_comment(answer_id("tanh"), "activations", "week1", "bob")
         assert comment.auto_comment == "No response."
 
@@ -520,14 +525,14 @@ def test_grade_course_fills_gradebook_and_autograded_folder_for_formgrader(
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade"):
             assert "### BEGIN HIDDEN TESTS" in cell.source  # restored from the gradebook
-            recorded = 0.5 if meta["grade_id"] == grade_cell_id("sigmoid") else 0.0
-            assert determine_grade(cell)[0] == recorded
+            recorded = bob_sigmoid if meta["grade_id"] == grade_cell_id("sigmoid") else 0.0
+            assert determine_grade(cell)[0] == pytest.approx(recorded)
 
     config_dir = CourseDirectory(root=str(small_course))
     api = NbGraderAPI(coursedir=config_dir)
     submissions = {s["student"]: s for s in api.get_submissions("week1")}
     assert submissions["alice"]["autograded"] and submissions["bob"]["autograded"]
-    assert submissions["alice"]["score"] == pytest.approx(sum(RUBRIC.values()))
+    assert submissions["alice"]["score"] == pytest.approx(sum(shipped.values()))
     assert json.dumps(results)  # plain data for the caller
 
 
@@ -567,7 +572,8 @@ def test_grade_course_applies_the_courses_late_policy(
 
     monkeypatch.setattr(nngrade.batch, "grade_directory", fake_grade_directory)
     grade_course(small_course, "week1", None, 1, None, False)
+    shipped = sum(load_rubric().points["activations"].values())  # the exported points
     with Gradebook(db, "nngrade") as gb:
         notebook = gb.find_submission_notebook("activations", "week1", "carol")
-        assert notebook.score == pytest.approx(sum(RUBRIC.values()))
-        assert notebook.late_submission_penalty == pytest.approx(sum(RUBRIC.values()))
+        assert notebook.score == pytest.approx(shipped)
+        assert notebook.late_submission_penalty == pytest.approx(shipped)

@@ -236,7 +236,7 @@ def test_an_endless_loop_is_reported_and_does_not_hang(tmp_path: Path) -> None:
     folder = _plant(
         tmp_path,
         "vanishing",
-        "    f, f_prime = activations[activation]\n",
+        "    return activations[name]\n",
         "    while True:\n        pass\n",
     )
     start = time.perf_counter()

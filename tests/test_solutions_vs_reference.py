@@ -27,6 +27,7 @@ from nngrade.reference.course import autodiff as ref_autodiff
 from nngrade.reference.course import backprop as ref_backprop
 from nngrade.reference.course import gradient_descent as ref_gradient_descent
 from nngrade.reference.course import losses as ref_losses
+from nngrade.reference.course import overfitting as ref_overfitting
 from nngrade.reference.course import perceptron as ref_perceptron
 from nngrade.reference.course import regularization as ref_regularization
 from nngrade.reference.course import vanishing as ref_vanishing
@@ -52,6 +53,7 @@ backprop = _load("backprop")
 autodiff = _load("autodiff")
 regularization = _load("regularization")
 vanishing = _load("vanishing")
+overfitting = _load("overfitting")
 
 
 def close(a: object, b: object, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
@@ -273,6 +275,27 @@ def test_gradient_descent_reaches_the_lectures_fixed_point() -> None:
     assert abs(float(x) - 0.739085133) < 1e-8
 
 
+GRADIENTS = {  # f and a gradient for it, right or wrong
+    "right": (lambda x: float(np.sum(np.sin(x) * x)), lambda x: np.cos(x) * x + np.sin(x)),
+    "wrong": (lambda x: float(np.sum(np.sin(x) * x)), lambda x: np.cos(x) * x),
+    "zero": (lambda x: 0.0, lambda x: np.zeros_like(x)),
+}
+
+
+@pytest.mark.parametrize("pair", GRADIENTS.values(), ids=GRADIENTS.keys())
+@FAST
+@given(x=arrays(3, hnp.array_shapes(min_dims=0, max_dims=2, max_side=4)),
+       h=st.sampled_from([1e-5, 1e-3, 1e-2]))
+def test_gradient_check(pair, x: np.ndarray, h: float) -> None:  # noqa: ANN001
+    f, grad_f = pair
+    before = x.copy()
+    got = gradient_descent.gradient_check(f, grad_f, x, h)
+    assert np.array_equal(x, before), "x must be left unchanged"
+    assert isinstance(got, float) and 0.0 <= got <= 1.0
+    assert math.isclose(got, ref_gradient_descent.gradient_check(f, grad_f, x, h),
+                        rel_tol=1e-6, abs_tol=1e-9)
+
+
 # --------------------------------------------------------------------------- backprop
 
 dims = st.integers(0, 5)
@@ -433,6 +456,113 @@ def test_sigmoid_variable_is_finite_for_large_inputs() -> None:
         assert node.value in (0.0, 1.0) and autodiff.get_gradients(node)[node] == 1.0
 
 
+def test_the_lectures_autodiff_programs_match_the_reference() -> None:
+    for steps, lr in ((10, 0.1), (0, 0.1), (3, 2.5)):
+        costs, w, b = autodiff.train_neuron(steps, lr)
+        want = ref_autodiff.train_neuron(steps, lr)
+        assert len(costs) == steps and all(isinstance(c, float) for c in costs)
+        assert close(costs, want[0]) and close([w, b], want[1:])
+    for epochs, lr, seed in ((0, 0.1, 0), (1, 0.1, 0), (7, 0.8, 3)):
+        got = autodiff.train_xor_autodiff(epochs, lr, seed)
+        assert len(got) == 9 and all(isinstance(v, float) for v in got)
+        assert close(got, ref_autodiff.train_xor_autodiff(epochs, lr, seed))
+
+
+@FAST
+@given(st.lists(st.floats(-4, 4), min_size=9, max_size=9), st.sampled_from([0.0, 1.0]),
+       st.sampled_from([0.0, 1.0]))
+def test_xor_net_matches_the_reference(weights: list[float], x1: float, x2: float) -> None:
+    mine = [autodiff.Variable(v) for v in weights]
+    theirs = [ref_autodiff.Variable(v) for v in weights]
+    out, want = autodiff.xor_net(mine, x1, x2), ref_autodiff.xor_net(theirs, x1, x2)
+    assert isinstance(out, autodiff.Variable) and math.isclose(out.value, want.value,
+                                                                rel_tol=1e-12, abs_tol=1e-15)
+    grads, ref_grads = autodiff.get_gradients(out), ref_autodiff.get_gradients(want)
+    assert close([grads[v] for v in mine], [ref_grads[v] for v in theirs], rtol=1e-9,
+                 atol=1e-14)
+
+
+def test_train_xor_autodiff_learns_xor_with_its_defaults() -> None:
+    weights = autodiff.train_xor_autodiff()
+    outputs = ref_autodiff.xor_outputs(weights)
+    assert [round(o) for o in outputs] == [0, 1, 1, 0]
+    assert close(weights, ref_autodiff.train_xor_autodiff(), rtol=1e-7, atol=1e-9)
+
+
+# --------------------------------------------------------------------------- overfitting
+
+inputs = hnp.arrays(np.float64, st.integers(1, 12), elements=st.floats(-1, 1))
+
+
+@FAST
+@given(inputs, st.integers(0, 12))
+def test_polynomial_features(x: np.ndarray, degree: int) -> None:
+    got = overfitting.polynomial_features(x, degree)
+    assert got.dtype == np.float64 and got.shape == (len(x), degree + 1)
+    assert close(got, ref_overfitting.polynomial_features(x, degree), rtol=1e-14, atol=0)
+
+
+def _spread(n: int, jitter: np.ndarray) -> np.ndarray:
+    """n inputs in [-1, 1], no two closer than 1/n: a fit that is not ill-posed by accident."""
+    return np.clip(np.linspace(-1, 1, n) + jitter[:n] * 0.4 / n, -1, 1)
+
+
+@FAST
+@given(st.integers(2, 20), st.integers(0, 12), st.sampled_from([1e-3, 1e-2, 0.1, 1.0]),
+       hnp.arrays(np.float64, 20, elements=st.floats(-1, 1)),
+       hnp.arrays(np.float64, 20, elements=st.floats(-3, 3)))
+def test_fit_polynomial_with_l2(n: int, degree: int, l2: float, jitter: np.ndarray,
+                                y: np.ndarray) -> None:
+    x = _spread(n, jitter)
+    got = overfitting.fit_polynomial(x, y[:n], degree, l2)
+    want = ref_overfitting.fit_polynomial(x, y[:n], degree, l2)
+    assert got.shape == want.shape == (degree + 1,)
+    assert close(got, want, rtol=1e-7, atol=1e-9 * max(1.0, np.abs(want).max()))
+
+
+@FAST
+@given(st.integers(2, 14), st.integers(0, 12),
+       hnp.arrays(np.float64, 14, elements=st.floats(-1, 1)),
+       hnp.arrays(np.float64, 14, elements=st.floats(-3, 3)))
+def test_fit_polynomial_without_l2_minimises_with_the_least_norm(
+        n: int, degree: int, jitter: np.ndarray, y: np.ndarray) -> None:
+    x = _spread(n, jitter)
+    got = overfitting.fit_polynomial(x, y[:n], degree)
+    want = ref_overfitting.fit_polynomial(x, y[:n], degree)
+    features = ref_overfitting.polynomial_features(x, degree)
+
+    def loss(w: np.ndarray) -> float:
+        return float(np.sum((features @ w - y[:n]) ** 2) / (2 * n))
+
+    assert loss(got) <= loss(want) * (1 + 1e-6) + 1e-12
+    if degree + 1 >= n:  # interpolation: the minimum-norm one
+        assert np.linalg.norm(got) <= np.linalg.norm(want) * (1 + 1e-6)
+
+
+def test_train_test_errors_matches_the_reference() -> None:
+    rng = np.random.default_rng(4)
+    x, x_test = np.linspace(-1, 1, 10), np.linspace(-0.95, 0.97, 23)
+    y, y_test = np.sin(3 * x) + 0.2 * rng.normal(size=10), np.sin(3 * x_test)
+    for degrees, l2 in (([1, 3, 9], 0.0), ([0, 2, 5, 12], 0.01)):
+        got = overfitting.train_test_errors(x, y, x_test, y_test, degrees, l2)
+        want = ref_overfitting.train_test_errors(x, y, x_test, y_test, degrees, l2)
+        for g, w in zip(got, want, strict=True):
+            assert g.dtype == np.float64 and close(g, w, rtol=1e-7, atol=1e-15)
+
+
+@pytest.mark.parametrize(("degree", "lr", "patience", "min_delta"),
+                         [(1, 0.3, 3, 0.0), (3, 0.5, 5, 1e-4), (2, 0.1, 1, 0.0)])
+def test_early_stopping_fit_matches_the_reference(degree: int, lr: float, patience: int,
+                                                  min_delta: float) -> None:
+    x, x_val = np.linspace(-1, 1, 9), np.linspace(-0.9, 0.8, 6)
+    args = (x, 2 * x + x**2, x_val, x_val, degree, lr, 400, patience, min_delta)
+    w, best, train, val = overfitting.early_stopping_fit(*args)
+    want = ref_overfitting.early_stopping_fit(*args)
+    assert best == want[1] and len(train) == len(want[2])
+    assert close(w, want[0], rtol=1e-9, atol=1e-12)
+    assert close(train, want[2]) and close(val, want[3])
+
+
 # --------------------------------------------------------------------------- regularization
 
 probabilities = st.one_of(st.just(0.0), st.floats(0.0, 0.95))
@@ -548,6 +678,20 @@ def test_chain_gradient(depth: int, activation: str, x: float, Y: float) -> None
     assert math.isclose(
         got, ref_vanishing.chain_gradient(depth, activation, x=x, Y=Y), rel_tol=1e-9, abs_tol=1e-15
     )
+
+
+@FAST
+@given(
+    st.integers(0, 30),
+    st.sampled_from(["sigmoid", "tanh", "relu"]),
+    st.floats(-3, 3),
+    st.floats(-3, 3),
+)
+def test_layer_gradients(depth: int, activation: str, x: float, Y: float) -> None:  # noqa: N803
+    got = vanishing.layer_gradients(depth, activation, x=x, Y=Y)
+    assert isinstance(got, np.ndarray) and got.dtype == np.float64 and got.shape == (depth + 1,)
+    assert close(got, ref_vanishing.layer_gradients(depth, activation, x=x, Y=Y), rtol=1e-9,
+                 atol=1e-15)
 
 
 def test_chain_gradient_vanishes_with_the_sigmoid() -> None:

@@ -4,7 +4,8 @@ This is the one place the rest of nngrade learns the shape of the course from:
 the stub generator, the public checks, the hidden suites, the rubric check,
 `nngrade submit` and `nngrade release` all read it. The names and their
 meaning are fixed by the course's exercise contract (restated for students in
-``docs/handout.md``); change them there first, never only here.
+``docs/handout.zh.md`` and ``docs/handout.md``); change them there first, never
+only here.
 
 It imports nothing but the standard library, because it ships to students
 inside the release bundle.
@@ -47,7 +48,7 @@ MODULES: dict[str, tuple[str, ...]] = {
         "relu_prime",
     ),
     "losses": ("one_hot", "mse", "softmax", "cross_entropy"),
-    "gradient_descent": ("numerical_gradient", "gradient_descent"),
+    "gradient_descent": ("numerical_gradient", "gradient_descent", "gradient_check"),
     "backprop": ("forward", "backward", "xor_grads", "train_xor"),
     "autodiff": (
         "Variable",
@@ -60,9 +61,18 @@ MODULES: dict[str, tuple[str, ...]] = {
         "log",
         "sigmoid",
         "get_gradients",
+        "train_neuron",
+        "xor_net",
+        "train_xor_autodiff",
+    ),
+    "overfitting": (
+        "polynomial_features",
+        "fit_polynomial",
+        "train_test_errors",
+        "early_stopping_fit",
     ),
     "regularization": ("dropout", "dropout_backward", "EarlyStopping", "rotate"),
-    "vanishing": ("chain_gradient",),
+    "vanishing": ("chain_gradient", "layer_gradients"),
 }
 
 

@@ -29,6 +29,7 @@ SIGNATURES = {
     "losses.cross_entropy": "(probs, targets)",
     "gradient_descent.numerical_gradient": "(f, x, h=1e-05)",
     "gradient_descent.gradient_descent": "(grad, x0, lr, steps)",
+    "gradient_descent.gradient_check": "(f, grad_f, x, h=1e-05)",
     "backprop.forward": "(x, w1, w2)",
     "backprop.backward": "(x, y, w1, w2)",
     "backprop.xor_grads": "(x, y, w1, w2)",
@@ -38,11 +39,21 @@ SIGNATURES = {
     "autodiff.log": "(v)",
     "autodiff.sigmoid": "(v)",
     "autodiff.get_gradients": "(v)",
+    "autodiff.train_neuron": "(steps=10, lr=0.1)",
+    "autodiff.xor_net": "(w, x1, x2)",
+    "autodiff.train_xor_autodiff": "(epochs=20000, lr=0.1, seed=0)",
+    "overfitting.polynomial_features": "(x, degree)",
+    "overfitting.fit_polynomial": "(x, y, degree, l2=0.0)",
+    "overfitting.train_test_errors": "(x_train, y_train, x_test, y_test, degrees, l2=0.0)",
+    "overfitting.early_stopping_fit": (
+        "(x_train, y_train, x_val, y_val, degree, lr, max_epochs, patience, min_delta=0.0)"
+    ),
     "regularization.dropout": "(x, p, rng, training=True)",
     "regularization.dropout_backward": "(grad_out, mask, p)",
     "regularization.EarlyStopping": "(patience, min_delta=0.0)",
     "regularization.rotate": "(image, degrees)",
     "vanishing.chain_gradient": "(depth, activation='sigmoid', x=1.0, Y=1.0)",
+    "vanishing.layer_gradients": "(depth, activation='sigmoid', x=1.0, Y=1.0)",
 }
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 
 def one_hot(labels, num_classes):
-    """One-hot encoding (独热编码): integer labels of shape (n,) to an (n, num_classes) float array.
+    """One-hot encoding (One-hot编码): integer labels (n,) to an (n, num_classes) float array.
 
     Row i is all zeros except a 1 in column ``labels[i]``, the target
     distribution that cross_entropy compares against. A label outside

@@ -2,8 +2,8 @@
 
 A network with enough parameters can memorise its training set: the
 training loss keeps falling while the loss on unseen data rises again.
-Early stopping (提前停止) watches the validation loss and stops when it no
-longer improves. Dropout (随机失活/丢弃法) randomly silences units during
+Early stopping (早停策略) watches the validation loss and stops when it no
+longer improves. Dropout randomly silences units during
 training, so no unit can rely on particular others. Data augmentation
 (数据增强) creates new training examples, such as rotated images, that keep
 their label.
@@ -25,7 +25,8 @@ def dropout(x, p, rng, training=True):
 
     Each entry of x is kept with probability 1 - p and zeroed otherwise;
     ``mask`` is the boolean array of kept entries, drawn from the numpy
-    Generator ``rng`` (e.g. ``rng.random(x.shape) >= p``). Kept entries are
+    Generator ``rng`` (one uniform draw per entry, kept when it is at least
+    p), so that the same generator state gives the same mask. Kept entries are
     scaled by 1/(1 - p), so the expected value of every entry is unchanged
     and nothing needs rescaling at test time. When ``training`` is False or
     p == 0, out equals x and mask is all True. p outside [0, 1) raises

@@ -1,4 +1,4 @@
-"""Computational graphs (计算图) and reverse-mode automatic differentiation (反向模式自动微分).
+"""Computational graphs (计算图) and reverse-mode automatic differentiation (逆向自动微分).
 
 Every arithmetic operation on a ``Variable`` creates a new node that
 remembers its inputs (its "children") and the local derivative of its
@@ -16,6 +16,8 @@ identity semantics of ``__hash__``/``__eq__``, ``_lift`` and the outline of
 
 import math
 from collections import defaultdict
+
+import numpy as np
 
 
 class Variable:
@@ -172,3 +174,78 @@ def get_gradients(variable):
 
     compute_gradients(variable, path_value=1)
     return gradients
+
+
+# ---------------------------------------------------------------- the lecture's programs
+
+
+def train_neuron(steps=10, lr=0.1):
+    """The lecture's single neuron, trained with Variables: returns (costs, w, b).
+
+    One input x = 1 with target Y = 1, a weight w and a bias b, both 0 at
+    the start. Each step builds the graph y = sigmoid(w*x + b),
+    C = (y - Y)*(y - Y), records C's value, asks get_gradients(C) for
+    dC/dw and dC/db, and moves both against their gradient:
+    w <- w - lr*dC/dw, b <- b - lr*dC/db. At the start y = 0.5, so the first
+    cost is 0.25, and the lecture's df/dw = df/db = 0.25 appear inside
+    dC/dw = dC/db = 2*(y - Y)*0.25 = -0.25.
+
+    ``costs`` is a list of ``steps`` floats, each recorded before its
+    update; w and b are floats after the last step.
+    """
+    x, target = 1.0, 1.0
+    w, b = 0.0, 0.0
+    costs = []
+    for _ in range(steps):
+        w_node, b_node = Variable(w), Variable(b)
+        y = sigmoid(w_node * x + b_node)
+        cost = (y - target) * (y - target)
+        costs.append(cost.value)
+        gradients = get_gradients(cost)
+        w = w - lr * gradients[w_node]
+        b = b - lr * gradients[b_node]
+    return costs, w, b
+
+
+def xor_net(w, x1, x2):
+    """The lecture's XOR network with nine weights: 2 inputs, 2 hidden units, 1 output.
+
+    w is a list of nine Variables; x1 and x2 are plain numbers. Sigmoid
+    everywhere, each unit with its own bias:
+        h1 = sigmoid(x1*w[0] + x2*w[1] + w[2])
+        h2 = sigmoid(x1*w[3] + x2*w[4] + w[5])
+        output = sigmoid(w[6]*h1 + w[7]*h2 + w[8])
+    Returns the output Variable, whose graph reaches all nine weights, so
+    get_gradients(output) holds d output / d w[j] for each of them.
+    """
+    h1 = sigmoid(x1 * w[0] + x2 * w[1] + w[2])
+    h2 = sigmoid(x1 * w[3] + x2 * w[4] + w[5])
+    return sigmoid(w[6] * h1 + w[7] * h2 + w[8])
+
+
+# The four XOR cases (x1, x2, target) the network is trained on.
+XOR_CASES = ((0.0, 0.0, 0.0), (0.0, 1.0, 1.0), (1.0, 0.0, 1.0), (1.0, 1.0, 0.0))
+
+
+def train_xor_autodiff(epochs=20000, lr=0.1, seed=0):
+    """Train xor_net by gradient descent with get_gradients; returns the nine weights as floats.
+
+    The weights start as ``np.random.default_rng(seed).standard_normal(9)``.
+    Each epoch builds the cost
+    C = sum over the four XOR cases of (xor_net(w, x1, x2) - t)**2 on fresh
+    leaf Variables, takes get_gradients(C) once and moves all nine weights
+    at the same time: w_j <- w_j - lr * dC/dw_j. With the defaults the
+    rounded outputs on the four cases equal XOR. Some other seeds stop in a
+    local minimum (局部最小值) with an output stuck near 0.5: that is
+    expected, and it is the lecture's point about non-convex losses.
+    """
+    weights = [float(v) for v in np.random.default_rng(seed).standard_normal(9)]
+    for _ in range(epochs):
+        nodes = [Variable(v) for v in weights]
+        cost = Variable(0.0)
+        for x1, x2, target in XOR_CASES:
+            error = xor_net(nodes, x1, x2) - target
+            cost = cost + error * error
+        gradients = get_gradients(cost)
+        weights = [v - lr * gradients[node] for v, node in zip(weights, nodes, strict=True)]
+    return weights

@@ -19,11 +19,13 @@ XOR_Y = np.array([[0], [1], [1], [0]], dtype=float)
 
 
 def _sigmoid(z):
-    """Given: the sigmoid of activations.py, repeated so that this file grades on its own.
+    """The sigmoid σ(z) = 1 / (1 + e^(-z)) that the XOR network uses, elementwise.
 
-    It uses the identity σ(z) = (1 + tanh(z/2)) / 2, which never overflows
-    and costs fewer array operations than the e^(-|z|) form, a difference
-    that shows over 20000 training epochs.
+    It is the sigmoid of activations.py; a module may import another
+    (``from activations import sigmoid``). This answer key writes it out so
+    that the file grades on its own, using the identity
+    σ(z) = (1 + tanh(z/2)) / 2: it never overflows and costs fewer array
+    operations than the e^(-|z|) form, which shows over 20000 epochs.
     """
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
 
@@ -45,12 +47,13 @@ def forward(x, w1, w2):
 def backward(x, y, w1, w2):
     """Forward pass, loss and backward pass; returns (loss, grad_w1, grad_w2).
 
-    loss = sum((y_pred - y)^2), a float. Going backwards with the chain rule:
-        dL/dy_pred = 2 (y_pred - y)
-        dL/dw2     = a.T @ dL/dy_pred
-        dL/da      = dL/dy_pred @ w2.T
-        dL/dh      = dL/da * relu'(h)        (relu'(h) = 1 where h > 0, else 0)
-        dL/dw1     = x.T @ dL/dh
+    loss = sum((y_pred - y)^2), a float. Going backwards with the chain rule
+    (ᵀ is the transpose, · the matrix product, ⊙ the elementwise product):
+        ∂L/∂y_pred = 2 (y_pred - y)
+        ∂L/∂w2     = aᵀ · ∂L/∂y_pred
+        ∂L/∂a      = ∂L/∂y_pred · w2ᵀ
+        ∂L/∂h      = ∂L/∂a ⊙ relu'(h)        (relu'(h) = 1 where h > 0, else 0)
+        ∂L/∂w1     = xᵀ · ∂L/∂h
     Each gradient has the shape of the weight it belongs to. Every weight
     gradient is "input of the layer, transposed, times the gradient at the
     layer's output".
@@ -70,11 +73,13 @@ def xor_grads(x, y, w1, w2):
 
     Network: a1 = σ(x @ w1), a2 = σ(a1 @ w2), no biases, with the loss
     L = 1/2 * sum((a2 - y)^2). Using σ'(z) = σ(z) (1 - σ(z)), written with
-    the activations the forward pass already has:
-        delta2  = (a2 - y) * a2 * (1 - a2)          dL/d(a1 @ w2)
-        grad_w2 = a1.T @ delta2
-        delta1  = (delta2 @ w2.T) * a1 * (1 - a1)   dL/d(x @ w1)
-        grad_w1 = x.T @ delta1
+    the activations the forward pass already has, each layer's 残差 (δ, the
+    gradient of L with respect to the layer's pre-activation) is:
+        δ2    = (a2 - y) ⊙ a2 ⊙ (1 - a2)          ∂L/∂(a1 · w2)
+        ∂L/∂w2 = a1ᵀ · δ2
+        δ1    = (δ2 · w2ᵀ) ⊙ a1 ⊙ (1 - a1)        ∂L/∂(x · w1)
+        ∂L/∂w1 = xᵀ · δ1
+    (ᵀ is the transpose, · the matrix product, ⊙ the elementwise product.)
     """
     a1 = _sigmoid(x @ w1)
     a2 = _sigmoid(a1 @ w2)

@@ -66,8 +66,8 @@ def xor(a, b):
     """XOR (异或) from the gates above: a two-layer network of perceptrons.
 
     XOR is not linearly separable (线性不可分), so no single perceptron
-    computes it. Two layers do: the first computes NAND(a, b) and OR(a, b),
-    the second ANDs them, ``xor(a, b) = AND(NAND(a, b), OR(a, b))``. This is
+    computes it. Two layers do: the first layer's gates each draw one line
+    through the input space, and the second combines their outputs. This is
     the lecture's first multi-layer perceptron (多层感知机).
     """
     return and_gate(nand_gate(a, b), or_gate(a, b))

@@ -44,6 +44,7 @@ MODULE_TITLES: dict[str, str] = {
     "gradient_descent": N_("Numerical gradients and gradient descent"),
     "backprop": N_("Backpropagation by hand"),
     "autodiff": N_("Computational graphs and reverse-mode autodiff"),
+    "overfitting": N_("Empirical risk minimisation and overfitting"),
     "regularization": N_("Overfitting, early stopping, dropout and augmentation"),
     "vanishing": N_("The vanishing gradient problem"),
     OTHER_MODULE: N_("Other tests"),

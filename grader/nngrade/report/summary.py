@@ -56,6 +56,7 @@ MODULE_ABBREVIATIONS: dict[str, str] = {
     "gradient_descent": "gd",
     "backprop": "bp",
     "autodiff": "ad",
+    "overfitting": "fit",
     "regularization": "reg",
     "vanishing": "van",
 }

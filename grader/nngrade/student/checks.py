@@ -799,3 +799,227 @@ def _chain_shrinks(m: ModuleType) -> None:
 def _chain_other(m: ModuleType) -> None:
     expect_call(m, "chain_gradient", (3, "tanh"), -0.14547899977094475)
     expect_call(m, "chain_gradient", (3, "relu"), 0.0)
+
+
+# ---------------------------------------------------------------- the rest of the lecture
+# gradient_check, the lecture's programs on Variable, overfitting.py and layer_gradients.
+# Numbers are the lecture's where it has them (the neuron's costs from 0.25, the 4-layer
+# sigmoid chain) and otherwise small cases that can be redone by hand.
+
+
+def _cubes(x: np.ndarray) -> float:
+    return float(np.sum(x**3))
+
+
+@check("gradient_descent", "gradient_check",
+       "a right gradient scores ~0, half of it scores 1/3, two zero gradients score 0.0")
+def _gradient_check_basic(m: ModuleType) -> None:
+    x = np.array([1.0, -2.0, 3.0, 0.0])
+
+    def halved(v: np.ndarray) -> np.ndarray:
+        return v  # half of the true gradient 2x: error |2x - x| / (2|x| + |x|) = 1/3 (0 at 0)
+
+    got, text = call(m, "gradient_check", _sum_of_squares, lambda v: 2 * v, x)
+    if isinstance(got, (float, np.floating)) and not math.isfinite(got):
+        raise CheckFailed(text, show(got), "0.0", "where both gradients are 0 (x = 0 here) the "
+                          "error is 0 / max(0, 1e-12) = 0, not 0/0 = nan")
+    expect(got, 0.0, text, atol=1e-8, note="a right gradient differs only by rounding")
+    got, text = call(m, "gradient_check", _sum_of_squares, halved, x)
+    expect(got, 1 / 3, text, atol=1e-6, note="the relative error |g - n| / max(|g| + |n|, "
+           "1e-12), the largest entry; not the absolute error, not a mean (0.25), and 0 where "
+           "both are 0, not 0/0 = nan")
+    got, text = call(m, "gradient_check", lambda v: 0.0, np.zeros_like, np.zeros(2))
+    expect(got, 0.0, text, note="both zero: 0 / max(0, 1e-12) = 0, not 0/0 = nan")
+
+
+@check("gradient_descent", "gradient_check",
+       "sum(x**3) with h = 0.1: central differences give 3x² + h², error 0.00166389")
+def _gradient_check_h(m: ModuleType) -> None:
+    x = np.array([1.0, 2.0])
+    got, text = call(m, "gradient_check", _cubes, lambda v: 3 * v**2, x, 0.1)
+    expect(got, 0.0016638935108, text, atol=1e-9,
+           note="at x = 1: |3 - 3.01| / 6.01; 0.0491 means the one-sided difference "
+                "(f(x+h) - f(x)) / h, which the grader does not accept, and ~0 means h was "
+                "ignored")
+    expect(x, np.array([1.0, 2.0]), f"x after {text}", note="x was modified")
+
+
+@check("autodiff", "train_neuron",
+       "the lecture's neuron: one step from w = b = 0 costs 0.25 and moves both to 0.025")
+def _train_neuron_step(m: ModuleType) -> None:
+    got, text = call(m, "train_neuron", 1, 0.1)
+    if not isinstance(got, tuple) or len(got) != 3:
+        raise CheckFailed(text, show(got, brief=True), "a tuple (costs, w, b)")
+    costs, w, b = got
+    if not isinstance(costs, list) or any(hasattr(c, "local_gradients") for c in costs):
+        raise CheckFailed(f"costs of {text}", show(costs), "[0.25], a list of floats",
+                          "record C.value, the number, not the Variable C")
+    expect(costs, np.array([0.25]), f"costs of {text}",
+           note="y = sigmoid(0) = 0.5 and C = (0.5 - 1)**2: the cost before the update")
+    for label, value in (("w", w), ("b", b)):
+        expect(value, 0.025, f"{label} of {text}",
+               note="dC/dw = dC/db = 2(y - Y) * 0.25 = -0.25 (the lecture's 0.25), "
+                    "so each moves by -lr * -0.25")
+
+
+@check("autodiff", "train_neuron", "ten steps with lr = 0.1: the lecture's costs 0.25 ... 0.1604")
+def _train_neuron_ten(m: ModuleType) -> None:
+    got, text = call(m, "train_neuron")
+    if not isinstance(got, tuple) or len(got) != 3:
+        raise CheckFailed(text, show(got, brief=True), "a tuple (costs, w, b)")
+    costs = np.array([0.25, 0.237658788435, 0.225948184870, 0.214860371490, 0.204382041901,
+                      0.194495458342, 0.185179452416, 0.176410338918, 0.168162724524,
+                      0.160410203320])
+    expect(got[0], costs, f"costs of {text}", atol=1e-9,
+           note="costs[k] is C before the k-th update")
+    expect(got[1], 0.2208980122536, f"w of {text}", atol=1e-9)
+    expect(got[2], 0.2208980122536, f"b of {text}", atol=1e-9)
+
+
+_NINE_ZEROS = "w = [Variable(0.0) for _ in range(9)]"
+
+
+@check("autodiff", "xor_net",
+       "all nine weights 0: output 0.5, d/dw[8] = 0.25, d/dw[6] = d/dw[7] = 0.125")
+def _xor_net_zeros(m: ModuleType) -> None:
+    Variable, xor_net = _function(m, "Variable"), _function(m, "xor_net")
+    w = [Variable(0.0) for _ in range(9)]
+    out = xor_net(w, 1.0, 1.0)
+    expect(_value(out, "xor_net(w, 1, 1)"), 0.5, f"xor_net(w, 1, 1).value with {_NINE_ZEROS}",
+           note="sigmoid at every unit, the output too: sigmoid(0) = 0.5")
+    wanted = {f"w[{j}]": (w[j], want) for j, want in
+              enumerate([0.0] * 6 + [0.125, 0.125, 0.25])}
+    try:
+        _expect_grads(m, out, wanted, f"xor_net(w, 1, 1) with {_NINE_ZEROS}")
+    except CheckFailed as failure:
+        failure.note = ("build the network from the Variable operators and sigmoid, so every "
+                        "weight is in its graph (a new Variable made from .value has none)")
+        raise
+
+
+@check("autodiff", "xor_net",
+       "a hand-made XOR net (6, 6, -3, -6, -6, 9, 8, 8, -12) gives .026, .962, .962, .026")
+def _xor_net_hand_made(m: ModuleType) -> None:
+    Variable, xor_net = _function(m, "Variable"), _function(m, "xor_net")
+    weights = [6.0, 6.0, -3.0, -6.0, -6.0, 9.0, 8.0, 8.0, -12.0]
+    got = []
+    for x1, x2 in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        w = [Variable(v) for v in weights]
+        got.append(_value(xor_net(w, float(x1), float(x2)), f"xor_net(w, {x1}, {x2})"))
+    expect(np.array(got), np.array([0.026043963005, 0.962355100242, 0.962355100242,
+                                    0.026043963005]),
+           f"[xor_net(w, x1, x2).value for the four XOR inputs] with w = {weights}", atol=1e-9,
+           note="h1 = sigmoid(x1*w[0] + x2*w[1] + w[2]), h2 = sigmoid(x1*w[3] + x2*w[4] + w[5]),"
+                " output sigmoid(w[6]*h1 + w[7]*h2 + w[8])")
+
+
+@check("autodiff", "train_xor_autodiff",
+       "epochs=0 returns the start standard_normal(9); one epoch moves it as the lecture's step")
+def _train_xor_autodiff_start(m: ModuleType) -> None:
+    start = np.array([0.125730221093, -0.132104863291, 0.640422650443, 0.104900117153,
+                      -0.535669373161, 0.361595054909, 1.304000045130, 0.947080963129,
+                      -0.703735235807])
+    got, text = call(m, "train_xor_autodiff", 0)
+    expect(got, start, text, atol=1e-9,
+           note="the start is np.random.default_rng(seed).standard_normal(9)")
+    after = np.array([0.120876588132, -0.135607356063, 0.632061777343, 0.100987685447,
+                      -0.538643554267, 0.354906895443, 1.285318544801, 0.931580686095,
+                      -0.732117159355])
+    got, text = call(m, "train_xor_autodiff", 1)
+    expect(got, after, text, atol=1e-9,
+           note="one epoch: C = the sum over the four cases of (xor_net - t)**2, then every "
+                "w_j <- w_j - lr * dC/dw_j at once")
+
+
+@check("autodiff", "train_xor_autodiff",
+       "with its defaults (20000 epochs) the outputs are 0.030, 0.974, 0.974, 0.031: XOR",
+       slow=True, seconds=120.0)
+def _train_xor_autodiff_learns(m: ModuleType) -> None:
+    Variable, xor_net = _function(m, "Variable"), _function(m, "xor_net")
+    got, text = call(m, "train_xor_autodiff")
+    outputs = [_value(xor_net([Variable(float(v)) for v in got], float(x1), float(x2)),
+                      "xor_net") for x1, x2 in ((0, 0), (0, 1), (1, 0), (1, 1))]
+    expect(np.array(outputs), np.array([0.029531457664, 0.974055552338, 0.974046507088,
+                                        0.031049532319]),
+           f"xor_net's outputs with the weights of {text}", atol=1e-6)
+
+
+@check("overfitting", "polynomial_features", "x = [0, 2, -1], degree 3: columns 1, x, x², x³")
+def _polynomial_features(m: ModuleType) -> None:
+    expect_call(m, "polynomial_features", (np.array([0.0, 2.0, -1.0]), 3),
+                np.array([[1.0, 0, 0, 0], [1, 2, 4, 8], [1, -1, 1, -1]]),
+                note="column k is x**k, the constant column first (np.vander is reversed)")
+
+
+@check("overfitting", "fit_polynomial",
+       "a line through (-1, 1), (0, 3), (1, 5) is w = [3, 2]; with l2 = 1, w[0] stays unpenalised")
+def _fit_polynomial(m: ModuleType) -> None:
+    expect_call(m, "fit_polynomial", (np.array([-1.0, 0.0, 1.0]), np.array([1.0, 3.0, 5.0]), 1),
+                np.array([3.0, 2.0]), note="w[0] + w[1] x: the constant first")
+    expect_call(m, "fit_polynomial", (np.array([-1.0, 1.0]), np.array([2.0, 4.0]), 1, 1.0),
+                np.array([3.0, 0.5]),
+                note="normal equations (X^T X / m + l2 D) w = X^T y / m with D[0, 0] = 0; "
+                     "[1.5, 0.5] means w[0] was penalised too, [3, 0.333] a missing 1/m")
+
+
+@check("overfitting", "fit_polynomial",
+       "one point (1, 3) and degree 2, l2 = 0: the minimum-norm w = [1, 1, 1]")
+def _fit_polynomial_min_norm(m: ModuleType) -> None:
+    try:
+        expect_call(m, "fit_polynomial", (np.array([1.0]), np.array([3.0]), 2),
+                    np.array([1.0, 1.0, 1.0]),
+                    note="every w with w[0] + w[1] + w[2] = 3 fits; the smallest is [1, 1, 1]")
+    except np.linalg.LinAlgError as error:
+        raise CheckFailed("fit_polynomial(array([1.]), array([3.]), 2)", f"LinAlgError: {error}",
+                          "array([1., 1., 1.])", "X^T X is singular here: use np.linalg.lstsq "
+                          "or np.linalg.pinv, which give the minimum-norm solution") from None
+
+
+@check("overfitting", "train_test_errors",
+       "degrees 0 and 1 on (-1, 1), (0, 3), (1, 5), test point (2, 7): ([4/3, 0], [8, 0])")
+def _train_test_errors(m: ModuleType) -> None:
+    got, text = call(m, "train_test_errors", np.array([-1.0, 0.0, 1.0]),
+                     np.array([1.0, 3.0, 5.0]), np.array([2.0]), np.array([7.0]), [0, 1])
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise CheckFailed(text, show(got, brief=True), "a tuple (train_err, test_err)")
+    note = ("degree 0 fits the mean 3: training error (4 + 0 + 4) / (2 * 3), test error "
+            "(3 - 7)**2 / (2 * 1); the line fits all four points")
+    expect(got[0], np.array([4 / 3, 0.0]), f"train_err of {text}", note=note)
+    expect(got[1], np.array([8.0, 0.0]), f"test_err of {text}", note=note)
+
+
+@check("overfitting", "early_stopping_fit",
+       "train on y = 2x, validate on y = x: best epoch 0, stop 2 epochs later, keep w = [0, 1]")
+def _early_stopping_fit(m: ModuleType) -> None:
+    x = np.array([-1.0, 1.0])
+    got, text = call(m, "early_stopping_fit", x, 2 * x, x, x, 1, 0.5, 10, 2)
+    if not isinstance(got, tuple) or len(got) != 4:
+        raise CheckFailed(text, show(got, brief=True), "a tuple (w, best_epoch, train, val)")
+    w, best, train, val = got
+    if np.ndim(val) == 1 and len(val) and math.isclose(float(val[0]), 0.5):
+        raise CheckFailed(f"val_curve of {text}", show(val), "array([0., 0.125, 0.28125])",
+                          "0.5 is the loss of the starting w = 0: record each epoch's losses "
+                          "after its step, not before it")
+    expect(val, np.array([0.0, 0.125, 0.28125]), f"val_curve of {text}",
+           note="w[1] goes 1, 1.5, 1.75: losses after each step")
+    expect(train, np.array([0.5, 0.125, 0.03125]), f"train_curve of {text}")
+    expect(best, 0, f"best_epoch of {text}", note="the 0-based index of the best epoch")
+    expect(w, np.array([0.0, 1.0]), f"w of {text}",
+           note="the weights of the best epoch, not the last ones ([0, 1.75])")
+
+
+@check("vanishing", "layer_gradients",
+       "the lecture's chain with 4 sigmoid layers: -0.00147 (w1) ... -0.550 (the last layer)")
+def _layer_gradients_sigmoid(m: ModuleType) -> None:
+    expect_call(m, "layer_gradients", (4,),
+                np.array([-0.00147218610620, -0.00694618895299, -0.02851597410763,
+                          -0.12421984392576, -0.55007319809800]), atol=1e-12,
+                note="w1 first, then each layer's w in order; a layer's w is used twice, "
+                     "y = w * f(w * y), so its gradient has two terms")
+
+
+@check("vanishing", "layer_gradients", "relu with x = 0.5, Y = 2, 2 layers: [-1.5, -3, -3]")
+def _layer_gradients_relu(m: ModuleType) -> None:
+    expect_call(m, "layer_gradients", (2, "relu", 0.5, 2.0), np.array([-1.5, -3.0, -3.0]),
+                note="y stays 0.5 and dC/dy = -2(Y - y) = -3; w1 gets -3 * x = -1.5; each "
+                     "layer's w is used twice, -3 * (f(z) + f'(z) * y_prev) = -3 * (0.5 + 0.5)")

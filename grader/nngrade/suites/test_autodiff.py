@@ -25,10 +25,13 @@ from nngrade.feedback import (
     Mistake,
     driver_facts,
     expect_close,
+    expect_equal,
     expect_true,
 )
 from nngrade.reference.course import autodiff as _ref_module
 from nngrade.worker.drivers.autodiff import path_gradients, run_graph, variable_identity_facts
+from nngrade.worker.drivers.autodiff_programs import xor_net_facts
+from nngrade.worker.protocol import Opaque
 
 ref = remembered(_ref_module)  # each answer computed once per process
 
@@ -78,7 +81,7 @@ def _leaf_values(rng: np.random.Generator, n: int) -> list[float]:
     return [round(float(v), 3) for v in values]
 
 
-_TAPES: dict[tuple, tuple[dict, dict]] = {}
+_TAPES: dict[tuple, tuple[dict, Any]] = {}
 
 
 def _copy_tape(tape: dict) -> dict:
@@ -185,7 +188,7 @@ def _reference_paths(kind: str, n: int, x: float) -> dict:
 # ------------------------------------------------------------------ checking facts
 
 
-def _numbers(values: list, names: list[str], what: str, call: str,
+def _numbers(values: list, names: list[str], what: str, call: object,
              indices: Sequence[int]) -> np.ndarray:
     for i in indices:
         v = values[i]
@@ -421,7 +424,8 @@ def test_log_values_and_local_derivatives(student, rng):
 @pytest.mark.contract("autodiff", "log")
 def test_log_gradients(student, rng):
     """get_gradients through log, in a graph with products and sums"""
-    tape = {"leaves": [round(float(v), 3) for v in rng.uniform(0.5, 3.0, size=2)], "ops": []}
+    tape: dict[str, Any] = {"leaves": [round(float(v), 3)
+                                       for v in rng.uniform(0.5, 3.0, size=2)], "ops": []}
     tape["ops"] = [["mul", V(0), V(1)], ["log", V(2)], ["log", V(0)], ["add", V(3), V(4)],
                    ["mul", V(5), V(1)]]
     check_graph(student, tape, name="log")
@@ -529,3 +533,300 @@ def test_get_gradients_deep_chain(student, rng):
     expect_true(isinstance(got["grad"], float), "dy/dx should be a number.", call=call,
                 got=got["grad"])
     expect_close(got["grad"], expected["grad"], call=call, what="dy/dx")
+
+
+# ------------------------------------------------------------------ the lecture's programs
+#
+# train_neuron and train_xor_autodiff return plain numbers (the values of Variables);
+# xor_net returns a Variable, which cannot cross the wire: the `xor_net` driver
+# (nngrade.worker.drivers.autodiff_programs) reports its value and its derivatives with
+# respect to the nine weights by a trusted walk, and runs on the reference's classes here.
+
+
+def _returned_variables(value: Any) -> bool:
+    """True if the student's result holds Variables (which cross as Opaque) where numbers go."""
+    if isinstance(value, Opaque):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_returned_variables(v) for v in value)
+    return False
+
+
+def _no_variables(value: Any, call: str, what: str) -> None:
+    if _returned_variables(value):
+        raise Feedback(f"The {what} holds Variable objects where plain numbers belong.",
+                       kind="bad_result", call=call, got=value,
+                       mistake="returned_variable_not_value")
+
+
+def _triple(got: Any, call: str) -> tuple[Any, Any, Any]:
+    if not isinstance(got, (list, tuple)) or len(got) != 3:
+        raise Feedback("Expected a tuple of 3 values (costs, w, b).", kind="bad_result",
+                       call=call, got=got)
+    _no_variables(got, call, "result")
+    return got[0], got[1], got[2]
+
+
+def _neuron_mistakes(steps: int, lr: float, which: int) -> list[Mistake]:
+    """The classic wrong runs of the neuron, for naming: part ``which`` of (costs, w, b)."""
+    def part(run: tuple) -> Any:
+        return np.array(run[0], dtype=float) if which == 0 else run[which]
+
+    after = ref.train_neuron(steps + 1, lr)
+    shifted = (after[0][1:], *ref.train_neuron(steps, lr)[1:])
+    runs = [("train_neuron_cost_after_update", shifted),
+            ("lr_ignored", ref.train_neuron(steps, 0.1)),
+            ("gradient_ascent", ref.train_neuron(steps, -lr)),
+            ("training_off_by_one", ref.train_neuron(steps + 1, lr))]
+    if steps > 0:
+        runs.append(("training_off_by_one", ref.train_neuron(steps - 1, lr)))
+    return [Mistake(code, part(run)) for code, run in runs if not (code == "lr_ignored"
+                                                                    and lr == 0.1)]
+
+
+def _check_neuron(student, steps: int | None, lr: float | None) -> None:
+    """train_neuron with the given arguments (None: left at its default) against the reference."""
+    kwargs = {k: v for k, v in (("steps", steps), ("lr", lr)) if v is not None}
+    costs, w, b = _triple(student.train_neuron(**kwargs), student.last_call)
+    n_steps, rate = (10 if steps is None else steps), (0.1 if lr is None else lr)
+    want = ref.train_neuron(n_steps, rate)
+    expect_true(isinstance(costs, (list, tuple, np.ndarray)) and np.shape(costs) == (n_steps,),
+                f"costs should be a list of {n_steps} floats, one per step.",
+                call=student.last_call, got=costs, expected=want[0],
+                mistake="training_off_by_one" if np.ndim(costs) == 1 else None)
+    expect_close(np.asarray(costs, dtype=float), np.array(want[0]), call=student.last_call,
+                 rtol=1e-9, atol=1e-12, what="costs",
+                 mistakes=functools.partial(_neuron_mistakes, n_steps, rate, 0))
+    for i, (name, value) in enumerate((("w", w), ("b", b)), start=1):
+        expect_close(value, want[i], call=student.last_call, rtol=1e-9, atol=1e-12, what=name,
+                     mistakes=functools.partial(_neuron_mistakes, n_steps, rate, i))
+
+
+@pytest.mark.contract("autodiff", "train_neuron")
+def test_train_neuron_lecture_run(student, rng):
+    """train_neuron() gives the lecture's ten costs (0.25 first), w and b"""
+    _check_neuron(student, None, None)
+
+
+@pytest.mark.contract("autodiff", "train_neuron")
+def test_train_neuron_steps_and_lr(student, rng):
+    """train_neuron(steps, lr) takes `steps` steps of size lr (a single step, and more)"""
+    _check_neuron(student, 1, 2.0)
+    _check_neuron(student, 3, 0.5)
+    _check_neuron(student, int(rng.integers(4, 16)), round(float(rng.uniform(0.2, 3.0)), 3))
+
+
+# ------------------------------------------------------------------ xor_net
+
+# A hand-made XOR solution (h1 ~ OR, h2 ~ NAND, output ~ AND) and the four inputs.
+_XOR_WEIGHTS = [6.0, 6.0, -3.0, -6.0, -6.0, 9.0, 8.0, 8.0, -12.0]
+_XOR_INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+
+
+def _sig(z: float) -> float:
+    return float(ref.sigmoid(z).value)
+
+
+def _xor_net_mistakes(weights: list[float]) -> list[tuple[str, list[float]]]:
+    """The outputs of classic slips in writing the network, one list per slip."""
+    w = weights
+    slips: list[tuple[str, list[float]]] = [("xor_net_output_sigmoid_missing", []),
+                                            ("xor_net_weights_misplaced", [])]
+    for x1, x2 in _XOR_INPUTS:
+        h1 = _sig(x1 * w[0] + x2 * w[1] + w[2])
+        h2 = _sig(x1 * w[3] + x2 * w[4] + w[5])
+        slips[0][1].append(w[6] * h1 + w[7] * h2 + w[8])
+        # w read as a 2x2 matrix by columns: x1 feeds h1 through w[0] and h2 through w[1]
+        g1 = _sig(x1 * w[0] + x2 * w[3] + w[2])
+        g2 = _sig(x1 * w[1] + x2 * w[4] + w[5])
+        slips[1][1].append(_sig(w[6] * g1 + w[7] * g2 + w[8]))
+    return slips
+
+
+def _named_xor_net_mistakes(weights: list[float]) -> list[Mistake]:
+    return [Mistake(code, np.array(values)) for code, values in _xor_net_mistakes(weights)]
+
+
+@functools.lru_cache(maxsize=64)
+def _reference_xor_net(weights: tuple[float, ...]) -> dict:
+    return xor_net_facts(ref.Variable, ref.xor_net, list(weights), _XOR_INPUTS)
+
+
+def _xor_net_weight_sets(rng: np.random.Generator) -> list[list[float]]:
+    drawn = rng.normal(size=9) * rng.uniform(0.5, 2.0)
+    return [_XOR_WEIGHTS, [round(float(v), 4) for v in drawn]]
+
+
+def _xor_net_facts(student, weights: list[float]) -> tuple[dict, str]:
+    call = f"w = [Variable(v) for v in {weights}]; [xor_net(w, x1, x2) for the four XOR inputs]"
+    got = student.drive("xor_net", {"weights": weights, "inputs": _XOR_INPUTS}, name="xor_net")
+    return driver_facts(got, call, lists={"values": 4, "is_variable": 4, "partials": 4}), call
+
+
+@pytest.mark.contract("autodiff", "xor_net")
+def test_xor_net_outputs(student, rng):
+    """xor_net's output values on the four XOR inputs (a hand-made XOR net and random weights)"""
+    for weights in _xor_net_weight_sets(rng):
+        facts, call = _xor_net_facts(student, weights)
+        want = _reference_xor_net(tuple(weights))
+        values = facts["values"]
+        expect_true(all(isinstance(v, float) for v in values),
+                    "Every output should be a number (the .value of a Variable).",
+                    call=call, got=values)
+        expect_close(np.array(values), np.array(want["values"]), call=call, rtol=1e-9,
+                     atol=1e-12, what="outputs",
+                     mistakes=functools.partial(_named_xor_net_mistakes, weights))
+
+
+@pytest.mark.contract("autodiff", "xor_net")
+def test_xor_net_graph_reaches_every_weight(student, rng):
+    """xor_net returns a Variable whose graph gives d output / d w[j] for all nine weights"""
+    weights = _xor_net_weight_sets(rng)[1]
+    facts, call = _xor_net_facts(student, weights)
+    want = _reference_xor_net(tuple(weights))
+    for k, (is_variable, partials) in enumerate(zip(facts["is_variable"], facts["partials"],
+                                                    strict=True)):
+        expect_true(is_variable is True, "xor_net should return the output Variable of the "
+                    "graph, not a plain number.", call=call, got=facts["values"][k],
+                    mistake="xor_net_graph_lost")
+        if isinstance(partials, str):
+            raise Feedback(f"The output's graph could not be walked: {partials}.", call=call)
+        lost = all(p == 0.0 for p in partials)
+        expect_close(np.array(partials, dtype=float), np.array(want["partials"][k]), call=call,
+                     rtol=1e-8, atol=1e-12,
+                     what=f"derivatives of the output for input {tuple(_XOR_INPUTS[k])}",
+                     mistakes=[Mistake("xor_net_graph_lost", lambda _g, lost=lost: lost)])
+
+
+# ------------------------------------------------------------------ train_xor_autodiff
+#
+# 20,000 epochs of scalar Variables take seconds of the student's time (4 to 20 s). As for
+# backprop.train_xor, the default run is judged on the reference's continuation of the
+# student's own first epochs when those are plain full-batch gradient steps (checked at
+# epochs 1, 2 and a fixed later one), also when the steps are those of a scaled cost (a
+# mean over the cases, a 1/2: the same descent with another learning rate); any other
+# training loop is run in full.
+
+XOR_AUTODIFF_TIMEOUT = 60.0  # seconds for a full default run in the student's code
+_XOR_PROBE = 30  # the later epoch that is checked (fixed: grading time must not follow the seed)
+_xor_continued: dict[tuple, list[float]] = {}
+
+
+def _nine(student, got: Any, call: str) -> np.ndarray:
+    """The nine weights as a float array (a list, tuple or array of numbers is accepted)."""
+    _no_variables(got, call, "result")
+    numbers = (isinstance(got, np.ndarray) and got.dtype.kind in "iuf") or (
+        isinstance(got, (list, tuple))
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got))
+    array = np.asarray(got, dtype=float) if numbers else None
+    if array is None or array.shape != (9,) or not np.all(np.isfinite(array)):
+        raise Feedback("Expected a list of nine finite floats (the trained weights).",
+                       kind="bad_result", call=call, got=got)
+    return array
+
+
+def _per_case_descent(weights: list[float], epochs: int, lr: float) -> list[float]:
+    """The slip of updating after every case instead of once per epoch (for naming)."""
+    w = list(weights)
+    for _ in range(epochs):
+        for x1, x2, t in ref.XOR_CASES:
+            nodes = [ref.Variable(v) for v in w]
+            err = ref.xor_net(nodes, x1, x2) - t
+            grads = ref.get_gradients(err * err)
+            w = [v - lr * grads[n] for v, n in zip(w, nodes, strict=True)]
+    return w
+
+
+def _xor_autodiff_mistakes(epochs: int, lr: float, seed: int) -> list[Mistake]:
+    start = list(np.random.default_rng(seed).standard_normal(9))
+    legacy = list(np.random.RandomState(seed).randn(9))
+    runs = [("xor_autodiff_cost_scaled", ref.xor_descent(start, epochs, lr / 4)),
+            ("xor_autodiff_cost_scaled", ref.xor_descent(start, epochs, lr / 2)),
+            ("xor_autodiff_per_case_updates", _per_case_descent(start, epochs, lr)),
+            ("gradient_ascent", ref.xor_descent(start, epochs, -lr)),
+            ("training_off_by_one", ref.xor_descent(start, epochs + 1, lr)),
+            ("xor_autodiff_wrong_start", ref.xor_descent(legacy, epochs, lr)),
+            ("xor_autodiff_wrong_start",
+             ref.xor_descent(list(np.random.default_rng(seed).random(9)), epochs, lr))]
+    if epochs > 0:
+        runs.append(("training_off_by_one", ref.xor_descent(start, epochs - 1, lr)))
+    if lr != 0.1:
+        runs.append(("lr_ignored", ref.xor_descent(start, epochs, 0.1)))
+    return [Mistake(code, np.array(w)) for code, w in runs]
+
+
+def _check_xor_autodiff(student, epochs: int, lr: float, seed: int) -> None:
+    got = _nine(student, student.train_xor_autodiff(epochs=epochs, lr=lr, seed=seed),
+                student.last_call)
+    expect_close(got, np.array(ref.train_xor_autodiff(epochs, lr, seed)),
+                 call=student.last_call, rtol=1e-8, atol=1e-10, what="weights",
+                 mistakes=lambda: _xor_autodiff_mistakes(epochs, lr, seed))
+
+
+@pytest.mark.contract("autodiff", "train_xor_autodiff")
+def test_train_xor_autodiff_start(student, rng):
+    """train_xor_autodiff(epochs=0, seed) returns the start: default_rng(seed).standard_normal(9)"""
+    for seed in (0, 11, int(rng.integers(12, 10_000))):
+        _check_xor_autodiff(student, 0, 0.1, seed)
+
+
+@pytest.mark.contract("autodiff", "train_xor_autodiff")
+def test_train_xor_autodiff_epochs_are_gradient_steps(student, rng):
+    """each epoch is one full-batch step w <- w - lr * dC/dw on the summed squared error"""
+    _check_xor_autodiff(student, 1, 0.5, 3)
+    _check_xor_autodiff(student, 3, 1.5, int(rng.integers(1, 10_000)))
+
+
+def _settled_xor_descent(start: np.ndarray, epochs: int, lr: float) -> list[float]:
+    """The reference's descent from ``start``, stopped once the verdict cannot change.
+
+    As backprop's `_descend`: once the summed squared error is below 0.25**2 and still
+    falling, no output can later be 0.5 from its target, so the rounding is final.
+    Memoised on the start: every student whose run starts alike pays once.
+    """
+    key = (start.tobytes(), epochs, lr)
+    if key not in _xor_continued:
+        w, done, before = [float(v) for v in start], 0, np.inf
+        while done < epochs:
+            chunk = min(50, epochs - done)
+            w = ref.xor_descent(w, chunk, lr)
+            done += chunk
+            cost = ref.xor_cost(w)
+            if cost < 0.25**2 and cost < before and lr <= 1.0:
+                break
+            before = cost
+        _xor_continued[key] = w
+    return list(_xor_continued[key])
+
+
+@pytest.mark.contract("autodiff", "train_xor_autodiff")
+def test_train_xor_autodiff_defaults(student, rng):
+    """train_xor_autodiff() with its defaults learns XOR (the rounded outputs of xor_net)"""
+    epochs, lr = 20000, 0.1
+    runs: dict[int, np.ndarray] = {}
+    first_call = ""
+    for e in (1, 2, _XOR_PROBE):
+        out = student.outcome("train_xor_autodiff", (), {"epochs": e})
+        if not out.ok:
+            break
+        try:
+            runs[e] = _nine(student, out.value, student.last_call)
+        except Feedback:
+            break
+        first_call = first_call or str(student.last_call)
+    # Plain descent, possibly with the cost scaled (a mean or a 1/2: the steps are those of
+    # another learning rate, which the step test charges): the reference continues it.
+    step = next((scale * lr for scale in (1.0, 0.5, 0.25, 2.0) if len(runs) == 3 and all(
+        np.allclose(runs[e], ref.xor_descent(list(runs[1]), e - 1, scale * lr), rtol=1e-8,
+                    atol=1e-10) for e in (2, _XOR_PROBE))), None)
+    if step is not None:
+        weights = _settled_xor_descent(runs[1], epochs - 1, step)
+        call = (f"train_xor_autodiff() (its first epoch, {first_call}, continued by the "
+                f"reference with its steps of lr = {step:g})")
+    else:
+        got = student.with_timeout(XOR_AUTODIFF_TIMEOUT).train_xor_autodiff()
+        weights = list(_nine(student, got, student.last_call))
+        call = str(student.last_call)
+    outputs = np.array(ref.xor_outputs(weights))
+    expect_equal(np.round(outputs), np.array([0.0, 1.0, 1.0, 0.0]), call=call,
+                 what="rounded outputs of xor_net on the four XOR inputs")

@@ -7,6 +7,8 @@ values here come from the reference called with the very same functions.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -149,4 +151,127 @@ def test_gradient_descent_zero_and_one_step(student, rng):
         got = student.gradient_descent(grad, x0, lr, steps)
         expect_close(got, ref.gradient_descent(grad, x0, lr, steps),
                      call=student.last_call, rtol=1e-12, atol=1e-12,
-                     mistakes=lambda steps=steps: _descent_mistakes(grad, x0, lr, steps))
+                     mistakes=functools.partial(_descent_mistakes, grad, x0, lr, steps))
+
+
+# ------------------------------------------------------------------ gradient_check
+#
+# The result is the largest relative error |g - n| / max(|g| + |n|, 1e-12). For a right
+# gradient it is the central differences' own error, which with h = 1e-3 and the
+# non-separable Rosenbrock function is about 1e-6 and reproducible to ~1e-8 relative
+# between correct implementations; a one-sided difference makes it ~1e-3. Points are
+# drawn so that no gradient entry is near 0 (a relative error there is noise).
+
+GC_RTOL, GC_ATOL = 1e-5, 1e-12
+
+
+def _spread_gradient_point(rng: np.random.Generator, grad: Fn,
+                           shape: tuple[int, ...]) -> np.ndarray:
+    """x at which every entry of grad(x) is at least a fifth of the largest (deterministic)."""
+    g = grad.resolve()
+    x = rng.uniform(-1.5, 1.5, size=shape)
+    for _ in range(200):
+        values = np.abs(g(x))
+        if values.min() > 0.2 * values.max() > 0:
+            break
+        x = rng.uniform(-1.5, 1.5, size=shape)
+    return x
+
+
+def _relative_errors(analytic: np.ndarray, numeric: np.ndarray) -> np.ndarray:
+    return np.abs(analytic - numeric) / np.maximum(np.abs(analytic) + np.abs(numeric), 1e-12)
+
+
+def _gradient_check_mistakes(f: Fn, grad: Fn, x: np.ndarray, h: float) -> list[Mistake]:
+    """What the classic wrong formulas give for this call (for naming, on a failed check)."""
+    fn, g = f.resolve(), np.asarray(grad.resolve()(x), dtype=float)
+    n = ref.numerical_gradient(f, x, h)
+    fx = fn(x)
+    one_sided = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = h
+        one_sided[i] = (fn(x + step) - fx) / h
+    diff = np.abs(g - n)
+    with np.errstate(all="ignore"):
+        return [
+            Mistake("gradient_check_zero_division",
+                    lambda got: not np.all(np.isfinite(np.asarray(got, dtype=float)))),
+            Mistake("gradient_check_one_sided", float(_relative_errors(g, one_sided).max())),
+            Mistake("gradient_check_not_relative", float(diff.max())),
+            Mistake("gradient_check_wrong_denominator", float((diff / np.abs(g)).max())),
+            Mistake("gradient_check_wrong_denominator",
+                    float((diff / np.maximum(np.abs(g), np.abs(n))).max())),
+            Mistake("gradient_check_mean_or_norm", float(_relative_errors(g, n).mean())),
+            Mistake("gradient_check_mean_or_norm",
+                    float(np.linalg.norm(g - n) / (np.linalg.norm(g) + np.linalg.norm(n)))),
+            Mistake("gradient_check_ignores_h",
+                    float(_relative_errors(g, ref.numerical_gradient(f, x)).max())),
+        ]
+
+
+def _check_gradient_check(student, f: Fn, grad: Fn, x: np.ndarray, h: float,
+                          what: str = "largest relative error") -> None:
+    expected = ref.gradient_check(f, grad, x, h)
+    expect_close(student.gradient_check(f, grad, x, h), expected, call=student.last_call,
+                 rtol=GC_RTOL, atol=GC_ATOL, what=what,
+                 mistakes=lambda: _gradient_check_mistakes(f, grad, x, h))
+
+
+@pytest.mark.contract("gradient_descent", "gradient_check")
+def test_gradient_check_of_a_right_gradient(student, rng):
+    """gradient_check of a right gradient (a non-separable function) is the central error"""
+    f, grad = Fn("rosenbrock", {"b": 100.0}), Fn("rosenbrock_grad", {"b": 100.0})
+    for shape in ((3,), (2, 2)):
+        x = _spread_gradient_point(rng, grad, shape)
+        _check_gradient_check(student, f, grad, x, 1e-3)
+
+
+@pytest.mark.contract("gradient_descent", "gradient_check")
+def test_gradient_check_of_a_wrong_gradient(student, rng):
+    """gradient_check of a wrong gradient: relative, the largest entry, 0 where both are 0"""
+    shape = (int(rng.integers(3, 6)),)
+    a = rng.uniform(1.0, 3.0, size=shape)
+    a[0] = 0.0  # an entry where both gradients are exactly 0: its error is 0, not 0/0
+    c = rng.normal(size=shape)
+    wrong_a = a * rng.uniform(1.3, 2.5, size=shape)  # wrong by a different factor per entry
+    wrong_a[1] = a[1]  # and one entry right
+    f, grad = Fn("quadratic", {"a": a, "c": c}), Fn("quadratic_grad", {"a": wrong_a, "c": c})
+    x = c + rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    _check_gradient_check(student, f, grad, x, 1e-5)
+
+
+@pytest.mark.contract("gradient_descent", "gradient_check")
+def test_gradient_check_uses_h_and_zero_gradients(student, rng):
+    """gradient_check(f, grad_f, x, h) uses h; two gradients that are zero everywhere give 0.0"""
+    scale = float(rng.uniform(2.0, 3.0))
+    f, grad = Fn("sin_sum", {"scale": scale}), Fn("sin_sum_grad", {"scale": scale})
+    x = _spread_gradient_point(rng, grad, (int(rng.integers(2, 5)),))
+    _check_gradient_check(student, f, grad, x, 2e-2)
+    zero = {"a": np.zeros(3), "c": rng.normal(size=3)}
+    _check_gradient_check(student, Fn("quadratic", zero), Fn("quadratic_grad", zero),
+                          rng.normal(size=3), 1e-5, what="error of two zero gradients")
+
+
+@pytest.mark.contract("gradient_descent", "gradient_check")
+def test_gradient_check_leaves_x_unchanged(student, rng):
+    """gradient_check leaves the caller's x exactly as it was"""
+    shape = (2, int(rng.integers(2, 4)))
+    a, c = rng.uniform(1.0, 3.0, size=shape), rng.normal(size=shape)
+    wrong = {"a": a * rng.uniform(1.3, 2.5, size=shape), "c": c}  # its error is about 0.1-0.4
+    f, grad = Fn("quadratic", {"a": a, "c": c}), Fn("quadratic_grad", wrong)
+    x = c + rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    params = {"f": f.name, "f_params": dict(f.params), "grad": grad.name,
+              "grad_params": dict(grad.params), "x": x, "h": 1e-4}
+    facts = student.drive("gradient_check_mutation", params, name="gradient_check")
+    call = f"gradient_check(f, grad_f, x=array(shape={x.shape}), h=1e-4)"
+    driver_facts(facts, call, ("x_after", "result"))
+    after = facts["x_after"]
+    expect_true(isinstance(after, np.ndarray) and after.shape == x.shape
+                and bool(np.array_equal(after, x)),
+                "The caller's x was changed by the call.", call=call, got=after, expected=x,
+                mistake="gradient_check_mutates_input")
+    # A call that changes nothing and returns nonsense must not pass: the value counts too.
+    expect_close(facts["result"], ref.gradient_check(f, grad, x.copy(), 1e-4), call=call,
+                 rtol=GC_RTOL, atol=GC_ATOL, what="largest relative error",
+                 mistakes=lambda: _gradient_check_mistakes(f, grad, x.copy(), 1e-4))

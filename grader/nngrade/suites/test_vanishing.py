@@ -89,3 +89,91 @@ def test_chain_gradient_other_inputs(student, rng):
     for activation in ("sigmoid", "tanh"):
         x, Y = (float(v) for v in rng.uniform(-2, 2, size=2))  # noqa: N806
         _check(student, int(rng.integers(1, 8)), activation, x=x, Y=Y)
+
+
+# ------------------------------------------------------------------ layer_gradients
+#
+# dC/dw for w1 and for each layer's own w: a layer uses its weight twice,
+# y_k = w * f(w * y_(k-1)). The classic slips below are computed by hand from the
+# reference's activations, only to name a failed check.
+
+
+def _layer_alternatives(depth: int, activation: str, x: float,
+                        Y: float) -> list[tuple[str, np.ndarray]]:  # noqa: N803
+    f = {"sigmoid": ref_act.sigmoid, "tanh": ref_act.tanh, "relu": ref_act.relu}[activation]
+    fp = {"sigmoid": ref_act.sigmoid_prime, "tanh": ref_act.tanh_prime,
+          "relu": ref_act.relu_prime}[activation]
+    y, inputs = x, []
+    for _ in range(depth):
+        inputs.append(y)
+        y = float(f(y))
+    right = np.asarray(ref.layer_gradients(depth, activation, x=x, Y=Y), dtype=float)
+    outer, inner, upstream = [], [], -2.0 * (Y - y)
+    for y_in in reversed(inputs):  # every w = 1, so z_k = y_(k-1)
+        outer.append(upstream * float(f(y_in)))
+        inner.append(upstream * float(fp(y_in)) * y_in)
+        upstream *= float(fp(y_in))
+    first = upstream * x
+    wrong = [("layer_gradients_reversed", right[::-1]),
+             ("layer_gradients_one_use", np.array([first] + outer[::-1])),
+             ("layer_gradients_one_use", np.array([first] + inner[::-1])),
+             ("layer_gradients_reversed", np.array([first] + (np.array(outer) +
+                                                              np.array(inner)).tolist()))]
+    # f' taken at the activated value f(z) (chain_gradient's classic slip), layer by layer
+    y, acts = x, []
+    for _ in range(depth):
+        y = float(f(y))
+        acts.append(y)
+    upstream, grads = -2.0 * (Y - y), []
+    for y_in, a in zip(reversed(inputs), reversed(acts), strict=True):
+        slope = float(fp(a))
+        grads.append(upstream * (a + slope * y_in))
+        upstream *= slope
+    wrong.append(("vanishing_wrong_derivative", np.array([upstream * x] + grads[::-1])))
+    return wrong
+
+
+def _check_layers(student, depth: int, activation: str | None = None, x: float | None = None,
+                  Y: float | None = None) -> None:  # noqa: N803
+    kwargs = {k: v for k, v in (("activation", activation), ("x", x), ("Y", Y))
+              if v is not None}
+    got = student.layer_gradients(depth, **kwargs)
+    call = student.last_call
+    act = "sigmoid" if activation is None else activation
+    x_in = 1.0 if x is None else x
+    target = 1.0 if Y is None else Y
+    expected = np.asarray(ref.layer_gradients(depth, act, x=x_in, Y=target), dtype=float)
+    expect_true(isinstance(got, np.ndarray) and got.dtype.kind == "f",
+                "layer_gradients should return a float array (one entry per weight).",
+                call=call, got=got, expected=expected)
+    expect_close(got, expected, call=call, rtol=RTOL, atol=ATOL, allow_scalar_as_array=False,
+                 what=f"gradients of the {depth + 1} weights (w1 first)",
+                 mistakes=lambda: [Mistake(code, value) for code, value in
+                                   _layer_alternatives(depth, act, x_in, target)])
+
+
+@pytest.mark.contract("vanishing", "layer_gradients")
+def test_layer_gradients_sigmoid_chain(student, rng):
+    """the lecture's sigmoid chain with 4 hidden layers, and a deeper one: w1 first"""
+    _check_layers(student, 4)
+    _check_layers(student, int(rng.integers(5, 13)), "sigmoid")
+
+
+@pytest.mark.contract("vanishing", "layer_gradients")
+def test_layer_gradients_tanh_and_relu(student, rng):
+    """tanh and relu chains with other x and Y, relu both passing and blocking"""
+    _check_layers(student, 5, "tanh", x=-0.8, Y=0.5)
+    _check_layers(student, 3, "relu", x=0.5, Y=2.0)  # active: both uses of w count equally
+    _check_layers(student, 2, "relu", x=-0.7, Y=1.0)  # dead: every gradient is 0
+    activation = str(rng.choice(["tanh", "relu"]))
+    x, Y = (round(float(v), 3) for v in rng.uniform(0.2, 2.0, size=2))  # noqa: N806
+    _check_layers(student, int(rng.integers(2, 8)), activation, x=x, Y=Y + 0.5)
+
+
+@pytest.mark.contract("vanishing", "layer_gradients")
+def test_layer_gradients_short_chains(student, rng):
+    """depth 0 gives [dC/dw1] alone; depth 1 gives two entries"""
+    x = round(float(rng.uniform(0.3, 2.0)), 3)
+    _check_layers(student, 0, "sigmoid", x=x, Y=-1.0)
+    _check_layers(student, 1, "sigmoid", x=-x, Y=2.0)
+    _check_layers(student, 1, "relu", x=x, Y=x + 1.5)

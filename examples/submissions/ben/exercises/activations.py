@@ -26,9 +26,14 @@ def sigmoid(z):
     σ(z) = 1 / (1 + e^(-|z|)) for z >= 0 and e^(-|z|) / (1 + e^(-|z|)) for z < 0.
     """
     # TODO: implement sigmoid (see the docstring above).
-    # Hint: np.exp(-z) overflows for z near -1e4; compute e = np.exp(-np.abs(z)) instead
-    #       and choose between 1 / (1 + e) and e / (1 + e) with np.where(z >= 0, ...).
-    raise NotImplementedError('TODO: implement sigmoid (see the docstring above). Hint: np.exp(-z) overflows for z near -1e4; compute e = np.exp(-np.abs(z)) instead and choose between 1 / (1 + e) and e / (1 + e) with np.where(z >= 0, ...).')
+    # Hint: Slide 激活函数: σ(z) = 1 / (1 + e^(-z)) squashes any z into (0, 1). At z = -1e4,
+    #       e^(-z) overflows: rearrange so that every exponent you evaluate is <= 0, with one
+    #       form for z >= 0 and one for z < 0 (the docstring gives both). Aim for a float array
+    #       shaped like z, computed without warnings.
+    #       提示（激活函数）：σ(z) = 1/(1+e^(-z))。z = -1e4 时 e^(-z) 溢出：改写公式，
+    #       让算出的每个指数都 <= 0，z >= 0 与 z < 0 各用一种写法（文档字符串里都有）。
+    #       结果与 z 同形，且不产生警告。
+    raise NotImplementedError('TODO: implement sigmoid (see the docstring above). Hint: Slide 激活函数: σ(z) = 1 / (1 + e^(-z)) squashes any z into (0, 1). At z = -1e4, e^(-z) overflows: rearrange so that every exponent you evaluate is <= 0, with one form for z >= 0 and one for z < 0 (the docstring gives both). Aim for a float array shaped like z, computed without warnings. 提示（激活函数）：σ(z) = 1/(1+e^(-z))。z = -1e4 时 e^(-z) 溢出：改写公式， 让算出的每个指数都 <= 0，z >= 0 与 z < 0 各用一种写法（文档字符串里都有）。 结果与 z 同形，且不产生警告。')
 
 
 def tanh(z):
@@ -38,8 +43,9 @@ def tanh(z):
     stretched to be zero-centred, which is why it often trains faster.
     """
     # TODO: implement tanh (see the docstring above).
-    # Hint: numpy already has it.
-    raise NotImplementedError('TODO: implement tanh (see the docstring above). Hint: numpy already has it.')
+    # Hint: NumPy has the hyperbolic tangent; return floats shaped like z.
+    #       提示：NumPy 自带双曲正切；返回与 z 同形的浮点数组。
+    raise NotImplementedError('TODO: implement tanh (see the docstring above). Hint: NumPy has the hyperbolic tangent; return floats shaped like z. 提示：NumPy 自带双曲正切；返回与 z 同形的浮点数组。')
 
 
 def relu(z):
@@ -49,8 +55,10 @@ def relu(z):
     ReLUs does not shrink gradients the way a chain of sigmoids does.
     """
     # TODO: implement relu (see the docstring above).
-    # Hint: np.maximum compares elementwise.
-    raise NotImplementedError('TODO: implement relu (see the docstring above). Hint: np.maximum compares elementwise.')
+    # Hint: Slide 激活函数: keep the positive entries and put 0 elsewhere, elementwise (Python's
+    #       max compares whole objects, not entries).
+    #       提示（激活函数）：逐元素保留正数、其余置 0（Python 的 max 不是逐元素比较）。
+    raise NotImplementedError("TODO: implement relu (see the docstring above). Hint: Slide 激活函数: keep the positive entries and put 0 elsewhere, elementwise (Python's max compares whole objects, not entries). 提示（激活函数）：逐元素保留正数、其余置 0（Python 的 max 不是逐元素比较）。")
 
 
 def sigmoid_prime(z):
@@ -62,15 +70,20 @@ def sigmoid_prime(z):
     z, not σ(z): passing the activated value is a classic mistake.
     """
     # TODO: implement sigmoid_prime (see the docstring above).
-    # Hint: σ'(z) = σ(z) (1 - σ(z)); reuse sigmoid.
-    raise NotImplementedError("TODO: implement sigmoid_prime (see the docstring above). Hint: σ'(z) = σ(z) (1 - σ(z)); reuse sigmoid.")
+    # Hint: Slide 激活函数: σ's derivative is written with σ itself, σ' = σ (1 - σ), and you
+    #       evaluate it at the pre-activation z: reuse your sigmoid. Pitfall: z (1 - z) is that
+    #       formula applied to z as if z were already activated.
+    #       提示（激活函数）：σ 的导数可以用 σ 自己表示：σ' = σ(1 - σ)，在 z 处求值，
+    #       重用你的 sigmoid。注意：z(1 - z) 把 z 当成了激活后的值。
+    raise NotImplementedError("TODO: implement sigmoid_prime (see the docstring above). Hint: Slide 激活函数: σ's derivative is written with σ itself, σ' = σ (1 - σ), and you evaluate it at the pre-activation z: reuse your sigmoid. Pitfall: z (1 - z) is that formula applied to z as if z were already activated. 提示（激活函数）：σ 的导数可以用 σ 自己表示：σ' = σ(1 - σ)，在 z 处求值， 重用你的 sigmoid。注意：z(1 - z) 把 z 当成了激活后的值。")
 
 
 def tanh_prime(z):
     """The derivative of tanh: 1 - tanh(z)^2, with its maximum tanh'(0) = 1."""
     # TODO: implement tanh_prime (see the docstring above).
-    # Hint: 1 - tanh(z)**2.
-    raise NotImplementedError('TODO: implement tanh_prime (see the docstring above). Hint: 1 - tanh(z)**2.')
+    # Hint: tanh' = 1 - tanh², evaluated at z (not at tanh(z)).
+    #       提示：tanh' = 1 - tanh²，在 z 处求值（不是在 tanh(z) 处）。
+    raise NotImplementedError("TODO: implement tanh_prime (see the docstring above). Hint: tanh' = 1 - tanh², evaluated at z (not at tanh(z)). 提示：tanh' = 1 - tanh²，在 z 处求值（不是在 tanh(z) 处）。")
 
 
 def relu_prime(z):
@@ -80,5 +93,7 @@ def relu_prime(z):
     is ``relu_prime(0) == 0``. The result is a float array shaped like z.
     """
     # TODO: implement relu_prime (see the docstring above).
-    # Hint: the comparison z > 0 gives booleans; turn them into floats.
-    raise NotImplementedError('TODO: implement relu_prime (see the docstring above). Hint: the comparison z > 0 gives booleans; turn them into floats.')
+    # Hint: 1 on the positive side, 0 elsewhere, and 0 at z = 0 exactly (the course's
+    #       convention). Return floats, not booleans.
+    #       提示：正半轴为 1，其余为 0，z = 0 处取 0（本课程的约定）。返回浮点数，不要布尔值。
+    raise NotImplementedError("TODO: implement relu_prime (see the docstring above). Hint: 1 on the positive side, 0 elsewhere, and 0 at z = 0 exactly (the course's convention). Return floats, not booleans. 提示：正半轴为 1，其余为 0，z = 0 处取 0（本课程的约定）。返回浮点数，不要布尔值。")

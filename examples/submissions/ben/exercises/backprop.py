@@ -22,13 +22,20 @@ XOR_Y = np.array([[0], [1], [1], [0]], dtype=float)
 
 
 def _sigmoid(z):
-    """Given: the sigmoid of activations.py, repeated so that this file grades on its own.
+    """The sigmoid σ(z) = 1 / (1 + e^(-z)) that the XOR network uses, elementwise.
 
-    It uses the identity σ(z) = (1 + tanh(z/2)) / 2, which never overflows
-    and costs fewer array operations than the e^(-|z|) form, a difference
-    that shows over 20000 training epochs.
+    It is the sigmoid of activations.py; a module may import another
+    (``from activations import sigmoid``). This answer key writes it out so
+    that the file grades on its own, using the identity
+    σ(z) = (1 + tanh(z/2)) / 2: it never overflows and costs fewer array
+    operations than the e^(-|z|) form, which shows over 20000 epochs.
     """
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
+    # TODO: implement _sigmoid (see the docstring above).
+    # Hint: Reuse the sigmoid of your activations.py: a module may import another (`from
+    #       activations import sigmoid` at the top of this file).
+    #       提示：重用 activations.py 里你的 sigmoid（在本文件开头 from activations import
+    #       sigmoid）。
+    raise NotImplementedError('TODO: implement _sigmoid (see the docstring above). Hint: Reuse the sigmoid of your activations.py: a module may import another (`from activations import sigmoid` at the top of this file). 提示：重用 activations.py 里你的 sigmoid（在本文件开头 from activations import sigmoid）。')
 
 
 def forward(x, w1, w2):
@@ -40,27 +47,37 @@ def forward(x, w1, w2):
     intermediate values are returned because the backward pass needs them.
     """
     # TODO: implement forward (see the docstring above).
-    # Hint: three lines, one per equation; relu is np.maximum(h, 0).
-    raise NotImplementedError('TODO: implement forward (see the docstring above). Hint: three lines, one per equation; relu is np.maximum(h, 0).')
+    # Hint: Slide 反向传播 (the two-layer network): the three equations of the docstring, one
+    #       line each. Aim for h and a of shape (n, hidden), y_pred of shape (n, d_out).
+    #       提示（反向传播·两层网络）：文档字符串里的三个等式，各写一行。
+    #       h 和 a 的形状是 (n, hidden)，y_pred 是 (n, d_out)。
+    raise NotImplementedError('TODO: implement forward (see the docstring above). Hint: Slide 反向传播 (the two-layer network): the three equations of the docstring, one line each. Aim for h and a of shape (n, hidden), y_pred of shape (n, d_out). 提示（反向传播·两层网络）：文档字符串里的三个等式，各写一行。 h 和 a 的形状是 (n, hidden)，y_pred 是 (n, d_out)。')
 
 
 def backward(x, y, w1, w2):
     """Forward pass, loss and backward pass; returns (loss, grad_w1, grad_w2).
 
-    loss = sum((y_pred - y)^2), a float. Going backwards with the chain rule:
-        dL/dy_pred = 2 (y_pred - y)
-        dL/dw2     = a.T @ dL/dy_pred
-        dL/da      = dL/dy_pred @ w2.T
-        dL/dh      = dL/da * relu'(h)        (relu'(h) = 1 where h > 0, else 0)
-        dL/dw1     = x.T @ dL/dh
+    loss = sum((y_pred - y)^2), a float. Going backwards with the chain rule
+    (ᵀ is the transpose, · the matrix product, ⊙ the elementwise product):
+        ∂L/∂y_pred = 2 (y_pred - y)
+        ∂L/∂w2     = aᵀ · ∂L/∂y_pred
+        ∂L/∂a      = ∂L/∂y_pred · w2ᵀ
+        ∂L/∂h      = ∂L/∂a ⊙ relu'(h)        (relu'(h) = 1 where h > 0, else 0)
+        ∂L/∂w1     = xᵀ · ∂L/∂h
     Each gradient has the shape of the weight it belongs to. Every weight
     gradient is "input of the layer, transposed, times the gradient at the
     layer's output".
     """
     # TODO: implement backward (see the docstring above).
-    # Hint: call forward, compute the loss, then follow the chain rule from the loss
-    #       backwards: grad_y_pred, grad_w2, grad_a, grad_h, grad_w1 (see the docstring).
-    raise NotImplementedError('TODO: implement backward (see the docstring above). Hint: call forward, compute the loss, then follow the chain rule from the loss backwards: grad_y_pred, grad_w2, grad_a, grad_h, grad_w1 (see the docstring).')
+    # Hint: Slide 反向传播: run forward, then the chain rule from the loss back to w1 in the
+    #       docstring's order; every weight's gradient is "the layer's input, transposed, times
+    #       the gradient at the layer's output". Aim for a float and two arrays shaped like w1
+    #       and w2. Pitfalls: the factor 2 of the square; no gradient flows through a ReLU that
+    #       is off.
+    #       提示（反向传播）：先前向计算，再按文档字符串的顺序从损失往回用链式法则；
+    #       每个权重的梯度都是「该层输入的转置乘以该层输出处的梯度」。注意：平方带来的因子 2；
+    #       关闭的 ReLU（h <= 0）不传梯度。
+    raise NotImplementedError('TODO: implement backward (see the docstring above). Hint: Slide 反向传播: run forward, then the chain rule from the loss back to w1 in the docstring\'s order; every weight\'s gradient is "the layer\'s input, transposed, times the gradient at the layer\'s output". Aim for a float and two arrays shaped like w1 and w2. Pitfalls: the factor 2 of the square; no gradient flows through a ReLU that is off. 提示（反向传播）：先前向计算，再按文档字符串的顺序从损失往回用链式法则； 每个权重的梯度都是「该层输入的转置乘以该层输出处的梯度」。注意：平方带来的因子 2； 关闭的 ReLU（h <= 0）不传梯度。')
 
 
 def xor_grads(x, y, w1, w2):
@@ -68,15 +85,23 @@ def xor_grads(x, y, w1, w2):
 
     Network: a1 = σ(x @ w1), a2 = σ(a1 @ w2), no biases, with the loss
     L = 1/2 * sum((a2 - y)^2). Using σ'(z) = σ(z) (1 - σ(z)), written with
-    the activations the forward pass already has:
-        delta2  = (a2 - y) * a2 * (1 - a2)          dL/d(a1 @ w2)
-        grad_w2 = a1.T @ delta2
-        delta1  = (delta2 @ w2.T) * a1 * (1 - a1)   dL/d(x @ w1)
-        grad_w1 = x.T @ delta1
+    the activations the forward pass already has, each layer's 残差 (δ, the
+    gradient of L with respect to the layer's pre-activation) is:
+        δ2    = (a2 - y) ⊙ a2 ⊙ (1 - a2)          ∂L/∂(a1 · w2)
+        ∂L/∂w2 = a1ᵀ · δ2
+        δ1    = (δ2 · w2ᵀ) ⊙ a1 ⊙ (1 - a1)        ∂L/∂(x · w1)
+        ∂L/∂w1 = xᵀ · δ1
+    (ᵀ is the transpose, · the matrix product, ⊙ the elementwise product.)
     """
     # TODO: implement xor_grads (see the docstring above).
-    # Hint: forward first (keep a1 and a2), then the four lines of the docstring.
-    raise NotImplementedError('TODO: implement xor_grads (see the docstring above). Hint: forward first (keep a1 and a2), then the four lines of the docstring.')
+    # Hint: Slide 反向传播 (the XOR network): forward first, keeping a1 and a2; then each layer's
+    #       残差 δ (the docstring's δ2, δ1), with σ' written through the activation the forward
+    #       pass already has. Pitfalls: the loss has a 1/2, so there is no factor 2; σ'(z) = a (1
+    #       - a) with a = σ(z), not σ(a) (1 - σ(a)).
+    #       提示（反向传播·XOR 网络）：先前向计算并保留 a1、a2，
+    #       再求每层的残差 δ（文档字符串中的δ2、δ1），σ' 用前向已得到的激活值表示。注意：
+    #       损失里有 1/2，所以没有因子 2；σ'(z) = a(1 - a)，其中 a = σ(z)。
+    raise NotImplementedError("TODO: implement xor_grads (see the docstring above). Hint: Slide 反向传播 (the XOR network): forward first, keeping a1 and a2; then each layer's 残差 δ (the docstring's δ2, δ1), with σ' written through the activation the forward pass already has. Pitfalls: the loss has a 1/2, so there is no factor 2; σ'(z) = a (1 - a) with a = σ(z), not σ(a) (1 - σ(a)). 提示（反向传播·XOR 网络）：先前向计算并保留 a1、a2， 再求每层的残差 δ（文档字符串中的δ2、δ1），σ' 用前向已得到的激活值表示。注意： 损失里有 1/2，所以没有因子 2；σ'(z) = a(1 - a)，其中 a = σ(z)。")
 
 
 def train_xor(hidden=10, epochs=20000, lr=0.5, seed=0):
@@ -91,6 +116,11 @@ def train_xor(hidden=10, epochs=20000, lr=0.5, seed=0):
     single perceptron could not compute.
     """
     # TODO: implement train_xor (see the docstring above).
-    # Hint: draw w1 and w2 with rng = np.random.default_rng(seed) and rng.normal(size=...),
-    #       then for every epoch compute xor_grads on XOR_X, XOR_Y and step both weights.
-    raise NotImplementedError('TODO: implement train_xor (see the docstring above). Hint: draw w1 and w2 with rng = np.random.default_rng(seed) and rng.normal(size=...), then for every epoch compute xor_grads on XOR_X, XOR_Y and step both weights.')
+    # Hint: Slide 异或问题: draw both weight matrices from one generator made from seed (they
+    #       must not start equal: identical units stay identical), then each epoch: xor_grads on
+    #       all four examples and one step for each weight. Aim for (w1 (2, hidden), w2 (hidden,
+    #       1)).
+    #       提示（异或问题）：用 seed 建一个随机数生成器，从中抽取两个权重矩阵（初值不能相同，
+    #       否则隐藏单元永远一样）；每个 epoch 在四个样本上求 xor_grads，两个权重各走一步。
+    #       返回 (w1 (2, hidden), w2 (hidden, 1))。
+    raise NotImplementedError('TODO: implement train_xor (see the docstring above). Hint: Slide 异或问题: draw both weight matrices from one generator made from seed (they must not start equal: identical units stay identical), then each epoch: xor_grads on all four examples and one step for each weight. Aim for (w1 (2, hidden), w2 (hidden, 1)). 提示（异或问题）：用 seed 建一个随机数生成器，从中抽取两个权重矩阵（初值不能相同， 否则隐藏单元永远一样）；每个 epoch 在四个样本上求 xor_grads，两个权重各走一步。 返回 (w1 (2, hidden), w2 (hidden, 1))。')

@@ -13,7 +13,7 @@ import numpy as np
 
 
 def one_hot(labels, num_classes):
-    """One-hot encoding (独热编码): integer labels of shape (n,) to an (n, num_classes) float array.
+    """One-hot encoding (One-hot编码): integer labels (n,) to an (n, num_classes) float array.
 
     Row i is all zeros except a 1 in column ``labels[i]``, the target
     distribution that cross_entropy compares against. A label outside
@@ -21,9 +21,13 @@ def one_hot(labels, num_classes):
     beats silently training on a wrong target.
     """
     # TODO: implement one_hot (see the docstring above).
-    # Hint: check the labels first (raise ValueError for one outside the range); then the
-    #       rows of np.eye(num_classes) indexed by the labels are the one-hot vectors.
-    raise NotImplementedError('TODO: implement one_hot (see the docstring above). Hint: check the labels first (raise ValueError for one outside the range); then the rows of np.eye(num_classes) indexed by the labels are the one-hot vectors.')
+    # Hint: Slide One-hot编码: row i is all zeros except a 1 in column labels[i]. Check the
+    #       labels first: one outside [0, num_classes) raises ValueError (a negative index would
+    #       silently wrap around). Aim for an (n, num_classes) float array.
+    #       提示（One-hot编码）：第 i 行全为 0，只有第 labels[i] 列为 1。先检查标签：
+    #       超出 [0, num_classes) 的要抛出 ValueError（负数下标会悄悄绕回）。
+    #       结果是 (n, num_classes) 的浮点数组。
+    raise NotImplementedError('TODO: implement one_hot (see the docstring above). Hint: Slide One-hot编码: row i is all zeros except a 1 in column labels[i]. Check the labels first: one outside [0, num_classes) raises ValueError (a negative index would silently wrap around). Aim for an (n, num_classes) float array. 提示（One-hot编码）：第 i 行全为 0，只有第 labels[i] 列为 1。先检查标签： 超出 [0, num_classes) 的要抛出 ValueError（负数下标会悄悄绕回）。 结果是 (n, num_classes) 的浮点数组。')
 
 
 def mse(y_pred, y):
@@ -33,8 +37,12 @@ def mse(y_pred, y):
     dJ/dy_pred = (y_pred - y) / m. Returns a float.
     """
     # TODO: implement mse (see the docstring above).
-    # Hint: m is len(y); sum the squared differences over every entry.
-    raise NotImplementedError('TODO: implement mse (see the docstring above). Hint: m is len(y); sum the squared differences over every entry.')
+    # Hint: Slide 均方误差: J = 1/(2m) Σ (y - y_pred)²; m counts examples, the rows of y, not
+    #       every entry. Aim for one float. Pitfall: np.mean alone forgets the 1/2, and divides
+    #       by the number of entries.
+    #       提示（均方误差）：J = 1/(2m) Σ(y - y_pred)²；m 是样本数，即 y 的行数，不是元素总数。
+    #       返回一个浮点数。注意：只用 np.mean 会漏掉 1/2。
+    raise NotImplementedError('TODO: implement mse (see the docstring above). Hint: Slide 均方误差: J = 1/(2m) Σ (y - y_pred)²; m counts examples, the rows of y, not every entry. Aim for one float. Pitfall: np.mean alone forgets the 1/2, and divides by the number of entries. 提示（均方误差）：J = 1/(2m) Σ(y - y_pred)²；m 是样本数，即 y 的行数，不是元素总数。 返回一个浮点数。注意：只用 np.mean 会漏掉 1/2。')
 
 
 def softmax(v, axis=-1):
@@ -46,9 +54,13 @@ def softmax(v, axis=-1):
     so that exp never overflows, even for entries around 1e4.
     """
     # TODO: implement softmax (see the docstring above).
-    # Hint: subtract v.max(axis=axis, keepdims=True) before np.exp, then divide by the
-    #       sum along the same axis (keepdims=True keeps the shapes broadcastable).
-    raise NotImplementedError('TODO: implement softmax (see the docstring above). Hint: subtract v.max(axis=axis, keepdims=True) before np.exp, then divide by the sum along the same axis (keepdims=True keeps the shapes broadcastable).')
+    # Hint: Slide 损失函数 (softmax): exponentiate, then normalise along `axis`. Subtracting each
+    #       slice's maximum first changes nothing mathematically but keeps exp from overflowing
+    #       at 1e4. Keep the reduced axis (keepdims) so that shapes still broadcast. Aim for v's
+    #       shape.
+    #       提示：沿 axis 取指数再归一化。先减去每个切片的最大值，数学上不变，
+    #       却能避免 1e4 时 exp 溢出；求和时保留维度（keepdims）以便广播。结果与 v 同形。
+    raise NotImplementedError("TODO: implement softmax (see the docstring above). Hint: Slide 损失函数 (softmax): exponentiate, then normalise along `axis`. Subtracting each slice's maximum first changes nothing mathematically but keeps exp from overflowing at 1e4. Keep the reduced axis (keepdims) so that shapes still broadcast. Aim for v's shape. 提示：沿 axis 取指数再归一化。先减去每个切片的最大值，数学上不变， 却能避免 1e4 时 exp 溢出；求和时保留维度（keepdims）以便广播。结果与 v 同形。")
 
 
 def cross_entropy(probs, targets):
@@ -61,6 +73,8 @@ def cross_entropy(probs, targets):
     a softmax output always is.
     """
     # TODO: implement cross_entropy (see the docstring above).
-    # Hint: np.atleast_2d makes a single row a (1, k) array; then sum over each row
-    #       and average over the rows.
-    raise NotImplementedError('TODO: implement cross_entropy (see the docstring above). Hint: np.atleast_2d makes a single row a (1, k) array; then sum over each row and average over the rows.')
+    # Hint: Slide 交叉熵: for each row -Σ targets · ln(probs), with the natural log; then the
+    #       mean over the rows. A 1-D input is one row (make it 2-D first). Aim for one float.
+    #       提示（交叉熵）：每一行求 -Σ targets·ln(probs)（自然对数），再对各行求平均；
+    #       一维输入算一行（先变成二维）。返回一个浮点数。
+    raise NotImplementedError('TODO: implement cross_entropy (see the docstring above). Hint: Slide 交叉熵: for each row -Σ targets · ln(probs), with the natural log; then the mean over the rows. A 1-D input is one row (make it 2-D first). Aim for one float. 提示（交叉熵）：每一行求 -Σ targets·ln(probs)（自然对数），再对各行求平均； 一维输入算一行（先变成二维）。返回一个浮点数。')

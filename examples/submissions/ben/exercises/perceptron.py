@@ -22,8 +22,15 @@ def step(x):
     holds only 0s and 1s.
     """
     # TODO: implement step (see the docstring above).
-    # Hint: compare with 0 to get booleans, then turn them into integers with .astype(int).
-    raise NotImplementedError('TODO: implement step (see the docstring above). Hint: compare with 0 to get booleans, then turn them into integers with .astype(int).')
+    # Hint: Slide 感知机: the unit fires (1) only when its input is strictly above 0; at exactly
+    #       0 it stays silent. Compare elementwise and turn the truth values into the numbers 0
+    #       and 1 (integers or floats; bool is not accepted). Aim for the shape of x. Pitfall:
+    #       the slides' (np.sign(x) + 1) / 2 gives 0.5 at 0 (handout, "Where the slides' code
+    #       differs").
+    #       提示（感知机）：输入严格大于 0 才输出 1，恰好为 0 时输出 0。逐元素比较，
+    #       再把真假值变成数字 0/1（整数或浮点数，不能是 bool），形状与 x 相同。注意：
+    #       课件的 (np.sign(x)+1)/2 在 0 处得 0.5。
+    raise NotImplementedError('TODO: implement step (see the docstring above). Hint: Slide 感知机: the unit fires (1) only when its input is strictly above 0; at exactly 0 it stays silent. Compare elementwise and turn the truth values into the numbers 0 and 1 (integers or floats; bool is not accepted). Aim for the shape of x. Pitfall: the slides\' (np.sign(x) + 1) / 2 gives 0.5 at 0 (handout, "Where the slides\' code differs"). 提示（感知机）：输入严格大于 0 才输出 1，恰好为 0 时输出 0。逐元素比较， 再把真假值变成数字 0/1（整数或浮点数，不能是 bool），形状与 x 相同。注意： 课件的 (np.sign(x)+1)/2 在 0 处得 0.5。')
 
 
 def perceptron(x, w, threshold):
@@ -35,8 +42,12 @@ def perceptron(x, w, threshold):
     a perceptron "knows": learning means choosing them.
     """
     # TODO: implement perceptron (see the docstring above).
-    # Hint: one line: the weighted sum x @ w, minus the threshold, through step.
-    raise NotImplementedError('TODO: implement perceptron (see the docstring above). Hint: one line: the weighted sum x @ w, minus the threshold, through step.')
+    # Hint: Slide 感知机: the weighted sum of the inputs, minus the threshold, through step. One
+    #       matrix-vector product serves a single input (d,) and a batch (n, d) alike. Aim for a
+    #       scalar for one input, an (n,) array for a batch.
+    #       提示（感知机）：输入的加权和减去阈值，再经过 step。
+    #       同一个矩阵-向量乘积既适用于单个输入 (d,)，也适用于一批输入 (n, d)。
+    raise NotImplementedError('TODO: implement perceptron (see the docstring above). Hint: Slide 感知机: the weighted sum of the inputs, minus the threshold, through step. One matrix-vector product serves a single input (d,) and a batch (n, d) alike. Aim for a scalar for one input, an (n,) array for a batch. 提示（感知机）：输入的加权和减去阈值，再经过 step。 同一个矩阵-向量乘积既适用于单个输入 (d,)，也适用于一批输入 (n, d)。')
 
 
 def and_gate(a, b):
@@ -46,9 +57,12 @@ def and_gate(a, b):
     (1.0) above the threshold.
     """
     # TODO: implement and_gate (see the docstring above).
-    # Hint: np.stack(np.broadcast_arrays(a, b), axis=-1) turns a and b into inputs
-    #       of shape (..., 2); choose w and threshold so that only (1, 1) clears it.
-    raise NotImplementedError('TODO: implement and_gate (see the docstring above). Hint: np.stack(np.broadcast_arrays(a, b), axis=-1) turns a and b into inputs of shape (..., 2); choose w and threshold so that only (1, 1) clears it.')
+    # Hint: Slide 感知机 (logic gates): bring a and b to one shape (they may broadcast), pair
+    #       them into inputs of two entries, and choose two weights and a threshold that only (1,
+    #       1) clears. Aim for 0/1 values with the broadcast shape of a and b.
+    #       提示：先把 a、b 广播成同一形状，再组成含两个分量的输入；选两个权重和一个阈值，
+    #       使只有 (1, 1) 能超过阈值。
+    raise NotImplementedError('TODO: implement and_gate (see the docstring above). Hint: Slide 感知机 (logic gates): bring a and b to one shape (they may broadcast), pair them into inputs of two entries, and choose two weights and a threshold that only (1, 1) clears. Aim for 0/1 values with the broadcast shape of a and b. 提示：先把 a、b 广播成同一形状，再组成含两个分量的输入；选两个权重和一个阈值， 使只有 (1, 1) 能超过阈值。')
 
 
 def or_gate(a, b):
@@ -58,8 +72,10 @@ def or_gate(a, b):
     the parameters, not the structure, decide what a perceptron does.
     """
     # TODO: implement or_gate (see the docstring above).
-    # Hint: like and_gate, with a threshold that any single 1 clears.
-    raise NotImplementedError('TODO: implement or_gate (see the docstring above). Hint: like and_gate, with a threshold that any single 1 clears.')
+    # Hint: The same perceptron as and_gate; only the threshold changes: a single 1 must clear
+    #       it.
+    #       提示：与 and_gate 是同一个感知机，只改阈值：一个 1 就要能超过它。
+    raise NotImplementedError('TODO: implement or_gate (see the docstring above). Hint: The same perceptron as and_gate; only the threshold changes: a single 1 must clear it. 提示：与 and_gate 是同一个感知机，只改阈值：一个 1 就要能超过它。')
 
 
 def nand_gate(a, b):
@@ -69,18 +85,23 @@ def nand_gate(a, b):
     (1, 1).
     """
     # TODO: implement nand_gate (see the docstring above).
-    # Hint: negate AND's weights and threshold.
-    raise NotImplementedError("TODO: implement nand_gate (see the docstring above). Hint: negate AND's weights and threshold.")
+    # Hint: NOT AND: flip the sign of AND's weights and of its threshold.
+    #       提示：与非门就是把与门的权重和阈值全部取反。
+    raise NotImplementedError("TODO: implement nand_gate (see the docstring above). Hint: NOT AND: flip the sign of AND's weights and of its threshold. 提示：与非门就是把与门的权重和阈值全部取反。")
 
 
 def xor(a, b):
     """XOR (异或) from the gates above: a two-layer network of perceptrons.
 
     XOR is not linearly separable (线性不可分), so no single perceptron
-    computes it. Two layers do: the first computes NAND(a, b) and OR(a, b),
-    the second ANDs them, ``xor(a, b) = AND(NAND(a, b), OR(a, b))``. This is
+    computes it. Two layers do: the first layer's gates each draw one line
+    through the input space, and the second combines their outputs. This is
     the lecture's first multi-layer perceptron (多层感知机).
     """
     # TODO: implement xor (see the docstring above).
-    # Hint: XOR is "at least one (OR) but not both (NAND)"; combine those two with AND.
-    raise NotImplementedError('TODO: implement xor (see the docstring above). Hint: XOR is "at least one (OR) but not both (NAND)"; combine those two with AND.')
+    # Hint: Slide 异或问题: no single line separates XOR, so stack your gates in two layers: one
+    #       gate says "at least one", another "not both", a third combines them. Use only the
+    #       three gates above.
+    #       提示（异或问题）：一条直线分不开 XOR，把门叠成两层：一个门表示「至少一个」，
+    #       一个表示「不全是」，第三个把两者组合。只用上面三个门。
+    raise NotImplementedError('TODO: implement xor (see the docstring above). Hint: Slide 异或问题: no single line separates XOR, so stack your gates in two layers: one gate says "at least one", another "not both", a third combines them. Use only the three gates above. 提示（异或问题）：一条直线分不开 XOR，把门叠成两层：一个门表示「至少一个」， 一个表示「不全是」，第三个把两者组合。只用上面三个门。')

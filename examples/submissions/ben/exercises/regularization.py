@@ -5,8 +5,8 @@
 
 A network with enough parameters can memorise its training set: the
 training loss keeps falling while the loss on unseen data rises again.
-Early stopping (提前停止) watches the validation loss and stops when it no
-longer improves. Dropout (随机失活/丢弃法) randomly silences units during
+Early stopping (早停策略) watches the validation loss and stops when it no
+longer improves. Dropout randomly silences units during
 training, so no unit can rely on particular others. Data augmentation
 (数据增强) creates new training examples, such as rotated images, that keep
 their label.
@@ -28,16 +28,24 @@ def dropout(x, p, rng, training=True):
 
     Each entry of x is kept with probability 1 - p and zeroed otherwise;
     ``mask`` is the boolean array of kept entries, drawn from the numpy
-    Generator ``rng`` (e.g. ``rng.random(x.shape) >= p``). Kept entries are
+    Generator ``rng`` (one uniform draw per entry, kept when it is at least
+    p), so that the same generator state gives the same mask. Kept entries are
     scaled by 1/(1 - p), so the expected value of every entry is unchanged
     and nothing needs rescaling at test time. When ``training`` is False or
     p == 0, out equals x and mask is all True. p outside [0, 1) raises
     ValueError.
     """
     # TODO: implement dropout (see the docstring above).
-    # Hint: validate p first (_check_p); at test time or with p == 0 return x unchanged with
-    #       an all-True mask; otherwise mask = rng.random(x.shape) >= p, out = x * mask / (1 - p).
-    raise NotImplementedError('TODO: implement dropout (see the docstring above). Hint: validate p first (_check_p); at test time or with p == 0 return x unchanged with an all-True mask; otherwise mask = rng.random(x.shape) >= p, out = x * mask / (1 - p).')
+    # Hint: Slide Dropout: check p first; outside training, or with p = 0, nothing is dropped.
+    #       Otherwise keep each entry with probability 1 - p, with the mask drawn from rng as the
+    #       docstring says, and scale the kept entries so that the expected value is unchanged
+    #       (inverted dropout). Aim for (a float array shaped like x, a boolean mask). Pitfalls:
+    #       p is the probability to drop, not to keep; np.random instead of rng.
+    #       提示（Dropout）：先检查 p；不在训练或 p = 0 时什么都不丢弃。
+    #       否则每个元素以 1 - p 的概率保留，掩码按文档字符串的方式从 rng 抽取，
+    #       保留的元素要放大，使期望不变（inverted dropout）。注意：p 是丢弃的概率；
+    #       要用 rng 而不是 np.random。
+    raise NotImplementedError('TODO: implement dropout (see the docstring above). Hint: Slide Dropout: check p first; outside training, or with p = 0, nothing is dropped. Otherwise keep each entry with probability 1 - p, with the mask drawn from rng as the docstring says, and scale the kept entries so that the expected value is unchanged (inverted dropout). Aim for (a float array shaped like x, a boolean mask). Pitfalls: p is the probability to drop, not to keep; np.random instead of rng. 提示（Dropout）：先检查 p；不在训练或 p = 0 时什么都不丢弃。 否则每个元素以 1 - p 的概率保留，掩码按文档字符串的方式从 rng 抽取， 保留的元素要放大，使期望不变（inverted dropout）。注意：p 是丢弃的概率； 要用 rng 而不是 np.random。')
 
 
 def dropout_backward(grad_out, mask, p):
@@ -48,8 +56,10 @@ def dropout_backward(grad_out, mask, p):
     where the entry was dropped: grad_x = grad_out * mask / (1 - p).
     """
     # TODO: implement dropout_backward (see the docstring above).
-    # Hint: the same mask and the same scale as the forward pass.
-    raise NotImplementedError('TODO: implement dropout_backward (see the docstring above). Hint: the same mask and the same scale as the forward pass.')
+    # Hint: The forward pass was linear in x: the gradient flows back through the same mask, with
+    #       the same scale.
+    #       提示：前向是关于 x 的线性运算：梯度沿同一个掩码、以同样的缩放传回去。
+    raise NotImplementedError('TODO: implement dropout_backward (see the docstring above). Hint: The forward pass was linear in x: the gradient flows back through the same mask, with the same scale. 提示：前向是关于 x 的线性运算：梯度沿同一个掩码、以同样的缩放传回去。')
 
 
 class EarlyStopping:
@@ -65,16 +75,23 @@ class EarlyStopping:
 
     def __init__(self, patience, min_delta=0.0):
         # TODO: implement EarlyStopping.__init__ (see the docstring above).
-        # Hint: remember patience and min_delta; start with best_loss = math.inf,
-        #       best_epoch = None, and counters for calls made and calls without improvement.
-        raise NotImplementedError('TODO: implement EarlyStopping.__init__ (see the docstring above). Hint: remember patience and min_delta; start with best_loss = math.inf, best_epoch = None, and counters for calls made and calls without improvement.')
+        # Hint: Slide 早停策略: what must be remembered between calls? The best loss so far (inf
+        #       before any call), the call that gave it (None before any call), and how many
+        #       calls in a row brought no improvement.
+        #       提示（早停策略）：两次调用之间要记住什么？目前最好的损失（调用前为 inf）、
+        #       它出现在第几次调用（调用前为 None），以及已经连续多少次没有改进。
+        raise NotImplementedError('TODO: implement EarlyStopping.__init__ (see the docstring above). Hint: Slide 早停策略: what must be remembered between calls? The best loss so far (inf before any call), the call that gave it (None before any call), and how many calls in a row brought no improvement. 提示（早停策略）：两次调用之间要记住什么？目前最好的损失（调用前为 inf）、 它出现在第几次调用（调用前为 None），以及已经连续多少次没有改进。')
 
     def step(self, val_loss):
         """Record one epoch's validation loss; return True when training should stop."""
         # TODO: implement EarlyStopping.step (see the docstring above).
-        # Hint: an improvement is best_loss - val_loss > min_delta: record it and reset the
-        #       count; otherwise count one more; return whether the count reached patience.
-        raise NotImplementedError('TODO: implement EarlyStopping.step (see the docstring above). Hint: an improvement is best_loss - val_loss > min_delta: record it and reset the count; otherwise count one more; return whether the count reached patience.')
+        # Hint: An improvement means the loss fell below the best by more than min_delta (nan
+        #       never does). Record it, or count one more call without one; return whether that
+        #       count reached patience. best_epoch counts calls from 0.
+        #       提示：损失比目前最好值低出 min_delta 以上才算改进（nan 永远不算）。
+        #       有改进就记录下来，否则把「连续未改进」加一；返回它是否达到 patience。
+        #       best_epoch 从 0 开始数调用次数。
+        raise NotImplementedError('TODO: implement EarlyStopping.step (see the docstring above). Hint: An improvement means the loss fell below the best by more than min_delta (nan never does). Record it, or count one more call without one; return whether that count reached patience. best_epoch counts calls from 0. 提示：损失比目前最好值低出 min_delta 以上才算改进（nan 永远不算）。 有改进就记录下来，否则把「连续未改进」加一；返回它是否达到 patience。 best_epoch 从 0 开始数调用次数。')
 
 
 def _cos_sin(degrees):
@@ -104,7 +121,12 @@ def rotate(image, degrees):
     Rotating by 90 degrees gives ``np.rot90`` for square images.
     """
     # TODO: implement rotate (see the docstring above).
-    # Hint: np.indices((H, W)) gives every output pixel's row and column; subtract the centre,
-    #       apply the formula of the docstring, add the centre back, round with np.rint,
-    #       and copy the pixels whose source lies inside the image.
-    raise NotImplementedError("TODO: implement rotate (see the docstring above). Hint: np.indices((H, W)) gives every output pixel's row and column; subtract the centre, apply the formula of the docstring, add the centre back, round with np.rint, and copy the pixels whose source lies inside the image.")
+    # Hint: Slide 数据增强: work backwards. For every output pixel find where it came from (its
+    #       position rotated about the centre the other way: the docstring's formula), round to
+    #       the nearest pixel and copy it, or 0 outside the image; all pixels at once,
+    #       vectorised. Pitfalls: mapping forwards leaves holes; rows grow downwards, so
+    #       "counter-clockwise as displayed" flips the sign of y.
+    #       提示（数据增强）：反向思考。对每个输出像素，找出它来自输入中的哪里（绕中心反向旋转其
+    #       位置，公式见文档字符串），取最近的像素复制过来，落在图外则为 0；
+    #       对所有像素一次性向量化计算。注意：行号向下增大。
+    raise NotImplementedError('TODO: implement rotate (see the docstring above). Hint: Slide 数据增强: work backwards. For every output pixel find where it came from (its position rotated about the centre the other way: the docstring\'s formula), round to the nearest pixel and copy it, or 0 outside the image; all pixels at once, vectorised. Pitfalls: mapping forwards leaves holes; rows grow downwards, so "counter-clockwise as displayed" flips the sign of y. 提示（数据增强）：反向思考。对每个输出像素，找出它来自输入中的哪里（绕中心反向旋转其 位置，公式见文档字符串），取最近的像素复制过来，落在图外则为 0； 对所有像素一次性向量化计算。注意：行号向下增大。')

@@ -13,6 +13,7 @@ MODULES = (
     "gradient_descent",
     "backprop",
     "autodiff",
+    "overfitting",
     "regularization",
     "vanishing",
 )
