@@ -344,9 +344,9 @@ def _encode(value: Any, budget: _Budget, depth: int, strict: bool) -> Any:
         budget.take(len(items))  # refuse a huge list before walking it
         return [_encode(v, budget, depth + 1, strict) for v in items]
     if issubclass(cls, tuple):
-        items = _tuple_slice(value, _EVERYTHING)
-        budget.take(len(items))
-        return {"$": "tuple", "v": [_encode(v, budget, depth + 1, strict) for v in items]}
+        members = _tuple_slice(value, _EVERYTHING)
+        budget.take(len(members))
+        return {"$": "tuple", "v": [_encode(v, budget, depth + 1, strict) for v in members]}
     if issubclass(cls, dict):
         plain = _dict_copy(value)
         budget.take(len(plain))
