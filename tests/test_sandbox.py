@@ -1079,6 +1079,36 @@ def test_fallback_without_bubblewrap(tmp_path):
         assert plain.call("good", "double", (np.ones(1),)).ok
 
 
+def test_the_worker_imports_only_the_standard_library_numpy_and_itself():
+    """The worker's rule: inside the sandbox nothing else exists (and nngrade is hidden
+    from sys.modules before student code runs), so every import, at any depth, is one
+    of these."""
+    import ast
+    import sys
+
+    import nngrade.worker
+
+    root = Path(nngrade.worker.__file__).parent
+    allowed = set(sys.stdlib_module_names) | {"numpy", "__future__"}
+    offending = []
+    files = sorted(root.rglob("*.py"))
+    assert {"main.py", "zygote.py", "child.py", "channel.py", "wording.py"} <= {
+        f.name for f in files}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] if node.level == 0 else ["nngrade.worker"]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in allowed and not (name + ".").startswith("nngrade.worker."):
+                    offending.append(f"{path.relative_to(root)}:{node.lineno} {name}")
+    assert not offending, offending
+
+
 def test_masks_never_hide_the_interpreter(monkeypatch):
     """A python in /usr/local (python:3.x images) keeps its stdlib; its site-packages is hidden."""
     from nngrade.sandbox.launch import Layout, bwrap_argv
