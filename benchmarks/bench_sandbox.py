@@ -15,11 +15,13 @@ Measures, with the sample class's complete submission (``examples/submissions/ad
   its own CPU: wall time per submission in one process.
 
 This machine's speed changes several-fold within minutes, so every figure is
-printed next to a reference workload timed in the same process, and the ratio
-is the figure that counts: starts and loads against ``python start`` (a plain
-``python -c "import numpy"``), calls against ``pipe round trip`` (a JSON frame
-echoed by a plain, unconfined Python subprocess over two pipes: the floor of
-any worker call).
+timed in pairs with a reference workload, one right after the other in the
+same process, and the median of the per-pair ratios is the figure that counts:
+starts and loads against ``python start`` (a plain ``python -c "import
+numpy"``), calls against ``pipe round trip`` (a JSON frame echoed by a plain,
+unconfined Python subprocess over two pipes: the floor of any worker call),
+each ``-j`` submission against ``--calls`` such round trips to an echo process
+of its own grading process.
 
 ``--against DIR`` compares two versions of the code in one run: ``DIR`` holds
 an earlier tree (``git archive COMMIT | tar -x -C DIR``), imported through
@@ -72,7 +74,8 @@ while True:
     os.write(1, H.pack(len(body)) + body)
 """
 
-Figures = dict[str, tuple[float, float, str]]  # name -> (seconds, reference seconds, reference)
+# name -> (seconds, reference seconds, median of the paired ratios, the reference's name)
+Figures = dict[str, tuple[float, float, float, str]]
 
 
 def sources() -> dict[str, str]:
@@ -81,6 +84,29 @@ def sources() -> dict[str, str]:
 
 def _median(samples: Sequence[float]) -> float:
     return statistics.median(samples)
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def paired(
+    name: str, figure: Callable[[], float], reference: Callable[[], float], repeats: int
+) -> tuple[float, float, float, str]:
+    """``figure`` and ``reference`` timed one after the other, ``repeats`` times.
+
+    The ratio is taken per pair, then the median: a pair sees the same moment of
+    the machine, so the ratio moves far less than either time does.
+    """
+    pairs = [(figure(), reference()) for _ in range(repeats)]
+    return (
+        _median([f for f, _ in pairs]),
+        _median([r for _, r in pairs]),
+        _median([f / r for f, r in pairs]),
+        name,
+    )
 
 
 # ------------------------------------------------------------------ references
@@ -97,6 +123,7 @@ class Echo:
             bufsize=0,
         )
         self.body = json.dumps({"op": "call", "args": np.linspace(-3, 3, 4).tolist()}).encode()
+        self.round_trip()
 
     def round_trip(self) -> None:
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -111,66 +138,47 @@ class Echo:
             body += os.read(fd, n - len(body))
         json.loads(body)
 
+    def round_trips(self, calls: int) -> float:
+        """Seconds per round trip, over ``calls`` of them."""
+        return _timed(lambda: [self.round_trip() for _ in range(calls)]) / calls
+
     def close(self) -> None:
         assert self.proc.stdin is not None
         self.proc.stdin.close()
         self.proc.wait()
 
 
-def time_round_trips(calls: int, repeats: int = 5) -> float:
-    """Median seconds per round trip to a plain echo subprocess."""
-    echo = Echo()
-    try:
-        echo.round_trip()
-        return _median([_per_call(echo.round_trip, calls) for _ in range(repeats)])
-    finally:
-        echo.close()
-
-
-def time_python_start(repeats: int = 3) -> float:
-    """Median seconds to start a plain Python that imports numpy."""
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-I", "-c", "import numpy"], check=True)
-        samples.append(time.perf_counter() - t0)
-    return _median(samples)
-
-
-def _per_call(fn: Callable[[], Any], calls: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - t0) / calls
+def python_start() -> float:
+    """Seconds to start a plain Python that imports numpy."""
+    return _timed(lambda: subprocess.run([sys.executable, "-I", "-c", "import numpy"],
+                                         check=True))
 
 
 # ------------------------------------------------------------------ the sandbox
 
 
-def single(calls: int) -> Figures:
+def single(calls: int, echo: Echo) -> Figures:
     files = sources()
     z = np.linspace(-3, 3, 4)
     figures: Figures = {}
-    starts = []
-    for _ in range(3):
+
+    def zygote_start() -> float:
         box = Sandbox(Limits())
-        t0 = time.perf_counter()
-        box.start()
-        starts.append(time.perf_counter() - t0)
-        box.close()
-    start_ref = time_python_start()
-    figures["zygote start"] = (_median(starts), start_ref, "python start")
+        try:
+            return _timed(box.start)
+        finally:
+            box.close()
+
+    figures["zygote start"] = paired("python start", zygote_start, python_start, 3)
     with Sandbox(Limits()) as box:
         print(f"# mode {box.mode}; protections missing: {box.missing_protections or 'none'}",
               file=sys.stderr)
-        loads = []
-        for _ in range(15):
-            t0 = time.perf_counter()
-            status = box.load({**files, **NOOP})
-            loads.append(time.perf_counter() - t0)
+        status = box.load({**files, **NOOP})
         assert all(v == "ok" for v in status.values()), status
-        figures["load 8 modules"] = (_median(loads), start_ref, "python start")
-        trip = time_round_trips(calls)
+        figures["load 8 modules"] = paired(
+            "python start", lambda: _timed(lambda: box.load({**files, **NOOP})), python_start, 9
+        )
+        trips = lambda: echo.round_trips(calls)  # noqa: E731
         for label, module, name, args in (
             ("call sigmoid(4)", "activations", "sigmoid", (z,)),
             ("call no-op", "noop", "f", (1,)),
@@ -178,29 +186,36 @@ def single(calls: int) -> Figures:
             def one(module: str = module, name: str = name, args: tuple = args) -> None:
                 assert box.call(module, name, args).ok
 
-            times = [_per_call(one, calls) for _ in range(5)]
-            figures[label] = (_median(times), trip, "pipe round trip")
+            figures[label] = paired(
+                "pipe round trip",
+                lambda one=one: _timed(lambda: [one() for _ in range(calls)]) / calls,
+                trips,
+                7,
+            )
         batch = [{"op": "call", "module": "activations", "name": "sigmoid", "args": (z,)}] * calls
-        times = []
-        for _ in range(5):
-            t0 = time.perf_counter()
+
+        def run_batch() -> None:
             results = box.run_batch(batch)
-            times.append((time.perf_counter() - t0) / calls)
             assert len(results) == calls and all(r.ok for r in results)
-        figures["batch, per call"] = (_median(times), trip, "pipe round trip")
+
+        figures["batch, per call"] = paired(
+            "pipe round trip", lambda: _timed(run_batch) / calls, trips, 7
+        )
     return figures
 
 
-def _worker(args: tuple[int, int, int, bool]) -> tuple[list[float], float]:
+def _worker(args: tuple[int, int, int, bool]) -> tuple[float, float, float]:
+    """One grading process: ``submissions`` times load + calls, each paired with
+    ``calls`` round trips to its own echo process."""
     index, submissions, calls, batched = args
     files = sources()
     z = np.linspace(-3, 3, 4)
     batch = [{"op": "call", "module": "activations", "name": "sigmoid", "args": (z,)}] * calls
-    per_submission = []
-    trips = [time_round_trips(calls, repeats=3)]
+    echo = Echo()
     with Sandbox(Limits(), cpu=index) as box:
         box.load(files)
-        for _ in range(submissions):
+
+        def submission() -> float:
             t0 = time.perf_counter()
             box.load(files)
             if batched:
@@ -209,23 +224,33 @@ def _worker(args: tuple[int, int, int, bool]) -> tuple[list[float], float]:
                 for _ in range(calls):
                     box.call("activations", "sigmoid", (z,))
             box.end()
-            per_submission.append(time.perf_counter() - t0)
-    trips.append(time_round_trips(calls, repeats=3))
-    return per_submission, _median(trips)
+            return time.perf_counter() - t0
+
+        seconds, ref, ratio, _ = paired(
+            "", submission, lambda: echo.round_trips(calls) * calls, submissions)
+    echo.close()
+    return seconds, ref, ratio
 
 
 def parallel(jobs: int, submissions: int, calls: int, batched: bool) -> Figures:
     ctx = mp.get_context("fork")
     with ctx.Pool(jobs) as pool:
         results = pool.map(_worker, [(i, submissions, calls, batched) for i in range(jobs)])
-    each = [t for times, _ in results for t in times]
-    trip = _median([trip for _, trip in results])
     how = "1 batch" if batched else f"{calls} calls"
-    return {f"-j {jobs} load + {how}": (_median(each), trip, "pipe round trip")}
+    return {f"-j {jobs} load + {how}": (
+        _median([r[0] for r in results]),
+        _median([r[1] for r in results]),
+        _median([r[2] for r in results]),
+        f"{calls} pipe round trips",
+    )}
 
 
 def measure(opts: argparse.Namespace) -> Figures:
-    figures = single(opts.calls)
+    echo = Echo()
+    try:
+        figures = single(opts.calls, echo)
+    finally:
+        echo.close()
     for batched in (False, True):
         figures.update(parallel(opts.jobs, opts.submissions, opts.calls, batched))
     return figures
@@ -235,8 +260,9 @@ def measure(opts: argparse.Namespace) -> Figures:
 
 
 def show(figures: Figures) -> None:
-    for name, (seconds, ref, ref_name) in figures.items():
-        print(f"{name:28s}{seconds * 1000:9.2f} ms  {seconds / ref:7.2f}x {ref_name}"
+    print(f"{'':28s}{'median':>12s}  {'/ reference (median of pairs)':30s}")
+    for name, (seconds, ref, ratio, ref_name) in figures.items():
+        print(f"{name:28s}{seconds * 1000:9.2f} ms  {ratio:7.2f}x {ref_name}"
               f" ({ref * 1000:.3f} ms)")
 
 
@@ -262,16 +288,22 @@ def against(opts: argparse.Namespace) -> None:
             report = json.loads(done.stdout)
             print(f"round {round_no + 1} {version:6s} {report['code']}", flush=True)
             runs[version].append({k: tuple(v) for k, v in report["figures"].items()})
-    print(f"\nmedians over {opts.rounds} rounds; x ref = the figure / its reference, same process")
-    print(f"{'':28s}{'before':>10s}{'x ref':>8s}{'after':>10s}{'x ref':>8s}  after / before")
+    print(f"\nmedians over {opts.rounds} rounds; x ref = the figure / its reference, paired in"
+          f" one process; after / before = the x ref of the two runs of a round, median")
+    print(f"{'':28s}{'before':>10s}{'x ref':>8s}{'after':>10s}{'x ref':>8s}  after / before"
+          f"  (per round)")
     for name in runs["after"][0]:
         cells = []
         for version in ("before", "after"):
             ms = _median([r[name][0] for r in runs[version]]) * 1000
-            ratio = _median([r[name][0] / r[name][1] for r in runs[version]])
+            ratio = _median([r[name][2] for r in runs[version]])
             cells.append((ms, ratio))
         (b_ms, b_x), (a_ms, a_x) = cells
-        print(f"{name:28s}{b_ms:8.2f}ms{b_x:7.2f}x{a_ms:8.2f}ms{a_x:7.2f}x  {a_x / b_x:6.2f}")
+        rounds = [a[name][2] / b[name][2] for a, b in zip(runs["after"], runs["before"],
+                                                          strict=True)]
+        spread = " ".join(f"{r:.2f}" for r in rounds)
+        print(f"{name:28s}{b_ms:8.2f}ms{b_x:7.2f}x{a_ms:8.2f}ms{a_x:7.2f}x  {_median(rounds):6.2f}"
+              f"          ({spread})")
 
 
 def main() -> None:
