@@ -35,6 +35,7 @@ since ``run_batch`` exists can be the "before".
 from __future__ import annotations
 
 import argparse
+import functools
 import inspect
 import json
 import multiprocessing as mp
@@ -92,6 +93,14 @@ def _timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - t0
 
 
+def _per_call(fn: Callable[[], Any], calls: int) -> float:
+    """Seconds per call of ``fn``, over ``calls`` calls in a row."""
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - t0) / calls
+
+
 def paired(
     name: str, figure: Callable[[], float], reference: Callable[[], float], repeats: int
 ) -> tuple[float, float, float, str]:
@@ -140,7 +149,7 @@ class Echo:
 
     def round_trips(self, calls: int) -> float:
         """Seconds per round trip, over ``calls`` of them."""
-        return _timed(lambda: [self.round_trip() for _ in range(calls)]) / calls
+        return _per_call(self.round_trip, calls)
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -187,10 +196,7 @@ def single(calls: int, echo: Echo) -> Figures:
                 assert box.call(module, name, args).ok
 
             figures[label] = paired(
-                "pipe round trip",
-                lambda one=one: _timed(lambda: [one() for _ in range(calls)]) / calls,
-                trips,
-                7,
+                "pipe round trip", functools.partial(_per_call, one, calls), trips, 7
             )
         batch = [{"op": "call", "module": "activations", "name": "sigmoid", "args": (z,)}] * calls
 
@@ -256,6 +262,36 @@ def measure(opts: argparse.Namespace) -> Figures:
     return figures
 
 
+def python_calls(calls: int) -> dict[str, float]:
+    """Python function calls the grader makes (cProfile's count), per sandbox call and per load.
+
+    Unlike a time, the count does not move with the machine's load: it shows
+    what the grader's side of a call costs in interpreted work, version by version.
+    """
+    import cProfile
+    import pstats
+
+    z = np.linspace(-3, 3, 4)
+    files = sources()
+    counts: dict[str, float] = {}
+    with Sandbox(Limits()) as box:
+        box.load(files)
+        batch = [{"op": "call", "module": "activations", "name": "sigmoid", "args": (z,)}] * calls
+        for label, per, work in (
+            ("call", calls, lambda: [box.call("activations", "sigmoid", (z,))
+                                     for _ in range(calls)]),
+            ("batch, per call", calls, lambda: box.run_batch(batch)),
+            ("load 8 modules", 1, lambda: box.load(files)),
+        ):
+            work()
+            profile = cProfile.Profile()
+            profile.enable()
+            work()
+            profile.disable()
+            counts[label] = pstats.Stats(profile).total_calls / per  # type: ignore[attr-defined]
+    return counts
+
+
 # ------------------------------------------------------------------ reporting
 
 
@@ -275,6 +311,7 @@ def against(opts: argparse.Namespace) -> None:
     argv = [sys.executable, __file__, "--json", "--calls", str(opts.calls),
             "--submissions", str(opts.submissions), "--jobs", str(opts.jobs)]
     runs: dict[str, list[Figures]] = {"before": [], "after": []}
+    counts: dict[str, dict[str, float]] = {}
     for round_no in range(opts.rounds):
         order = ("before", "after") if round_no % 2 == 0 else ("after", "before")
         for version in order:
@@ -288,6 +325,7 @@ def against(opts: argparse.Namespace) -> None:
             report = json.loads(done.stdout)
             print(f"round {round_no + 1} {version:6s} {report['code']}", flush=True)
             runs[version].append({k: tuple(v) for k, v in report["figures"].items()})
+            counts[version] = report["python_calls"]
     print(f"\nmedians over {opts.rounds} rounds; x ref = the figure / its reference, paired in"
           f" one process; after / before = the x ref of the two runs of a round, median")
     print(f"{'':28s}{'before':>10s}{'x ref':>8s}{'after':>10s}{'x ref':>8s}  after / before"
@@ -304,6 +342,11 @@ def against(opts: argparse.Namespace) -> None:
         spread = " ".join(f"{r:.2f}" for r in rounds)
         print(f"{name:28s}{b_ms:8.2f}ms{b_x:7.2f}x{a_ms:8.2f}ms{a_x:7.2f}x  {_median(rounds):6.2f}"
               f"          ({spread})")
+    print("\nPython function calls in the grader (cProfile), independent of the machine's load")
+    print(f"{'':28s}{'before':>10s}{'after':>10s}  after / before")
+    for name, before_count in counts["before"].items():
+        after = counts["after"][name]
+        print(f"{name:28s}{before_count:10.1f}{after:10.1f}  {after / before_count:6.2f}")
 
 
 def main() -> None:
@@ -322,10 +365,13 @@ def main() -> None:
         return
     code = inspect.getsourcefile(Sandbox) or "?"
     if opts.json:
-        print(json.dumps({"code": code, "figures": measure(opts)}))
+        print(json.dumps({"code": code, "figures": measure(opts),
+                          "python_calls": python_calls(opts.calls)}))
         return
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; {code}")
     show(measure(opts))
+    for name, count in python_calls(opts.calls).items():
+        print(f"{name:28s}{count:9.1f} Python function calls in the grader")
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 
