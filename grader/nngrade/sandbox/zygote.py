@@ -103,7 +103,7 @@ class Zygote:
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._stderr = tempfile.TemporaryFile()
-            launch, _why_not_bwrap = plan(
+            launch = plan(
                 child_end.fileno(),
                 self._stderr.fileno(),
                 self.limits.mode,
