@@ -74,6 +74,8 @@ class _SandboxStuck(Failure):
 
 @dataclass
 class _Submission:
+    """One submission, across every child that serves it (a crash forks a new one)."""
+
     sources: dict[str, str]
     eager: list[str]
     seed: int
@@ -180,7 +182,7 @@ class Sandbox:
     def missing_protections(self) -> list[str]:
         return sorted(name for name, on in self.protections.items() if not on)
 
-    def _note_hello(self, _child: Child, hello: dict[str, Any]) -> None:
+    def _note_hello(self, hello: dict[str, Any]) -> None:
         """A new child's first frame: a confinement it could not apply is not in force."""
         if hello.get("seccomp") is False:
             self._protections["seccomp"] = False

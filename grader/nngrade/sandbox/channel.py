@@ -54,7 +54,7 @@ class Channel:
         self,
         zygote: Zygote,
         limits: Limits,
-        on_hello: Callable[[Child, dict[str, Any]], None],
+        on_hello: Callable[[dict[str, Any]], None],
     ) -> None:
         self.zygote = zygote
         self.limits = limits
@@ -123,7 +123,7 @@ class Channel:
             kind = frame.get("kind")
             if kind == "hello" and child.hello is None:
                 child.hello = frame
-                self.on_hello(child, frame)
+                self.on_hello(frame)
             elif kind == "progress" and stack is not None:
                 module, event = frame.get("module"), frame.get("event")
                 if not isinstance(module, str):
