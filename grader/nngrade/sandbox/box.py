@@ -466,11 +466,13 @@ class Sandbox:
             return [failure.result(elapsed)] + [failure.result()] * (len(messages) - 1)
         grace = self.limits.grace_seconds
         results: list[CallResult] = []
+        count = len(messages)
+        sent = 0  # requests written to the child so far
         ids: list[int] = []
         frames: list[int] = []  # size of each request sent and not yet answered
         in_flight = 0  # their total size
         previous = time.perf_counter()
-        for index in range(len(messages)):
+        for index in range(count):
             left = self.limits.submission_seconds - sub.used
             if left <= 0:
                 break
@@ -481,22 +483,23 @@ class Sandbox:
                     # Top the window up in one write once it is down to a quarter: one
                     # write per request would wake the worker for each, and a worker on
                     # the same CPU would run each request as it arrives, one at a time.
-                    if len(ids) == index or len(frames) <= _WINDOW_FRAMES // 4:
+                    if sent == index or len(frames) <= _WINDOW_FRAMES // 4:
                         chunk = []
-                        while len(ids) < len(messages) and (
-                            len(ids) == index
+                        while sent < count and (
+                            sent == index
                             or (in_flight < _WINDOW_BYTES and len(frames) < _WINDOW_FRAMES)
                         ):
-                            ahead = messages[len(ids)]
-                            ahead["timeout"] = min(wants[len(ids)], left)
+                            ahead = messages[sent]
+                            ahead["timeout"] = min(wants[sent], left)
                             ids.append(self._number(ahead))
                             frame = _frame(ahead)
                             frames.append(len(frame))
                             in_flight += len(frame)
                             chunk.append(frame)
+                            sent += 1
                         if chunk:
-                            self._channel.send(child, b"".join(chunk),
-                                               time.monotonic() + seconds + grace)
+                            data = chunk[0] if len(chunk) == 1 else b"".join(chunk)
+                            self._channel.send(child, data, time.monotonic() + seconds + grace)
                     deadline = time.monotonic() + seconds + grace
                     reply = self._channel.reply(child, ids[index], deadline, deadline)
                     in_flight -= frames.pop(0)
@@ -510,11 +513,11 @@ class Sandbox:
             if result.status == "timeout" and seconds < wanted:
                 result = self._budget_exhausted(result.seconds)
             results.append(result)
-            if result.status == "timeout" and index + 1 < len(messages):
+            if result.status == "timeout" and index + 1 < count:
                 # The caller may want to send the rest with other limits (a shorter one
                 # for the function that just hung). Requests already sent behind this
                 # one went out with the old limits: they go with the child.
-                if len(ids) > index + 1 and self._zygote.child is child:
+                if sent > index + 1 and self._zygote.child is child:
                     self._zygote.drop_child(wait=False)
                 break
             if self._zygote.child is not child:  # it failed and was replaced: resend the rest
