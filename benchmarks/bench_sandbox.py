@@ -10,6 +10,10 @@ Measures, with the sample class's complete submission (``examples/submissions/ad
   previous child, fork a new one, confine it, import the sources from memory);
 - ``call sigmoid(4)``, ``call no-op``: one ``Sandbox.call`` round trip each;
 - ``batch, per call``: the same calls pipelined as one ``Sandbox.run_batch``;
+- ``call, grader CPU`` and ``batch, grader CPU per call``: the CPU time of the
+  grading process alone (``time.process_time``) for the same work: its
+  Python, the wire format and its system calls, which the machine's load
+  moves much less than wall times;
 - ``-j N submission``: load + ``--calls`` small calls (one at a time, or as one
   batch), in ``--jobs`` processes at once, each with its own sandbox pinned to
   its own CPU: wall time per submission in one process.
@@ -21,7 +25,7 @@ starts and loads against ``python start`` (a plain ``python -c "import
 numpy"``), calls against ``pipe round trip`` (a JSON frame echoed by a plain,
 unconfined Python subprocess over two pipes: the floor of any worker call),
 each ``-j`` submission against ``--calls`` such round trips to an echo process
-of its own grading process.
+of its own grading process, CPU figures against the grader's CPU per round trip.
 
 ``--against DIR`` compares two versions of the code in one run: ``DIR`` holds
 an earlier tree (``git archive COMMIT | tar -x -C DIR``), imported through
@@ -93,12 +97,14 @@ def _timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - t0
 
 
-def _per_call(fn: Callable[[], Any], calls: int) -> float:
-    """Seconds per call of ``fn``, over ``calls`` calls in a row."""
-    t0 = time.perf_counter()
+def _per_call(fn: Callable[[], Any], calls: int, clock: Callable[[], float] = time.perf_counter
+              ) -> float:
+    """Seconds per call of ``fn``, over ``calls`` calls in a row (``clock``: wall by default,
+    ``time.process_time`` for this process's CPU)."""
+    t0 = clock()
     for _ in range(calls):
         fn()
-    return (time.perf_counter() - t0) / calls
+    return (clock() - t0) / calls
 
 
 def paired(
@@ -150,6 +156,10 @@ class Echo:
     def round_trips(self, calls: int) -> float:
         """Seconds per round trip, over ``calls`` of them."""
         return _per_call(self.round_trip, calls)
+
+    def round_trips_cpu(self, calls: int) -> float:
+        """This process's CPU seconds per round trip."""
+        return _per_call(self.round_trip, calls, time.process_time)
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -207,6 +217,16 @@ def single(calls: int, echo: Echo) -> Figures:
         figures["batch, per call"] = paired(
             "pipe round trip", lambda: _timed(run_batch) / calls, trips, 7
         )
+        # The grader's own CPU per call (its Python, the wire format, its system calls):
+        # what a grading process spends, whatever the worker and the machine do.
+        trips_cpu = lambda: echo.round_trips_cpu(calls)  # noqa: E731
+        sigmoid = functools.partial(box.call, "activations", "sigmoid", (z,))
+        figures["call, grader CPU"] = paired(
+            "pipe round trip, CPU", lambda: _per_call(sigmoid, calls, time.process_time),
+            trips_cpu, 7)
+        figures["batch, grader CPU per call"] = paired(
+            "pipe round trip, CPU", lambda: _per_call(run_batch, 1, time.process_time) / calls,
+            trips_cpu, 7)
     return figures
 
 
