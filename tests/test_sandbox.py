@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 
 import nngrade.cli
 from nngrade.sandbox import STATUSES, Fn, Limits, Opaque, Rng, Sandbox
+from nngrade.sandbox.child import reply_result
 from nngrade.sandbox.launch import bwrap_status
+from nngrade.worker.protocol import DecodeLimits
 
 REPO = Path(nngrade.cli.__file__).resolve().parents[2]
 SUITES = Path(nngrade.cli.__file__).resolve().parent / "suites"
@@ -150,7 +152,24 @@ def test_values_round_trip(box):
     assert [type(v) for v in r.value[:3]] == [float, int, bool]
 
 
-def test_call_many_pipelines_and_isolates_failures(box):
+def call_request(module: str, name: str, args: tuple = (), timeout: float | None = None) -> dict:
+    return {"op": "call", "module": module, "name": name, "args": args, "timeout": timeout}
+
+
+def run_all(box: Sandbox, requests: list[dict]) -> tuple[list, list[int]]:
+    """Every request's result, sending the rest again after each batch that ended early
+    (what the runner does); also the length of each batch's answer."""
+    results: list = []
+    answered: list[int] = []
+    while len(results) < len(requests):
+        batch = box.run_batch(requests[len(results):])
+        assert 1 <= len(batch) <= len(requests) - len(results)
+        answered.append(len(batch))
+        results += batch
+    return results, answered
+
+
+def test_run_batch_pipelines_and_isolates_failures(box):
     box.load(
         {
             "m": src(
@@ -167,23 +186,22 @@ def test_call_many_pipelines_and_isolates_failures(box):
             )
         }
     )
-    calls = [("m", "double", (i,)) for i in range(100)]
-    results = box.call_many(calls)
+    results = box.run_batch([call_request("m", "double", (i,)) for i in range(100)])
     assert [r.value for r in results] == [2 * i for i in range(100)]
     assert all(r.ok and r.seconds > 0 for r in results)
     mixed = [
-        ("m", "double", (1,)),
-        ("m", "boom"),
-        ("m", "double", (2,), {}),
-        ("m", "loop"),
-        ("m", "big", (20_000,)),  # replies larger than the pipelining window
-        ("m", "big", (20_000,)),
-        ("m", "nope"),
-        ("m", "segv"),
-        ("absent", "f"),
-        ("m", "double", (3,)),
+        call_request("m", "double", (1,), 0.5),
+        call_request("m", "boom", (), 0.5),
+        {**call_request("m", "double", (2,), 0.5), "kwargs": {}},
+        call_request("m", "loop", (), 0.5),
+        call_request("m", "big", (20_000,), 0.5),  # replies larger than the pipelining window
+        call_request("m", "big", (20_000,), 0.5),
+        call_request("m", "nope", (), 0.5),
+        call_request("m", "segv", (), 0.5),
+        call_request("absent", "f", (), 0.5),
+        call_request("m", "double", (3,), 0.5),
     ]
-    results = box.call_many(mixed, timeout=0.5)
+    results, answered = run_all(box, mixed)
     assert [r.status for r in results] == [
         "ok",
         "crashed",
@@ -196,9 +214,36 @@ def test_call_many_pipelines_and_isolates_failures(box):
         "missing_module",
         "ok",
     ]
+    # A batch ends with its first crash or timeout: the caller sends the rest again.
+    assert answered == [2, 2, 4, 2]
     assert results[0].value == 2 and results[2].value == 4 and results[-1].value == 6
     assert results[4].value.shape == (20_000,)
-    assert box.call_many([]) == []
+    assert box.run_batch([]) == []
+
+
+def test_call_and_drive_are_batches_of_one(box):
+    """`call` and `drive` answer exactly as a one-request `run_batch` does."""
+    box.load({"m": src(
+        """
+        import os
+        def double(x): return 2 * x
+        def boom(): os._exit(3)
+        """
+    ), "regularization": "x = 1\n"})
+    for request, direct in (
+        (call_request("m", "double", (4,)), lambda: box.call("m", "double", (4,))),
+        (call_request("m", "nope"), lambda: box.call("m", "nope")),
+        (call_request("m", "boom"), lambda: box.call("m", "boom")),
+        ({"op": "drive", "driver": "early_stopping", "params": {"patience": 1, "losses": [1.0]}},
+         lambda: box.drive("early_stopping", {"patience": 1, "losses": [1.0]})),
+    ):
+        (batched,) = box.run_batch([request])
+        called = direct()
+        assert (called.status, called.value, called.error, called.limit) == (
+            batched.status, batched.value, batched.error, batched.limit), request
+    assert box.call("m", "double", (4,)).value == 8
+    assert box.call("m", "boom").status == "crashed"
+    assert box.drive("early_stopping", {}).status == "missing_name"
 
 
 def test_a_request_encoded_once_is_sent_as_often_as_wanted(box):
@@ -481,6 +526,31 @@ def test_endless_import_progress_cannot_stall_a_load():
         status = small.load({"spam": spam, "good": OK_MODULE})
         assert time.monotonic() - t0 < 6
         assert status["spam"] != "ok"
+
+
+def test_a_forged_load_reply_costs_the_forger_only(box):
+    """A module that answers the load request itself, with a reply of the wrong shape,
+    is refused like a module that crashed the worker; the load never raises."""
+    forge = src(
+        """
+        import json, os, struct, sys
+        frame, rid = sys._getframe(), None
+        while frame is not None:  # the worker's own frame holds the load request
+            message = frame.f_locals.get("message")
+            if isinstance(message, dict) and message.get("op") == "load":
+                rid = message["id"]
+                break
+            frame = frame.f_back
+        body = json.dumps({"kind": "reply", "id": rid, "status": "ok", "value": []}).encode()
+        os.write(4, struct.pack(">I", len(body)) + body)
+        """
+    )
+    status = box.load({"forge": forge, "good": OK_MODULE})
+    assert status["good"] == "ok"
+    assert status["forge"].startswith("importing forge.py broke the worker's replies"), status
+    assert "malformed load reply" in status["forge"]
+    still_works(box)
+    assert box.call("forge", "anything").status == "import_error"
 
 
 def test_file_flood_is_stopped(box):
@@ -937,8 +1007,10 @@ def test_sandbox_restarts_when_the_zygote_dies(box):
     box.load({"good": OK_MODULE})
     still_works(box)
     starts = box.stats["zygote_starts"]
-    os.killpg(box._proc.pid, signal.SIGKILL)  # an infrastructure failure, not a student's
-    box._proc.wait()
+    os.killpg(box._zygote.pid, signal.SIGKILL)  # an infrastructure failure, not a student's
+    deadline = time.monotonic() + 5
+    while box._zygote.running and time.monotonic() < deadline:
+        time.sleep(0.01)
     time.sleep(0.3)  # bubblewrap's pid 1 takes the sandbox's processes with it
     r = box.call("good", "double", (1,))
     assert r.status == "crashed" and "sandbox stopped" in r.error, r
@@ -966,9 +1038,11 @@ def test_submission_time_budget():
         small.load({"slow": "def nap(s):\n    return s\n"})  # a new submission, a new budget
         assert small.call("slow", "nap", (1,)).value == 1
         small.load({"slow": "import time\ndef nap(s):\n    time.sleep(s)\n    return s\n"})
-        results = small.call_many([("slow", "nap", (0.6,))] * 4)
-        assert [r.status for r in results[:2]] == ["ok", "ok"]
-        assert results[-1].status == "timeout" and results[-1].limit == "submission_seconds"
+        results = small.run_batch([call_request("slow", "nap", (0.6,))] * 4)
+        assert [r.status for r in results] == ["ok", "ok", "timeout"]
+        assert results[-1].limit == "submission_seconds"
+        assert small.run_batch([call_request("slow", "nap", (0.0,))])[0].limit == (
+            "submission_seconds")
 
 
 def test_fallback_without_bubblewrap(tmp_path):
@@ -1003,6 +1077,36 @@ def test_fallback_without_bubblewrap(tmp_path):
             assert plain.call("m", "write", (str(tmp_path / "x"),)).status == "raised"
         still_works(plain)
         assert plain.call("good", "double", (np.ones(1),)).ok
+
+
+def test_the_worker_imports_only_the_standard_library_numpy_and_itself():
+    """The worker's rule: inside the sandbox nothing else exists (and nngrade is hidden
+    from sys.modules before student code runs), so every import, at any depth, is one
+    of these."""
+    import ast
+    import sys
+
+    import nngrade.worker
+
+    root = Path(nngrade.worker.__file__).parent
+    allowed = set(sys.stdlib_module_names) | {"numpy", "__future__"}
+    offending = []
+    files = sorted(root.rglob("*.py"))
+    assert {"main.py", "zygote.py", "child.py", "channel.py", "wording.py"} <= {
+        f.name for f in files}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] if node.level == 0 else ["nngrade.worker"]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in allowed and not (name + ".").startswith("nngrade.worker."):
+                    offending.append(f"{path.relative_to(root)}:{node.lineno} {name}")
+    assert not offending, offending
 
 
 def test_masks_never_hide_the_interpreter(monkeypatch):
@@ -1057,7 +1161,8 @@ reply_values = st.recursive(
 )
 def test_any_reply_becomes_a_call_result(reply):
     """Whatever a hostile worker puts in a reply, the grader gets a CallResult, never an error."""
-    result = Sandbox(LIMITS)._result(reply, 0.0)
+    result, condemned = reply_result(reply, 0.0, LIMITS, DecodeLimits(max_elements=1000))
+    assert result.status == "bad_result" or not condemned
     assert result.status in STATUSES
     if result.status == "ok":
         assert not isinstance(result.value, dict) or all(isinstance(k, str) for k in result.value)

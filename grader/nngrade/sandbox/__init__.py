@@ -6,9 +6,28 @@ See docs/architecture.md ("Sandbox") for the design. The public API::
 
     with Sandbox(Limits()) as box:
         status = box.load({"activations": src})       # {module: "ok" | error text}
-        r = box.call("activations", "sigmoid", (z,))  # CallResult
+        rs = box.run_batch([{"op": "call", "module": "activations", "name": "sigmoid",
+                             "args": (z,)}, ...])     # [CallResult] for a prefix
+        r = box.call("activations", "sigmoid", (z,))  # a batch of one
         r = box.drive("script", {...})                # a trusted driver in the worker
         box.protections, box.missing_protections
+
+The grader's half (this package) and the worker's half (``nngrade.worker``,
+the code that runs inside) are split along the same seams, under the same
+module names where both sides have a part:
+
+================  ===========================================  ==============================
+concern           grader: ``nngrade.sandbox.``                 worker: ``nngrade.worker.``
+================  ===========================================  ==============================
+API, lifecycle    ``box``: ``Sandbox``                         ``main``: ``zygote_main``
+the zygote        ``zygote``: start, orders, events, stop      ``zygote``: ``Zygote``
+the child         ``child``: its record, config, replies       ``child``: ``Child`` serves ops
+the pipes         ``channel``: frames under deadlines          ``channel``: ``Channel``
+error wording     ``wording``: ends, deadlines, blame          ``wording``: student exceptions
+confinement       ``launch``: bubblewrap or the fallback       ``confine``: rlimits, seccomp
+vocabulary        ``api``: ``Limits``, ``CallResult``          ``output``: the printed tail
+wire format       ``nngrade.worker.protocol``, imported by both sides
+================  ===========================================  ==============================
 """
 
 from nngrade.sandbox.api import STATUSES, CallResult, Limits, SandboxError

@@ -34,6 +34,7 @@ import numpy as np
 
 import nngrade
 import nngrade.worker
+from nngrade.sandbox.api import SandboxError
 from nngrade.worker.main import BOOTSTRAP
 
 __all__ = ["Launch", "Layout", "bwrap_status", "host_layout", "plan"]
@@ -236,28 +237,25 @@ def requested_mode(mode: str | None) -> str:
     return chosen
 
 
-def plan(ctrl_fd: int, diag_fd: int, mode: str | None, scratch_bytes: int) -> tuple[Launch, str]:
-    """How to start the zygote, and why bubblewrap is not used (empty if it is).
+def plan(ctrl_fd: int, diag_fd: int, mode: str | None, scratch_bytes: int) -> Launch:
+    """How to start the zygote: bubblewrap when it works (or is required), else the fallback.
 
     ``diag_fd`` becomes the zygote's stderr. It is passed as an extra fd, not
     as bubblewrap's own stderr: bubblewrap's pid 1 keeps its stdio open, and
     every student could reach it as ``/proc/1/fd/2`` (a channel from one
-    student's child to the next one's); extra fds it closes.
+    student's child to the next one's); extra fds it closes. Raises
+    ``SandboxError`` when bubblewrap is required (``mode="bwrap"``) and cannot run.
     """
     layout = host_layout()
     chosen = requested_mode(mode)
-    reason = "bubblewrap disabled (NNGRADE_SANDBOX=none)" if chosen == "none" else ""
     if chosen != "none":
         ok, why = bwrap_status()
         if ok:
             argv = bwrap_argv(layout, ctrl_fd, scratch_bytes, diag_fd=diag_fd)
-            return Launch(argv, {}, None, "bwrap", None, SANDBOX_LIB), ""
+            return Launch(argv, {}, None, "bwrap", None, SANDBOX_LIB)
         if chosen == "bwrap":
-            from nngrade.sandbox.api import SandboxError
-
             raise SandboxError(why)
-        reason = why
-    return _fallback(layout, ctrl_fd, diag_fd), reason
+    return _fallback(layout, ctrl_fd, diag_fd)
 
 
 def _fallback(layout: Layout, ctrl_fd: int, diag_fd: int) -> Launch:

@@ -9,4 +9,11 @@ trusted helper functions the same way.
 
 Nothing here is trusted once student code has run in the same process: the
 worker may be monkeypatched, so the parent re-validates every byte it gets.
+
+The package is split along the same seams as the grader's half,
+``nngrade.sandbox`` (whose docstring maps one onto the other): ``main`` (the
+entry point), ``zygote``, ``child``, ``channel`` and ``wording`` each mirror
+the grader's module of that concern; ``protocol`` is the wire format both
+import; ``confine``, ``loader``, ``output``, ``functions`` and ``drivers``
+exist on this side only.
 """

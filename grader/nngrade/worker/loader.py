@@ -15,6 +15,7 @@ Imports only the standard library.
 
 from __future__ import annotations
 
+import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
@@ -44,7 +45,7 @@ def shadowed_names(names: Iterable[str]) -> set[str]:
     return shadowed
 
 
-class SubmissionFinder:
+class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Finder and loader for the top-level modules of one submission."""
 
     def __init__(

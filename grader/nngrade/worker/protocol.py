@@ -16,7 +16,32 @@ themselves, everything else is a dict tagged by its ``"$"`` key:
     {"$": "toobig", "text": "array of shape (100000, 100000)"}
     {"$": "rng", "seed": 7}             {"$": "fn", "name": "quadratic", "params": ...}
 
-The last two go from the grader to the worker only. The encoder runs inside
+The last two go from the grader to the worker only.
+
+The messages, by channel (``nngrade.sandbox.*`` sends and reads the grader's
+side, ``nngrade.worker.*`` the worker's; both name their half of each):
+
+- control socket, one JSON datagram each (no length header). Orders from the
+  grader: ``{"op": "spawn", "seq", "child": {...}}`` with the new child's
+  request-read and reply-write pipe fds attached (``child`` is
+  ``nngrade.sandbox.child.child_config``), ``{"op": "kill", "seq"}``,
+  ``{"op": "exit"}``. Events from the zygote: ``{"event": "ready", "seccomp",
+  "python", "numpy", "drivers", ...}`` once, ``{"event": "ended", "seq",
+  "killed", "exit" | "signal", "cpu_seconds", "reason"?}`` per child.
+- request pipe, frames from the grader: ``{"op": "load", "id", "sources",
+  "eager", "poisoned"}`` once per child, then ``{"op": "call", "id",
+  "timeout", "module", "name", "args", "kwargs"}`` and ``{"op": "drive",
+  "id", "timeout", "driver", "params"}`` (``args``/``kwargs``/``params``
+  encoded values), and ``{"op": "ping", "id"}``.
+- reply pipe, frames from the child: ``{"kind": "hello", "seccomp",
+  "rlimits", ...}`` first; ``{"kind": "progress", "id", "event": "importing" |
+  "imported", "module"}`` around each student module's import; one ``{"kind":
+  "reply", "id", "status", "value"?, "error"?, "error_type"?, "limit"?,
+  "output"?, "warnings"?, "cpu_seconds"?}`` per request, in order (``status`` one
+  of ``nngrade.sandbox.api.STATUSES`` or ``internal``; a load's ``value`` maps
+  each eager module to "ok" or its error text).
+
+The encoder runs inside
 the worker, where student code may have replaced numpy functions, so it reads
 values only through the C-level methods of the built-in types, captured when
 this module is imported (before any student code runs); correctness still
@@ -344,9 +369,9 @@ def _encode(value: Any, budget: _Budget, depth: int, strict: bool) -> Any:
         budget.take(len(items))  # refuse a huge list before walking it
         return [_encode(v, budget, depth + 1, strict) for v in items]
     if issubclass(cls, tuple):
-        items = _tuple_slice(value, _EVERYTHING)
-        budget.take(len(items))
-        return {"$": "tuple", "v": [_encode(v, budget, depth + 1, strict) for v in items]}
+        members = _tuple_slice(value, _EVERYTHING)
+        budget.take(len(members))
+        return {"$": "tuple", "v": [_encode(v, budget, depth + 1, strict) for v in members]}
     if issubclass(cls, dict):
         plain = _dict_copy(value)
         budget.take(len(plain))

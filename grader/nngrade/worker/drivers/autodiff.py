@@ -25,7 +25,7 @@ Imports only the standard library, numpy and this package.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -152,10 +152,12 @@ def trusted_jacobian(nodes: list[Any], leaves: list[Any]) -> list[list[float] | 
                 for child, local in children.pop(key):
                     below = rows.get(_id(child))
                     if _isinstance(below, str):
-                        row = below
+                        row = cast(str, below)
                         break
                     if below is not None:
-                        row = [r + local * b for r, b in zip(row, below, strict=True)]
+                        row = [r + local * b for r, b in
+                               zip(cast("list[float]", row), cast("list[float]", below),
+                                   strict=True)]
                 rows[key] = row
                 continue
             if key in rows or key in open_nodes:
@@ -175,7 +177,7 @@ def trusted_jacobian(nodes: list[Any], leaves: list[Any]) -> list[list[float] | 
                 if not _isinstance(value, float):
                     problem = f"a local derivative of type {value}"
                     break
-                found.append((child, value))
+                found.append((child, cast(float, value)))
             if problem:
                 rows[key] = problem
                 continue
@@ -261,7 +263,7 @@ class _CountingChildren(tuple):
 
     visits = 0
 
-    def __iter__(self):  # type: ignore[override]
+    def __iter__(self):
         type(self).visits += 1
         return super().__iter__()
 
@@ -274,7 +276,7 @@ def _probe_visits(variable_cls: Any, get_gradients: Callable[[Any], Any],
     visits the nodes about 2**depth times. None when the student's Variable
     does not let us watch (local_gradients not a plain settable attribute).
     """
-    counter = type("_Counter", (_CountingChildren,), {"visits": 0})
+    counter: Any = type("_Counter", (_CountingChildren,), {"visits": 0})
     y = variable_cls(1.0)
     nodes = [y]
     for _ in range(depth):
