@@ -287,8 +287,10 @@ def fragments(a: Document, b: Document, shared: np.ndarray, k: int) -> list[Frag
     """The regions of A found again in B, longest first kept, in A's order.
 
     Shared fingerprints at the same offset from each other (the same
-    stretch of code in both files) merge into one region; when code repeats
-    within a file, the longest consistent pairing wins.
+    stretch of code in both files) merge into one region; then regions are
+    kept longest first, each token of either file in one region at most (as
+    greedy string tiling does), so code that repeats within a file is paired
+    once.
     """
     in_a = np.isin(a.written_hashes, shared)
     in_b = np.isin(b.written_hashes, shared)
@@ -318,9 +320,9 @@ def fragments(a: Document, b: Document, shared: np.ndarray, k: int) -> list[Frag
                   for offset, first, last in runs]
     candidates.sort(key=lambda f: (-f.tokens, f.a_start, f.b_start))
     kept: list[Fragment] = []
-    for frag in candidates:
-        if any(frag.a_start < o.a_end and o.a_start < frag.a_end
-               and frag.b_start < o.b_end and o.b_start < frag.b_end for o in kept):
+    for frag in candidates:  # greedy tiling: each token of either file in one region at most
+        if any((frag.a_start < o.a_end and o.a_start < frag.a_end)
+               or (frag.b_start < o.b_end and o.b_start < frag.b_end) for o in kept):
             continue
         kept.append(frag)
     return sorted(kept, key=lambda f: (f.a_start, f.b_start))

@@ -12,8 +12,9 @@ the module defines are set aside:
   the function never reads (repeated until nothing changes, so a chain of
   unused temporaries goes too), unless declared ``global``/``nonlocal``;
 - ``if``/``while`` on a constant false test (without ``else``), ``for`` over
-  ``range(0)``, statements that are a bare name or constant, and ``pass``
-  next to other statements.
+  ``range(0)``, statements that are a bare name or a non-string constant
+  (string statements are docstrings, left out of the comparison anyway),
+  and ``pass`` next to other statements.
 
 This errs on the side of keeping code: anything with an effect (a call
 whose result is unused, an assignment into an array, an attribute) stays.
@@ -84,8 +85,10 @@ def _inert(stmt: ast.stmt, siblings: int) -> bool:
     """A statement that does nothing whatever the state."""
     if isinstance(stmt, ast.Pass):
         return siblings > 1
-    if isinstance(stmt, ast.Expr):
-        return isinstance(stmt.value, (ast.Constant, ast.Name))
+    if isinstance(stmt, ast.Expr):  # a string statement is a docstring or comment: not dead
+        value = stmt.value
+        return isinstance(value, ast.Name) or (isinstance(value, ast.Constant)
+                                               and not isinstance(value.value, str))
     if isinstance(stmt, (ast.If, ast.While)):
         return _falsy_constant(stmt.test) and not stmt.orelse
     if isinstance(stmt, ast.For):
