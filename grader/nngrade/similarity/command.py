@@ -112,6 +112,8 @@ def similarity_command(submissions: Path, out: Path, threshold: float, modules: 
 
         given = GivenCode((), np.zeros(0, dtype=np.uint64))
     else:
+        if course is not None and not (course / "exercises").is_dir():
+            raise click.ClickException(t("cli_course_without_exercises", path=course))
         root = find_course(course)
         if root is None and not given_paths:
             raise click.ClickException(t("cli_no_given"))
