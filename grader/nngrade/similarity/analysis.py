@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from nngrade.contract import MODULES
 from nngrade.similarity.clusters import Cluster, RepeatedPair, find_clusters, repeated_pairs
 from nngrade.similarity.compare import ModuleResult, Pair, Settings, compare_module, fragments
-from nngrade.similarity.deadcode import dead_spans, mentioned_names
+from nngrade.similarity.deadcode import hand_in_dead_spans
 from nngrade.similarity.given import GivenCode
 from nngrade.similarity.intake import HandIn
 
-__all__ = ["Analysis", "ModuleAnalysis", "analyse", "shown_pairs"]
+__all__ = ["MAX_SHOWN", "Analysis", "ModuleAnalysis", "analyse", "shown_pairs"]
 
 
 @dataclass
@@ -62,12 +62,14 @@ def contract_names(module: str) -> set[str]:
     return {name.split(".")[0] for name in MODULES.get(module, ())}
 
 
-def shown_pairs(result: ModuleResult, settings: Settings, limit: int = 500) -> list[Pair]:
-    """The pairs listed with a side-by-side view: every flagged one (up to ``limit``), and at
-    least the ``top`` best."""
-    flagged = [p for p in result.pairs if p.flagged][:limit]
-    return flagged if len(flagged) >= settings.top else result.pairs[:max(settings.top,
-                                                                          len(flagged))]
+MAX_SHOWN = 200  # side-by-side views per module; the CSV has every pair
+
+
+def shown_pairs(result: ModuleResult, settings: Settings) -> list[Pair]:
+    """The pairs listed with a side-by-side view: every flagged one (at most ``MAX_SHOWN``),
+    and at least the ``top`` best."""
+    flagged = sum(p.flagged for p in result.pairs)
+    return result.pairs[:min(MAX_SHOWN, max(settings.top, flagged))]
 
 
 def analyse(hand_ins: Sequence[HandIn], given: GivenCode, settings: Settings,
@@ -75,15 +77,14 @@ def analyse(hand_ins: Sequence[HandIn], given: GivenCode, settings: Settings,
     """Compare every pair of ``hand_ins`` in each of ``modules`` (default: the contract's)."""
     started = time.perf_counter()
     readable = [h for h in hand_ins if not h.error]
-    mentioned = {h.student: mentioned_names(h.files.values()) for h in readable}
     wanted = list(modules) if modules else list(MODULES)
+    keep = {module: contract_names(module) for module in MODULES}
+    dead = {h.student: hand_in_dead_spans(h.files, keep) for h in readable}
     analyses = []
     for module in wanted:
-        keep = contract_names(module)
         files = {h.student: h.files[module] for h in readable if module in h.files}
-        dead = {student: dead_spans(text, keep, mentioned[student])
-                for student, text in files.items()}
-        result = compare_module(module, files, given, settings, dead)
+        result = compare_module(module, files, given, settings,
+                                {student: dead[student][module] for student in files})
         clusters = find_clusters(result)
         shown = shown_pairs(result, settings)
         for pair in shown:

@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from nngrade.contract import module_names
+from nngrade.similarity.compare import Settings
 
 __all__ = ["similarity_command"]
 
@@ -45,7 +46,7 @@ class Fraction(click.ParamType):
 @click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--out", "-o", type=click.Path(path_type=Path), required=True,
               help="Folder for similarity.html and similarity.csv (created if needed).")
-@click.option("--threshold", type=Fraction(), default="0.9", show_default=True,
+@click.option("--threshold", type=Fraction(), default=str(Settings.threshold), show_default=True,
               help="Flag pairs scoring at least this (0-1 or a percentage).")
 @click.option("--module", "modules", multiple=True, metavar="MODULE",
               help="Compare only this module (repeatable; default: every module of the "
@@ -66,11 +67,12 @@ class Fraction(click.ParamType):
                    ".py, .ipynb or .md files, or folders of them (repeatable).")
 @click.option("--no-given", is_flag=True,
               help="Compare without any given code (for hand-ins of another course).")
-@click.option("--max-share", type=Fraction(), default="0.1", show_default=True,
+@click.option("--max-share", type=Fraction(), default=str(Settings.max_share), show_default=True,
               help="Code found in more than this share of the hand-ins counts as common.")
-@click.option("--min-tokens", type=click.IntRange(1), default=60, show_default=True,
+@click.option("--min-tokens", type=click.IntRange(1), default=Settings.min_tokens,
+              show_default=True,
               help="Shared uncommon tokens needed for a full score (about six lines).")
-@click.option("--top", type=click.IntRange(0), default=25, show_default=True,
+@click.option("--top", type=click.IntRange(0), default=Settings.top, show_default=True,
               help="Pairs listed per module with a side-by-side view, at least.")
 def similarity_command(submissions: Path, out: Path, threshold: float, modules: tuple[str, ...],
                        deadline: dt.datetime | None, lang: str, course: Path | None,
@@ -86,7 +88,6 @@ def similarity_command(submissions: Path, out: Path, threshold: float, modules: 
     not counted.
     """
     from nngrade.similarity.analysis import analyse
-    from nngrade.similarity.compare import Settings
     from nngrade.similarity.given import GivenCode, GivenCodeError, find_course, load_given
     from nngrade.similarity.intake import IntakeError, read_hand_ins
     from nngrade.similarity.report import write_report

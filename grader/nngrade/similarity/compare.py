@@ -66,8 +66,8 @@ class Settings:
     common_floor: int = 4  # ... and in more than this many, in small classes
     min_tokens: int = 60  # shared own tokens needed for a full score (about six lines)
     common_weight: float = 0.25  # what a shared token of common code counts for in evidence
-    threshold: float = 0.5  # flag pairs at or above this score
-    top: int = 25  # pairs listed with a side-by-side view, per module (flagged ones always)
+    threshold: float = 0.9  # flag pairs at or above this score
+    top: int = 10  # pairs listed with a side-by-side view, per module (flagged ones always)
 
     def __post_init__(self) -> None:
         if self.k < 2 or not 1 <= self.window <= self.k:
@@ -99,6 +99,10 @@ class Document:
     own_positions: np.ndarray = field(default_factory=lambda: _EMPTY_POSITIONS)
     own_unique: np.ndarray = field(default_factory=lambda: _EMPTY_HASHES)
     own: int = 0  # tokens of own code
+    written_at: dict[int, list[int]] = field(default_factory=dict)  # hash -> positions
+    written_keys: frozenset[int] = frozenset()
+    own_keys: frozenset[int] = frozenset()
+    display_roles: np.ndarray | None = None  # per token, kept by the report once worked out
 
     @property
     def parsed(self) -> bool:
@@ -135,7 +139,7 @@ class Pair:
     matched_a: int  # tokens of A's own (uncommon) code found in B
     matched_b: int
     evidence: float  # tokens of own code the two share (mean of both sides)
-    shared: np.ndarray  # the written fingerprints both have
+    shared: frozenset[int]  # the written fingerprints both have
     flagged: bool = False
     rank: int = 0
     cluster: int | None = None
@@ -197,6 +201,13 @@ def _own_code(docs: list[Document], given: GivenCode, settings: Settings) -> Non
         doc.own_positions = doc.written_positions[own]
         doc.own_unique = np.unique(doc.own_hashes)
         doc.own = coverage(doc.own_positions, settings.k)
+        at: dict[int, list[int]] = {}
+        for h, p in zip(doc.written_hashes.tolist(), doc.written_positions.tolist(),
+                        strict=True):
+            at.setdefault(h, []).append(p)
+        doc.written_at = at
+        doc.written_keys = frozenset(at)
+        doc.own_keys = frozenset(doc.own_unique.tolist())
 
 
 def _candidate_pairs(docs: list[Document]) -> np.ndarray:
@@ -225,18 +236,26 @@ def _candidate_pairs(docs: list[Document]) -> np.ndarray:
     return np.stack([unique // n, unique % n], axis=1)
 
 
-def _covered(hashes: np.ndarray, positions: np.ndarray, shared: np.ndarray, k: int) -> int:
-    return coverage(positions[np.isin(hashes, shared)], k)
+def _covered(at: dict[int, list[int]], keys: frozenset[int], k: int) -> int:
+    """Tokens covered by the k-grams of the fingerprints ``keys`` (plain Python: for the
+    hundred-odd fingerprints of a file this is several times faster than numpy calls)."""
+    positions = sorted(p for h in keys for p in at[h])
+    if not positions:
+        return 0
+    total = k
+    for before, after in zip(positions, positions[1:], strict=False):
+        total += min(k, after - before)
+    return total
 
 
 def _score_pair(module: str, a: Document, b: Document, settings: Settings) -> Pair:
     k = settings.k
-    shared = np.intersect1d(a.written_unique, b.written_unique, assume_unique=True)
-    same_a = _covered(a.written_hashes, a.written_positions, shared, k)
-    same_b = _covered(b.written_hashes, b.written_positions, shared, k)
-    shared_own = np.intersect1d(a.own_unique, b.own_unique, assume_unique=True)
-    matched_a = _covered(a.own_hashes, a.own_positions, shared_own, k)
-    matched_b = _covered(b.own_hashes, b.own_positions, shared_own, k)
+    shared = a.written_keys & b.written_keys
+    same_a = _covered(a.written_at, shared, k)
+    same_b = _covered(b.written_at, shared, k)
+    shared_own = shared & a.own_keys & b.own_keys
+    matched_a = _covered(a.written_at, shared_own, k)
+    matched_b = _covered(b.written_at, shared_own, k)
     total = a.written + b.written
     similarity = (same_a + same_b) / total if total else 0.0
     common_same = max(0, same_a - matched_a) + max(0, same_b - matched_b)
@@ -283,7 +302,7 @@ def compare_module(module: str, files: Mapping[str, str], given: GivenCode,
     )
 
 
-def fragments(a: Document, b: Document, shared: np.ndarray, k: int) -> list[Fragment]:
+def fragments(a: Document, b: Document, shared: frozenset[int], k: int) -> list[Fragment]:
     """The regions of A found again in B, longest first kept, in A's order.
 
     Shared fingerprints at the same offset from each other (the same
@@ -292,23 +311,11 @@ def fragments(a: Document, b: Document, shared: np.ndarray, k: int) -> list[Frag
     greedy string tiling does), so code that repeats within a file is paired
     once.
     """
-    in_a = np.isin(a.written_hashes, shared)
-    in_b = np.isin(b.written_hashes, shared)
-    where_b: dict[int, list[int]] = {}
-    for h, p in zip(b.written_hashes[in_b].tolist(), b.written_positions[in_b].tolist(),
-                    strict=True):
-        spots = where_b.setdefault(h, [])
-        if len(spots) < MAX_OCCURRENCES:
-            spots.append(p)
-    seen_a: dict[int, int] = {}
     matches: list[tuple[int, int]] = []  # (offset b - a, position in a)
-    for h, p in zip(a.written_hashes[in_a].tolist(), a.written_positions[in_a].tolist(),
-                    strict=True):
-        seen_a[h] = seen_a.get(h, 0) + 1
-        if seen_a[h] > MAX_OCCURRENCES:
-            continue
-        for q in where_b.get(h, ()):
-            matches.append((q - p, p))
+    for h in shared:
+        for p in a.written_at[h][:MAX_OCCURRENCES]:
+            for q in b.written_at[h][:MAX_OCCURRENCES]:
+                matches.append((q - p, p))
     matches.sort()
     runs: list[list[int]] = []  # [offset, first a, last a]
     for offset, p in matches:

@@ -30,9 +30,10 @@ never compiled or run; a file that makes the parser fail in any way
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 
-__all__ = ["dead_spans", "mentioned_names"]
+__all__ = ["dead_spans", "hand_in_dead_spans", "mentioned_names"]
 
 _BLOCK_FIELDS = ("body", "orelse", "finalbody")
 MAX_ROUNDS = 8
@@ -45,21 +46,39 @@ def _parse(text: str) -> ast.Module | None:
         return None
 
 
+def _names_in(tree: ast.AST, names: set[str]) -> None:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.alias):
+            names.add(node.name.split(".")[0])
+
+
 def mentioned_names(texts: Iterable[str]) -> set[str]:
     """Every name read or attribute used in these files (for "is this helper ever used?")."""
     names: set[str] = set()
     for text in texts:
         tree = _parse(text)
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
-                names.add(node.id)
-            elif isinstance(node, ast.Attribute):
-                names.add(node.attr)
-            elif isinstance(node, ast.alias):
-                names.add(node.name.split(".")[0])
+        if tree is not None:
+            _names_in(tree, names)
     return names
+
+
+def hand_in_dead_spans(files: Mapping[str, str], keep: Mapping[str, set[str]]
+                       ) -> dict[str, list[tuple[int, int]]]:
+    """Dead code of every file of one hand-in (module -> ranges), each file parsed once.
+
+    ``keep[module]``: the names of that module that must stay (the contract's).
+    """
+    trees = {module: _parse(text) for module, text in files.items()}
+    mentioned: set[str] = set()
+    for tree in trees.values():
+        if tree is not None:
+            _names_in(tree, mentioned)
+    return {module: _spans(files[module], tree, keep.get(module, set()), mentioned)
+            for module, tree in trees.items()}
 
 
 def _falsy_constant(test: ast.expr) -> bool:
@@ -125,20 +144,6 @@ def _assigned_names(stmt: ast.stmt) -> list[str] | None:
     return names
 
 
-def _reads_outside(function: ast.AST, dead: list[ast.stmt]) -> set[str]:
-    dead_ids = {id(d) for d in dead}
-    reads: set[str] = set()
-    stack = [function]
-    while stack:
-        node = stack.pop()
-        if id(node) in dead_ids:
-            continue
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Store):
-            reads.add(node.id)
-        stack.extend(ast.iter_child_nodes(node))
-    return reads
-
-
 def _dead_statements(tree: ast.Module, keep: set[str], mentioned: set[str]) -> list[ast.stmt]:
     dead: list[ast.stmt] = []
     for stmt in tree.body:
@@ -150,10 +155,14 @@ def _dead_statements(tree: ast.Module, keep: set[str], mentioned: set[str]) -> l
             for stmt in block:
                 if _inert(stmt, len(block)):
                     dead.append(stmt)
-    for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             dead.extend(_unused_assignments(node))
     return dead
+
+
+def _loads(node: ast.AST) -> Counter[str]:
+    return Counter(n.id for n in ast.walk(node)
+                   if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store))
 
 
 def _unused_assignments(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt]:
@@ -171,14 +180,19 @@ def _unused_assignments(function: ast.FunctionDef | ast.AsyncFunctionDef) -> lis
         if isinstance(node, ast.stmt) and _assigned_names(node) is not None:
             candidates.append(node)
         stack.extend(ast.iter_child_nodes(node))
+    if not candidates:
+        return []
+    reads = _loads(function)  # reads anywhere in the function, closures included
+    own_reads = {id(stmt): _loads(stmt) for stmt in candidates}
     dead: list[ast.stmt] = []
     dead_ids: set[int] = set()
     for _ in range(MAX_ROUNDS):
-        reads = _reads_outside(function, dead)
         newly = [stmt for stmt in candidates if id(stmt) not in dead_ids
-                 and not any(n in reads or n in declared for n in _assigned_names(stmt) or [])]
+                 and not any(reads[n] > 0 or n in declared for n in _assigned_names(stmt) or [])]
         if not newly:
             break
+        for stmt in newly:
+            reads.subtract(own_reads[id(stmt)])  # what a dead statement reads is not a use
         dead.extend(newly)
         dead_ids.update(id(stmt) for stmt in newly)
     return dead
@@ -197,7 +211,11 @@ def dead_spans(text: str, keep: Iterable[str], mentioned: set[str]) -> list[tupl
     ``keep`` are names that must stay (the contract's), ``mentioned`` the
     names the whole hand-in uses (``mentioned_names``).
     """
-    tree = _parse(text)
+    return _spans(text, _parse(text), set(keep), mentioned)
+
+
+def _spans(text: str, tree: ast.Module | None, keep: set[str],
+           mentioned: set[str]) -> list[tuple[int, int]]:
     if tree is None:
         return []
     lines = text.split("\n")
@@ -205,7 +223,7 @@ def dead_spans(text: str, keep: Iterable[str], mentioned: set[str]) -> list[tupl
     for line in lines[:-1]:
         line_starts.append(line_starts[-1] + len(line) + 1)
     spans = []
-    for stmt in _dead_statements(tree, set(keep), mentioned):
+    for stmt in _dead_statements(tree, keep, mentioned):
         decorators = getattr(stmt, "decorator_list", [])
         if decorators:
             first = min(decorators, key=lambda d: (d.lineno, d.col_offset))

@@ -71,41 +71,61 @@ class Line:
     matched: bool = False
 
 
+def _covered_tokens(positions: np.ndarray, k: int, n: int) -> np.ndarray:
+    """Which of ``n`` tokens the k-grams starting at ``positions`` cover."""
+    steps = np.zeros(n + k + 1, dtype=np.int32)
+    np.add.at(steps, positions, 1)
+    np.add.at(steps, positions + k, -1)
+    return np.cumsum(steps)[:n] > 0
+
+
+def _token_roles(doc: Document, k: int, given_hashes: np.ndarray) -> np.ndarray:
+    """Per token: common, given or plain (kept on the document: a file is shown often)."""
+    if doc.display_roles is not None:
+        return doc.display_roles
+    n = len(doc.stream)
+    roles = np.zeros(n, dtype=np.int8)
+    common = np.setdiff1d(doc.written_positions, doc.own_positions)
+    roles[_covered_tokens(common, k, n)] = COMMON
+    given = doc.positions[np.isin(doc.hashes, given_hashes)]
+    roles[_covered_tokens(given, k, n)] = GIVEN
+    doc.display_roles = roles
+    return roles
+
+
 def _roles(doc: Document, regions: list[tuple[int, int]], k: int,
            given_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per character: its role, and the number of the region it belongs to (or -1)."""
-    size = len(doc.text)
-    role = np.zeros(size, dtype=np.int8)
-    region = np.full(size, -1, dtype=np.int32)
-    starts, ends = doc.stream.starts, doc.stream.ends
+    """Per character: its role, and the number of the region it belongs to (or -1).
 
+    A token's role covers its own characters and the spaces after it on the same line
+    when the next token has the same role (never comments, docstrings or line breaks
+    between tokens: those were not compared)."""
     text = doc.text
-
-    def paint(first_token: int, last_token: int, value: int, number: int = -1) -> None:
-        """Mark the tokens first..last and the spaces between them on a line (never the
-        comments, docstrings or line breaks between them, which were not compared)."""
-        last_token = min(last_token, len(starts))
-        for j in range(first_token, last_token):
-            a, b = int(starts[j]), int(ends[j])
-            if not text[a:b].strip():
-                continue  # an indent or a line break: layout, not code
-            if j + 1 < last_token:
-                gap_end = int(starts[j + 1])
-                if b < gap_end and not text[b:gap_end].strip(" \t"):
-                    b = gap_end
-            role[a:b] = np.maximum(role[a:b], value)
-            if number >= 0:
-                region[a:b] = np.where(role[a:b] == MATCH, number, region[a:b])
-
-    common = np.setdiff1d(doc.written_positions, doc.own_positions)
-    for p in common.tolist():
-        paint(p, p + k, COMMON)
-    for p in doc.positions[np.isin(doc.hashes, given_hashes)].tolist():
-        paint(p, p + k, GIVEN)
+    n = len(doc.stream)
+    token_role = _token_roles(doc, k, given_hashes).copy()
+    token_region = np.full(n, -1, dtype=np.int32)
+    for number, (first, last) in enumerate(regions):
+        token_role[first:last] = MATCH
+        token_region[first:last] = number
+    role = np.zeros(len(text), dtype=np.int8)
+    region = np.full(len(text), -1, dtype=np.int32)
+    starts, ends = doc.stream.starts.tolist(), doc.stream.ends.tolist()
+    roles, numbers = token_role.tolist(), token_region.tolist()
+    for j in range(n):
+        kind = roles[j]
+        if kind == PLAIN:
+            continue
+        a, b = starts[j], ends[j]
+        if not text[a:b].strip():
+            continue  # an indent or a line break: layout, not code
+        if j + 1 < n and roles[j + 1] == kind and numbers[j + 1] == numbers[j]:
+            gap_end = starts[j + 1]
+            if b < gap_end and not text[b:gap_end].strip(" \t"):
+                b = gap_end
+        role[a:b] = kind
+        region[a:b] = numbers[j]
     for a, b in doc.dead:
         role[a:b + 1] = np.maximum(role[a:b + 1], DEAD)
-    for number, (first, last) in enumerate(regions):
-        paint(first, last, MATCH, number)
     return role, region
 
 
