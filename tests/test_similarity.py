@@ -422,3 +422,17 @@ def test_read_hand_ins_names_duplicates_apart(tmp_path: Path) -> None:
     (tmp_path / "alice.zip").write_bytes(buf.getvalue())
     names = [h.student for h in read_hand_ins(tmp_path)]
     assert names == ["alice", "alice~2"]
+
+
+def test_the_benchmark_script_runs() -> None:
+    """benchmarks/bench_similarity.py --quick (a smoke run: no timing claims)."""
+    import json
+    import subprocess
+    import sys
+
+    run_ = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_similarity.py"),
+                           "--quick"], capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert run_.returncode == 0, run_.stderr
+    figures = json.loads(run_.stdout)
+    assert figures["students"] == 80 and figures["flagged_pairs"] > 0
+    assert figures["similarity_over_floor_cpu"] > 0
