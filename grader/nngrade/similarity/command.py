@@ -101,8 +101,7 @@ def similarity_command(submissions: Path, out: Path, threshold: float, modules: 
                                        known=", ".join(known)), param_hint="--module")
     wanted = [m.removesuffix(".py") for m in modules] or None
     if max_share <= 0:
-        raise click.BadParameter("give a share above 0 (0.1 means 10% of the hand-ins)",
-                                 param_hint="--max-share")
+        raise click.BadParameter(t("cli_bad_share"), param_hint="--max-share")
     settings = Settings(threshold=threshold, max_share=max_share, min_tokens=min_tokens, top=top)
     try:
         hand_ins = read_hand_ins(submissions, deadline)
