@@ -30,6 +30,7 @@ never compiled or run; a file that makes the parser fail in any way
 from __future__ import annotations
 
 import ast
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
@@ -40,8 +41,12 @@ MAX_ROUNDS = 8
 
 
 def _parse(text: str) -> ast.Module | None:
+    """The syntax tree, or None; the parser's warnings about the student's code (invalid
+    escapes...) are the student's business, not the instructor's terminal's."""
     try:
-        return ast.parse(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return None
 
