@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "stubs": "nngrade.stubs:stubs_command",
     "grade": "nngrade.batch:grade_command",
     "release": "nngrade.release:release_command",
+    "similarity": "nngrade.similarity.command:similarity_command",
     "nbgrader": "nngrade.nbgrader_bridge:nbgrader_group",
     "demo": "nngrade.reference.demo:demo_command",
     "course": "nngrade.course.cli:course_group",
