@@ -33,9 +33,6 @@ class Rubric:
     def total(self) -> float:
         return sum(sum(names.values()) for names in self.points.values())
 
-    def module_total(self, module: str) -> float:
-        return sum(self.points.get(module, {}).values())
-
     def of(self, module: str, name: str) -> float:
         return self.points[module][name]
 
