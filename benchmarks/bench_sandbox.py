@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nngrade import unpack
+from nngrade.intake import unpack
 from nngrade.sandbox import Limits, Sandbox
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "submissions" / "ada"
@@ -41,7 +41,7 @@ def _median_ms(values: list[float]) -> str:
 
 
 def single(calls: int) -> None:
-    files = unpack.read_submission(SAMPLE).files
+    files = unpack.read_submission(SAMPLE).sources
     z = np.linspace(-3, 3, 4)
     starts = []
     for _ in range(3):
@@ -81,7 +81,7 @@ def single(calls: int) -> None:
 
 def _worker(args: tuple[int, int, int, bool, bool]) -> list[float]:
     index, submissions, calls, pin, batched = args
-    files = unpack.read_submission(SAMPLE).files
+    files = unpack.read_submission(SAMPLE).sources
     z = np.linspace(-3, 3, 4)
     per_submission = []
     with Sandbox(Limits(), cpu=index if pin else None) as box:

@@ -4,7 +4,7 @@
 
 Grades ``--students`` copies of the six sample students without an endless
 loop (as bench_grade.py makes them) in this very process: one sandbox (pinned
-to CPU 0, as a grading process pins its own) and one pytest session, exactly
+to CPU 0, as a grading process pins its own) and one `SuiteGrader`, exactly
 the code `nngrade grade` runs in each grading process. Prints the steady
 per-submission time (after the first twelve, which fill the per-process
 caches), the mean of each results.json's timing breakdown, and the worker's
@@ -27,8 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_grade import LOOPING, make_class  # noqa: E402
 
-from nngrade.batch import BatchOptions, _sandbox_limits, read_submissions  # noqa: E402
-from nngrade.runner import GradingPlugin, run_session  # noqa: E402
+from nngrade.grade.options import BatchOptions, sandbox_limits  # noqa: E402
+from nngrade.grade.pool import settle_heap  # noqa: E402
+from nngrade.hidden.grader import SuiteGrader  # noqa: E402
+from nngrade.hidden.suite import collect  # noqa: E402
+from nngrade.intake import read_submissions  # noqa: E402
+from nngrade.rubric import load_rubric  # noqa: E402
 from nngrade.sandbox import Limits, Sandbox  # noqa: E402
 
 WARM_UP = 12
@@ -46,29 +50,22 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         make_class(Path(tmp), args.students, LOOPING)
-        jobs = read_submissions(Path(tmp))
-    limits = _sandbox_limits(BatchOptions())
-    boxes: list[Sandbox] = []
+        submissions = read_submissions(Path(tmp))
+    limits = sandbox_limits(BatchOptions())
     done: list[tuple[float, dict]] = []
-
-    def backend() -> Sandbox:
-        box = Sandbox(Limits(**limits), cpu=0)
-        box.start()
-        boxes.append(box)
-        return box
-
-    plugin = GradingPlugin(backend, jobs, lambda _job, res: done.append((time.perf_counter(), res)),
-                           seed=1, limits=limits, settle_heap=not args.no_settle_heap)
     profile = cProfile.Profile() if args.profile else None
-    try:
+    with Sandbox(Limits(**limits), cpu=0) as box:
+        grader = SuiteGrader(box, collect(), seed=1, rubric=load_rubric(), limits=limits)
+        if not args.no_settle_heap:
+            settle_heap()
         if profile:
             profile.enable()
-        run_session(plugin)
+        for submission in submissions:
+            results = grader.grade(submission)
+            done.append((time.perf_counter(), results))
         if profile:
             profile.disable()
-    finally:
-        for box in boxes:
-            box.close()
+        boxes = [box]
     steady = done[WARM_UP:]
     per_submission = (steady[-1][0] - done[WARM_UP - 1][0]) / len(steady)
     print(f"steady: {1000 * per_submission:.1f} ms per submission "
