@@ -307,3 +307,22 @@ def test_the_install_adds_no_import_hook(resolved: dict) -> None:
                 lines = [line for line in text.splitlines() if line.strip()]
                 assert all(not line.startswith(("import ", "import\t")) for line in lines), pth
                 assert sorted(lines) == sorted(str(r) for r in SOURCE_ROOTS), pth
+
+
+# ------------------------------------------------------------------ the gate
+
+
+def test_make_test_runs_the_gate_before_the_suite() -> None:
+    """``make test`` (what CI runs) fails on a ruff or mypy finding before any test runs."""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.fail("make is not installed: `make test` is how this project is tested")
+    plan = subprocess.run(["make", "-n", "test", "VENV=.venv"], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout.splitlines()
+    steps = [line.strip() for line in plan]
+    ruff = steps.index(".venv/bin/ruff check .")
+    mypy = steps.index(".venv/bin/mypy")
+    pytest_run = next(i for i, step in enumerate(steps) if step.endswith("-m pytest"))
+    assert ruff < pytest_run and mypy < pytest_run
