@@ -201,9 +201,11 @@ class InProcessBackend:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             status, value, error, error_type, elapsed = self._guarded(thunk, seconds)
+        from nngrade.worker.protocol import short_text
+
         notes: list[str] = []
-        for item in caught[:20]:
-            note = f"{item.category.__name__}: {str(item.message)[:300]}"
+        for item in caught[:20]:  # worded as the worker words them
+            note = f"{item.category.__name__}: {short_text(str(item.message), 300)}"
             if note not in notes:
                 notes.append(note)
         return CallResult(status, value, error, seconds=elapsed, warnings=tuple(notes),
