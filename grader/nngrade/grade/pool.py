@@ -2,16 +2,22 @@
 
 Each grading process collects the hidden suites once, starts one sandbox
 (pinned beside it to a CPU of its own, when there are enough), and then
-grades submission after submission from a shared queue with one
+grades the submissions it is sent, one after another, with one
 `nngrade.hidden.grader.SuiteGrader`, sending back each results document as
 JSON. `grade_in_pool` yields the documents in the main process as they
 arrive.
 
-A grading process that dies or hangs (past the submission's time limit plus
-two minutes) costs only the submission it held: it is retried once in a
-fresh process, then recorded as ungradeable with the reason. Grading
-processes that cannot even start (a broken suite, no sandbox) stop the
-batch with a `GraderError`: that is the grader's fault, not a student's.
+Each process has a queue of work and a pipe for its results of its own, and
+the main process decides who grades what (two submissions in flight per
+process, so a process never waits for the next one while the main process
+writes a report). So the main process always knows which submission a
+process was grading, and a process that dies, however abruptly, can neither
+lose a submission nor leave a lock behind that stops the others. It costs
+only the submission it was grading: that one is retried once in a fresh
+process, then recorded as ungradeable with the reason; one that hangs past
+the submission's time limit plus two minutes is killed and counts the same.
+Grading processes that cannot even start (a broken suite, no sandbox) stop
+the batch with a `GraderError`: that is the grader's fault, not a student's.
 """
 
 from __future__ import annotations
@@ -22,11 +28,13 @@ import itertools
 import json
 import multiprocessing as mp
 import os
-import queue
 import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, cast
 
@@ -38,7 +46,21 @@ from nngrade.scoring import ungradeable_results
 
 __all__ = ["grade_in_pool", "settle_heap"]
 
-_STARTED_GRACE = 120.0  # seconds past the submission limit before a process counts as hung
+_HANG_GRACE = 120.0  # seconds past the submission limit before a process counts as hung
+_IN_FLIGHT = 2  # submissions sent ahead to each process
+
+
+@dataclass
+class _Worker:
+    """The main process's view of one grading process."""
+
+    process: Any
+    tasks: Any  # its own multiprocessing queue (sending never blocks the main process)
+    conn: Connection  # the end of its pipe the results come from
+    sent: deque[str] = field(default_factory=deque)  # in order; the first is being graded
+    since: float = field(default_factory=time.monotonic)  # when the first began
+    ready: bool = False  # it started (suites collected, sandbox up)
+    fatal: str = ""  # the traceback it sent before dying, if any
 
 
 def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubric,
@@ -47,45 +69,60 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
     if not submissions:
         return
     ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context("spawn")
-    tasks, replies = ctx.Queue(), ctx.Queue()
     limits = sandbox_limits(options)
-    rubric_path = str(rubric.path)
-    pending = {submission.student: submission for submission in submissions}
+    by_student = {submission.student: submission for submission in submissions}
+    todo: deque[str] = deque(by_student)
     attempts: dict[str, int] = {}
     done: set[str] = set()
-    for submission in submissions:
-        tasks.put(submission)
     n_proc = max(1, min(options.jobs, len(submissions)))
     cpus = os.cpu_count() or 1
-    procs: dict[int, Any] = {}
-    holding: dict[int, tuple[str, float]] = {}  # pid -> (student, claimed at)
-    hard_limit = options.submission_timeout + _STARTED_GRACE
-    fatal: list[str] = []
     started = itertools.count()
+    hard_limit = options.submission_timeout + _HANG_GRACE
+    workers: list[_Worker] = []
+    start_failures: list[str] = []
 
     def start() -> None:
         cpu = next(started) % cpus if n_proc <= cpus else None
+        tasks = ctx.Queue()
+        ours, theirs = ctx.Pipe(duplex=False)
         process = ctx.Process(target=_grading_process, daemon=True,
-                              args=(tasks, replies, seed, limits, rubric_path, cpu,
+                              args=(tasks, theirs, seed, limits, str(rubric.path), cpu,
                                     options.replay))
         process.start()
-        assert process.pid is not None
-        procs[process.pid] = process
+        theirs.close()
+        workers.append(_Worker(process, tasks, ours))
 
-    def lost(pid: int, why: str) -> dict[str, Any] | None:
-        """A grading process died or hung holding a submission: retry it once, then give up."""
-        student, _ = holding.pop(pid, (None, 0.0))
-        procs.pop(pid, None)
+    def feed(worker: _Worker) -> None:
+        while todo and len(worker.sent) < _IN_FLIGHT:
+            student = todo.popleft()
+            worker.tasks.put(by_student[student])
+            if not worker.sent:
+                worker.since = time.monotonic()
+            worker.sent.append(student)
+
+    def lost(worker: _Worker, why: str) -> dict[str, Any] | None:
+        """A grading process died or hung: retry what it was grading once, then give up."""
+        workers.remove(worker)
+        worker.conn.close()
+        worker.tasks.cancel_join_thread()  # what it did not read goes with it
         result = None
-        if student is not None and student not in done:
-            attempts[student] = attempts.get(student, 0) + 1
-            if attempts[student] < 2:
-                tasks.put(pending[student])
+        if not worker.ready:  # it never started: nothing it held was its fault
+            start_failures.append(worker.fatal or why)
+            if len(start_failures) >= 2:
+                raise GraderError("the grading processes could not start:\n"
+                                  + start_failures[-1])
+            todo.extendleft(reversed(worker.sent))
+        elif worker.sent:
+            current, *waiting = worker.sent
+            todo.extendleft(reversed(waiting))
+            attempts[current] = attempts.get(current, 0) + 1
+            if attempts[current] < 2:
+                todo.appendleft(current)
             else:
-                done.add(student)
+                done.add(current)
                 result = ungradeable_results(
-                    pending[student], seed, f"the grader failed on this submission twice ({why})",
-                    rubric)
+                    by_student[current], seed,
+                    f"the grader failed on this submission twice ({why})", rubric)
         if len(done) < len(submissions):
             start()
         return result
@@ -94,53 +131,64 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
         for _ in range(n_proc):
             start()
         while len(done) < len(submissions):
-            try:
-                message = replies.get(timeout=0.5)
-            except queue.Empty:
-                message = None
-            if message is not None:
-                kind, pid = message[0], message[1]
-                if kind == "claim":
-                    holding[pid] = (message[2], time.monotonic())
-                elif kind == "done":
-                    holding.pop(pid, None)
-                    if message[2] not in done:
-                        done.add(message[2])
-                        yield json.loads(message[3])
-                elif kind == "fatal":
-                    fatal.append(message[2])
-                continue
-            now = time.monotonic()
-            for pid, process in list(procs.items()):
-                result = None
-                if not process.is_alive():
-                    process.join()
-                    if len(fatal) >= 2 and not holding.get(pid):
-                        raise GraderError("the grading processes could not start:\n" + fatal[-1])
-                    result = lost(pid, f"grading process exited with code {process.exitcode}")
-                elif pid in holding and now - holding[pid][1] > hard_limit:
-                    process.kill()
-                    process.join()
-                    result = lost(pid, f"no verdict after {hard_limit:.0f} s")
+            for worker in workers:
+                feed(worker)
+            pipes = {w.conn: w for w in workers}
+            ends = {w.process.sentinel: w for w in workers}  # ready when the process ends
+            for ready in wait([*pipes, *ends], timeout=0.5):
+                worker = pipes[ready] if ready in pipes else ends[ready]
+                if worker not in workers:
+                    continue  # already handled through its other handle
+                message: Any = None
+                if ready in pipes:
+                    with contextlib.suppress(EOFError, OSError):
+                        message = worker.conn.recv()
+                if message is None:
+                    worker.process.join()
+                    result = lost(worker, f"grading process exited with code "
+                                          f"{worker.process.exitcode}")
+                elif message[0] == "ready":
+                    worker.ready = True
+                    worker.since = time.monotonic()
+                    continue
+                elif message[0] == "fatal":
+                    worker.fatal = message[1]
+                    continue
+                else:  # ("done", student, results as JSON)
+                    student = worker.sent.popleft()
+                    worker.since = time.monotonic()
+                    assert student == message[1], (student, message[1])
+                    done.add(student)
+                    result = json.loads(message[2])
                 if result is not None:
                     yield result
+            now = time.monotonic()
+            for worker in list(workers):
+                if worker.sent and worker.ready and now - worker.since > hard_limit:
+                    worker.process.kill()
+                    worker.process.join()
+                    result = lost(worker, f"no verdict after {hard_limit:.0f} s")
+                    if result is not None:
+                        yield result
     finally:
-        for _ in procs:
-            tasks.put(None)
-        for process in procs.values():
-            process.join(timeout=10)
-            if process.is_alive():
-                process.kill()
+        for worker in workers:
+            worker.tasks.put(None)
+        for worker in workers:
+            worker.process.join(timeout=10)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+                worker.tasks.cancel_join_thread()
+            worker.conn.close()
 
 
-def _grading_process(tasks: Any, replies: Any, seed: int, limits: dict[str, float],
+def _grading_process(tasks: Any, conn: Connection, seed: int, limits: dict[str, float],
                      rubric_path: str, cpu: int | None, replay: bool) -> None:
-    """One grading process: the suites, a sandbox and a grader, until told to stop (None)."""
+    """One grading process: the suites, a sandbox and a grader, until sent None."""
     from nngrade.hidden.grader import SuiteGrader
     from nngrade.hidden.suite import collect
     from nngrade.sandbox import Limits, Sandbox
 
-    pid = os.getpid()
     try:
         rubric = load_rubric(Path(rubric_path))
         tests = collect()
@@ -149,15 +197,15 @@ def _grading_process(tasks: Any, replies: Any, seed: int, limits: dict[str, floa
             grader = SuiteGrader(box, tests, seed=seed, rubric=rubric, limits=limits,
                                  replay=replay)
             settle_heap()
+            conn.send(("ready",))
             with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
                 for submission in iter(tasks.get, None):
-                    replies.put(("claim", pid, submission.student))
                     results = grader.grade(submission)
-                    replies.put(("done", pid, submission.student, json.dumps(results)))
+                    conn.send(("done", submission.student, json.dumps(results)))
     except BaseException:
-        replies.put(("fatal", pid, traceback.format_exc()))
+        with contextlib.suppress(OSError):
+            conn.send(("fatal", traceback.format_exc()))
         raise
-    replies.put(("exit", pid))
 
 
 def settle_heap() -> None:
