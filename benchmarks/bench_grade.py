@@ -15,10 +15,11 @@ workload measured in the same run. The reference is the naive harness a TA
 would write: one plain ``pytest`` process per submission over the same
 hidden suites, third-party plugins off, no sandbox, the student's modules
 imported in-process by a tiny conftest (benchmarks/naive_conftest.py), the
-same number of submissions at a time (``--jobs``). Rounds alternate the
-graders and the harness; the headline is each grader's median over rounds
-of (its time per submission / the harness's time per submission in that
-round). The standing goal is at most 1/10.
+same number of submissions at a time (``--jobs``). Each round runs the
+harness and every grader, in an order that changes from round to round;
+the headline is each grader's median over rounds of (its time per
+submission / the harness's time per submission in that round). The
+standing goal is at most 1/10.
 
     python benchmarks/bench_grade.py [--students 200] [--jobs 2] [--rounds 3]
         [--naive-students 12] [--grader main=/path/to/main/.venv/bin/python]
@@ -254,16 +255,24 @@ def main() -> int:
         make_class(subs, args.students, LOOPING, args.distinct)
         folders = unpacked(subs, work / "naive", args.naive_students * args.rounds)
         suites = naive_suites(work / "suites")
+        names = list(graders)
         for index in range(args.rounds):
             round_: dict[str, Any] = {"calibration_ms": calibration_ms()}
             part = folders[index * args.naive_students:(index + 1) * args.naive_students]
-            round_["naive"] = run_naive(part, suites, args.jobs, args.seed)
-            for name, python in graders.items():
-                graded = run_grader(python, subs, work / "out", args.jobs, args.seed,
-                                    not args.no_replay)
-                graded["ratio_to_naive"] = round(graded["wall_ms_per_submission"]
-                                                 / round_["naive"]["wall_ms_per_submission"], 4)
-                round_[name] = graded
+            # The order changes from round to round (the harness first, then last; the
+            # graders rotated), so a machine getting slower favours nobody.
+            shift = index % len(names)
+            steps = ["naive", *names[shift:], *names[:shift]]
+            for step in steps if index % 2 == 0 else [*steps[1:], steps[0]]:
+                if step == "naive":
+                    round_["naive"] = run_naive(part, suites, args.jobs, args.seed)
+                else:
+                    round_[step] = run_grader(graders[step], subs, work / "out", args.jobs,
+                                              args.seed, not args.no_replay)
+            for name in names:
+                round_[name]["ratio_to_naive"] = round(
+                    round_[name]["wall_ms_per_submission"]
+                    / round_["naive"]["wall_ms_per_submission"], 4)
             figures["rounds"].append(round_)
         figures["naive_agrees"] = _agreement(figures["rounds"])
         for round_ in figures["rounds"]:

@@ -28,7 +28,9 @@ import itertools
 import json
 import multiprocessing as mp
 import os
+import queue
 import sys
+import threading
 import time
 import traceback
 from collections import deque
@@ -189,6 +191,7 @@ def _grading_process(tasks: Any, conn: Connection, seed: int, limits: dict[str, 
     from nngrade.hidden.suite import collect
     from nngrade.sandbox import Limits, Sandbox
 
+    outbox = _Outbox(conn)
     try:
         rubric = load_rubric(Path(rubric_path))
         tests = collect()
@@ -197,15 +200,46 @@ def _grading_process(tasks: Any, conn: Connection, seed: int, limits: dict[str, 
             grader = SuiteGrader(box, tests, seed=seed, rubric=rubric, limits=limits,
                                  replay=replay)
             settle_heap()
-            conn.send(("ready",))
+            outbox.put(("ready",))
             with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
                 for submission in iter(tasks.get, None):
                     results = grader.grade(submission)
-                    conn.send(("done", submission.student, json.dumps(results)))
+                    outbox.put(("done", submission.student, json.dumps(results)))
     except BaseException:
-        with contextlib.suppress(OSError):
-            conn.send(("fatal", traceback.format_exc()))
+        outbox.put(("fatal", traceback.format_exc()))
         raise
+    finally:
+        outbox.close()
+
+
+class _Outbox:
+    """A grading process's end of its result pipe, written by a thread of its own.
+
+    A results document is larger than a pipe holds: sent directly, it would
+    keep the process from grading its next submission until the main process,
+    perhaps busy writing a report, has read it all.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._send_all, daemon=True)
+        self._thread.start()
+
+    def put(self, message: tuple[Any, ...]) -> None:
+        self._queue.put(message)
+
+    def close(self) -> None:
+        """Send what is queued, then stop."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _send_all(self) -> None:
+        for message in iter(self._queue.get, None):
+            try:
+                self._conn.send(message)
+            except OSError:  # the main process is gone: nobody to tell
+                return
 
 
 def settle_heap() -> None:

@@ -59,6 +59,8 @@ class SuiteGrader:
     def grade(self, submission: Submission) -> dict[str, Any]:
         """The results.json document of ``submission`` (which must be readable)."""
         started = time.perf_counter()
+        for state in (self._replayed, self._failures, self._leaves):
+            state.clear()  # nothing of a submission whose grading broke off carries over
         # Import the contract's modules now (a student's helper files only when imported);
         # the worker's global random state is seeded for reproducibility.
         statuses = self.backend.load(submission.sources, submission.modules, seed=self.seed)
