@@ -42,6 +42,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--no-replay", action="store_true", help="every test runs every time")
     parser.add_argument("--no-settle-heap", action="store_true",
                         help="leave the garbage collector as it is (to compare)")
     args = parser.parse_args()
@@ -52,26 +53,29 @@ def main() -> int:
         make_class(Path(tmp), args.students, LOOPING)
         submissions = read_submissions(Path(tmp))
     limits = sandbox_limits(BatchOptions())
-    done: list[tuple[float, dict]] = []
+    done: list[tuple[float, float, dict]] = []
     profile = cProfile.Profile() if args.profile else None
     with Sandbox(Limits(**limits), cpu=0) as box:
-        grader = SuiteGrader(box, collect(), seed=1, rubric=load_rubric(), limits=limits)
+        grader = SuiteGrader(box, collect(), seed=1, rubric=load_rubric(), limits=limits,
+                             replay=not args.no_replay)
         if not args.no_settle_heap:
             settle_heap()
         if profile:
             profile.enable()
         for submission in submissions:
             results = grader.grade(submission)
-            done.append((time.perf_counter(), results))
+            done.append((time.perf_counter(), time.process_time(), results))
         if profile:
             profile.disable()
         boxes = [box]
     steady = done[WARM_UP:]
     per_submission = (steady[-1][0] - done[WARM_UP - 1][0]) / len(steady)
+    cpu_per_submission = (steady[-1][1] - done[WARM_UP - 1][1]) / len(steady)
     print(f"steady: {1000 * per_submission:.1f} ms per submission "
-          f"({len(steady)} after {WARM_UP} to warm up)")
+          f"({len(steady)} after {WARM_UP} to warm up); this process's CPU "
+          f"{1000 * cpu_per_submission:.1f} ms per submission (the worker's not included)")
     for key in ("worker_start", "student_calls", "reference_and_checks"):
-        mean = statistics.fmean(res["nngrade"]["timing"][key] for _, res in steady)
+        mean = statistics.fmean(res["nngrade"]["timing"][key] for _, _, res in steady)
         print(f"  {key}: {1000 * mean:.1f} ms")
     reaped = sum(box.stats["children_reaped"] for box in boxes)
     if reaped:
