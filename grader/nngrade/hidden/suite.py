@@ -121,6 +121,10 @@ def collect(suites_dir: Path = SUITES_DIR,
 
     Raises `SuiteError` when a suite does not import, or a test has no
     contract marker or asks for an argument the grader does not give.
+    pytest imports a suite module once per process, under its file name:
+    collecting again (an nbgrader kernel grading cell after cell) reuses the
+    modules, and two folders with a file of the same name cannot both be
+    collected in one process.
     """
     os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     collector = _Collector(modules)
