@@ -7,9 +7,10 @@ loop (as bench_grade.py makes them) in this very process: one sandbox (pinned
 to CPU 0, as a grading process pins its own) and one `SuiteGrader`, exactly
 the code `nngrade grade` runs in each grading process. Prints the steady
 per-submission time and this process's CPU per submission (after the first
-twelve, which fill the per-process caches), the mean of each results.json's timing breakdown, and the worker's
-CPU per child (user and system, reported by the zygote). ``--profile`` adds
-cProfile's view of the grading process (the worker is another process).
+twelve, which fill the per-process caches), the mean of each results.json's
+timing breakdown, and the worker's CPU per child (user and system, reported
+by the zygote). ``--profile`` adds cProfile's view of the grading process
+(the worker is another process).
 """
 
 from __future__ import annotations
