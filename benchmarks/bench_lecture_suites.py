@@ -23,8 +23,11 @@ import statistics
 import time
 from pathlib import Path
 
-from nngrade.inprocess import InProcessBackend
-from nngrade.runner import GradingPlugin, SubmissionJob, run_session
+from nngrade.hidden.grader import SuiteGrader
+from nngrade.hidden.inprocess import SourceBackend
+from nngrade.hidden.suite import collect
+from nngrade.records import Submission
+from nngrade.rubric import load_rubric
 
 ROOT = Path(__file__).resolve().parents[1]
 NEW = {("gradient_descent", "gradient_check"), ("autodiff", "train_neuron"),
@@ -34,33 +37,16 @@ NEW = {("gradient_descent", "gradient_check"), ("autodiff", "train_neuron"),
        ("vanishing", "layer_gradients")}
 
 
-class SourceBackend(InProcessBackend):
-    """The in-process backend, loading each submission's sources into fresh namespaces."""
-
-    def __init__(self) -> None:
-        super().__init__({}, timeout=60.0)
-
-    def load(self, sources, modules=None, *, seed=0):  # noqa: ANN001, ANN201
-        self._namespaces, statuses = {}, {}
-        for name, src in sources.items():
-            namespace = {"__name__": name}
-            exec(compile(src, f"{name}.py", "exec"), namespace)  # noqa: S102 - our solutions
-            self._namespaces[name] = namespace
-            statuses[name] = "ok"
-        return statuses
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--copies", type=int, default=6)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     sources = {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "solutions").glob("*.py")}
-    jobs = [SubmissionJob(f"copy{i}", dict(sources)) for i in range(args.copies)]
-    results: list[dict] = []
+    grader = SuiteGrader(SourceBackend(timeout=60.0), collect(), seed=args.seed,
+                         rubric=load_rubric(), replay=False)
     started = time.perf_counter()
-    run_session(GradingPlugin(SourceBackend, jobs, lambda job, res: results.append(res),
-                              seed=args.seed, replay=False))
+    results = [grader.grade(Submission(f"copy{i}", dict(sources))) for i in range(args.copies)]
     print(f"{args.copies} copies of solutions/ graded in {time.perf_counter() - started:.1f} s "
           f"(seed {args.seed}, no replays)")
     ratios, shares = [], []

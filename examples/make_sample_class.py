@@ -3,7 +3,7 @@
 Eight students, from perfect to empty, each a realistic hand-in: the
 classic mistakes of the lecture, a syntax error, a missing file, an
 infinite loop, zips in the layouts students really upload, and one cheat.
-The expected scores are pinned in tests/test_batch.py; rerun this
+The expected scores are pinned in tests/test_batch.py (EXPECTED); rerun this
 script (``python examples/make_sample_class.py``) after changing solutions/
 and update them there.
 """

@@ -7,8 +7,8 @@ import types
 import numpy as np
 import pytest
 
-from nngrade import answers
-from nngrade.answers import remembered
+from nngrade.hidden import answers
+from nngrade.hidden.answers import remembered
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from nngrade.batch import BatchOptions, grade_directory
+from nngrade.grade.options import BatchOptions
+from nngrade.grade.pipeline import grade_directory
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

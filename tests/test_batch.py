@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from nngrade.batch import BatchOptions, grade_command, grade_directory
 from nngrade.contract import MODULES
+from nngrade.grade.command import grade_command
+from nngrade.grade.options import BatchOptions
+from nngrade.grade.pipeline import grade_directory
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "submissions"

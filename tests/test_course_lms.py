@@ -34,7 +34,7 @@ from nngrade.course.lms import detect_format, read_download
 from nngrade.course.roster import read_roster
 from nngrade.course.selection import Selection
 from nngrade.gradebook.pipeline import stage_selection
-from nngrade.unpack import discover
+from nngrade.intake.unpack import discover
 
 UTC = dt.timezone.utc
 SIGMOID = "import numpy as np\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"
@@ -239,8 +239,8 @@ def test_staged_lms_hand_ins_are_read_by_the_grader(tmp_path: Path) -> None:
     stage_selection(selection, staged)
     assert sorted(p.name for p in staged.iterdir()) == ["ada", "ben", "chen.zip"]
     read = {s.student: s for s in discover(staged)}
-    assert read["ada"].files["activations.py".removesuffix(".py")] == SIGMOID
-    assert read["chen"].error is None and "activations" in read["chen"].files
+    assert read["ada"].sources["activations"] == SIGMOID
+    assert read["chen"].error is None and "activations" in read["chen"].sources
 
 
 def test_format_detection() -> None:

@@ -16,8 +16,8 @@ from nngrade.course.config import load_course
 from nngrade.course.late import LatePolicy, apply_late_policy
 from nngrade.course.selection import select_attempts
 from nngrade.gradebook.pipeline import stage_selection
+from nngrade.intake.unpack import discover
 from nngrade.student.submit import write_submission
-from nngrade.unpack import discover
 
 UTC = dt.timezone.utc
 DUE = dt.datetime(2026, 9, 27, 23, 59, tzinfo=UTC)
@@ -169,4 +169,4 @@ def test_staged_hand_ins_are_what_the_grader_reads(tmp_path: Path, modules: dict
     stage_selection(sel, staged)
     read = {s.student: s for s in discover(staged)}
     assert sorted(read) == ["ada", "ben"]
-    assert read["ada"].error is None and sorted(read["ada"].files) == sorted(module_names())
+    assert read["ada"].error is None and sorted(read["ada"].sources) == sorted(module_names())

@@ -21,8 +21,7 @@ SCRIPT = r"""
 import json, sys
 import numpy as np
 from nngrade.contract import MODULES
-from nngrade.inprocess import InProcessBackend
-from nngrade.runner import GradingPlugin, SubmissionJob, run_session
+from nngrade.hidden.inprocess import grade_in_process
 
 kind, seed = sys.argv[1], int(sys.argv[2])
 
@@ -36,12 +35,9 @@ def answer(*args, **kwargs):
 
 names = {m: {n: answer for n in ns if "." not in n and n[0].islower()}
          for m, ns in MODULES.items() if m != "autodiff"}
-out = []
-job = SubmissionJob(kind, {m: "" for m in names})
-run_session(GradingPlugin(lambda: InProcessBackend(names), [job],
-                          lambda j, r: out.append(r), seed=seed))
-passed = [t["name"] for t in out[0]["tests"] if t["score"] > 0]
-print(json.dumps({"score": out[0]["score"], "passed": passed}))
+results = grade_in_process(names, seed=seed, student=kind)
+passed = [t["name"] for t in results["tests"] if t["score"] > 0]
+print(json.dumps({"score": results["score"], "passed": passed}))
 """
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nngrade.contract import module_names
-from nngrade.inbox import InboxEntry, is_inbox, select_from_inbox
+from nngrade.intake.inbox import InboxEntry, is_inbox, select_from_inbox
 from nngrade.student.submit import write_submission
 
 REPO = Path(__file__).resolve().parents[1]

@@ -379,7 +379,7 @@ def test_hidden_score_prints_feedback_returns_points_and_writes_nothing_to_stder
 ) -> None:
     import warnings
 
-    import nngrade.runner
+    import nngrade.hidden.inprocess
     from nngrade.nbgrader_bridge import incell
 
     calls = []
@@ -390,7 +390,7 @@ def test_hidden_score_prints_feedback_returns_points_and_writes_nothing_to_stder
         warnings.warn("student code overflowed", RuntimeWarning, stacklevel=1)
         return _fake_results({"sigmoid": (1.0, 2.0), "tanh": (1.0, 1.0)})
 
-    monkeypatch.setattr(nngrade.runner, "grade_in_process", fake_grade)
+    monkeypatch.setattr(nngrade.hidden.inprocess, "grade_in_process", fake_grade)
     incell._cache.clear()
     namespace = {"sigmoid": lambda z: z, "tanh": lambda z: z}
     first = incell.hidden_score(namespace, "activations", "sigmoid", points=2.0, seed=5)
@@ -408,13 +408,13 @@ def test_hidden_score_prints_feedback_returns_points_and_writes_nothing_to_stder
 def test_hidden_score_turns_a_grader_failure_into_zero(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    import nngrade.runner
+    import nngrade.hidden.inprocess
     from nngrade.nbgrader_bridge import incell
 
     def broken(*args: Any, **kwargs: Any) -> dict:
         raise SystemExit("student called exit()")
 
-    monkeypatch.setattr(nngrade.runner, "grade_in_process", broken)
+    monkeypatch.setattr(nngrade.hidden.inprocess, "grade_in_process", broken)
     incell._cache.clear()
     assert incell.hidden_score({}, "activations", "relu", points=1.0, seed=1) == 0.0
     out, err = capfd.readouterr()
@@ -461,7 +461,7 @@ def test_grade_course_fills_gradebook_and_autograded_folder_for_formgrader(
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import determine_grade
 
-    import nngrade.batch
+    import nngrade.grade.pipeline
     from nngrade.nbgrader_bridge import grade_course
     from nngrade.nbgrader_bridge.sample import place_submission
 
@@ -492,7 +492,7 @@ def test_grade_course_fills_gradebook_and_autograded_folder_for_formgrader(
         alice["nngrade"], bob["nngrade"] = {"student": "alice"}, {"student": "bob"}
         return [alice, bob]
 
-    monkeypatch.setattr(nngrade.batch, "grade_directory", fake_grade_directory)
+    monkeypatch.setattr(nngrade.grade.pipeline, "grade_directory", fake_grade_directory)
     results = grade_course(small_course, "week1", None, 2, None, False)
     assert len(results) == 2
     assert seen["seed"] == 3  # the seed export wrote into the notebooks
@@ -552,7 +552,7 @@ def test_grade_course_applies_the_courses_late_policy(
 ) -> None:
     from nbgrader.api import Gradebook
 
-    import nngrade.batch
+    import nngrade.grade.pipeline
     from nngrade.nbgrader_bridge import grade_course
     from nngrade.nbgrader_bridge.sample import place_submission
 
@@ -570,7 +570,7 @@ def test_grade_course_applies_the_courses_late_policy(
         carol["nngrade"] = {"student": "carol"}
         return [carol]
 
-    monkeypatch.setattr(nngrade.batch, "grade_directory", fake_grade_directory)
+    monkeypatch.setattr(nngrade.grade.pipeline, "grade_directory", fake_grade_directory)
     grade_course(small_course, "week1", None, 1, None, False)
     shipped = sum(load_rubric().points["activations"].values())  # the exported points
     with Gradebook(db, "nngrade") as gb:

@@ -67,8 +67,8 @@ def _missing_prerequisites() -> str | None:
     try:
         import nngrade.reference.course  # noqa: F401
         import nngrade.sandbox  # noqa: F401
-        from nngrade.batch import grade_directory  # noqa: F401
-        from nngrade.runner import grade_in_process  # noqa: F401
+        from nngrade.grade.pipeline import grade_directory  # noqa: F401
+        from nngrade.hidden.inprocess import grade_in_process  # noqa: F401
     except ImportError as exc:
         return f"nngrade's grading API is not complete yet: {exc}"
     return None
@@ -196,7 +196,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     if missing:
         pytest.skip(missing)
 
-    from nngrade.batch import grade_directory
+    from nngrade.grade.pipeline import grade_directory
 
     base = tmp_path_factory.mktemp("nbgrader-e2e")
     course = base / "course"
@@ -338,8 +338,8 @@ def full_class(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         pytest.skip(missing or "examples/submissions not written yet")
     from click.testing import CliRunner
 
-    from nngrade.batch import grade_directory
     from nngrade.cli import main
+    from nngrade.grade.pipeline import grade_directory
 
     base = tmp_path_factory.mktemp("nbgrader-full")
     course = base / "course"
@@ -359,7 +359,7 @@ def test_way2_grades_the_whole_sample_class_as_nngrade_grade(full_class: dict[st
     notebook only the cell holding the error fails: such a module may score
     more as a notebook, never less.
     """
-    from nngrade.unpack import student_id
+    from nngrade.intake import student_id
 
     got = _gradebook_scores(full_class["course"])
     want = _reference_scores(full_class["reference"], full_class["course"], list(MODULES))

@@ -234,7 +234,7 @@ def test_installed_bundle_checks_the_fresh_exercises(installed_bundle: tuple[Pat
 
 def test_installed_bundle_submits_to_an_inbox(installed_bundle: tuple[Path, Path],
                                              tmp_path: Path) -> None:
-    from nngrade.inbox import select_from_inbox
+    from nngrade.intake.inbox import select_from_inbox
 
     bundle, venv = installed_bundle
     inbox = tmp_path / "inbox"

@@ -1,4 +1,4 @@
-"""Reused verdicts (`nngrade.replay`): only for answers identical to the last bit, never wrong.
+"""Reused verdicts (`nngrade.hidden.replay`): only for answers identical to the last bit.
 
 The grading loop itself is checked against runs without replays on the
 sample class in tests/test_runner.py; here the parts: answer keys that tell
@@ -20,8 +20,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from nngrade.replay import Node, Replays, answer_key, value_key
-from nngrade.runner import GradingPlugin, SubmissionJob, run_session
+from nngrade.hidden.grader import SuiteGrader
+from nngrade.hidden.replay import Node, Replays, answer_key, value_key
+from nngrade.hidden.suite import collect
+from nngrade.records import CallResult, Submission
+from nngrade.rubric import load_rubric
 from nngrade.worker.protocol import Opaque
 
 # ------------------------------------------------------------------ answer keys
@@ -139,12 +142,6 @@ def test_not_deterministic(student):
 '''
 
 
-@dataclass
-class _Result:
-    status: str
-    value: Any = None
-
-
 class _Backend:
     """Answers ``f(x)`` with ``a * x``, or ``b * x`` from x = 2 on; the source text is "a" or
     "a:b"."""
@@ -163,26 +160,23 @@ class _Backend:
     def encode_request(self, request: dict[str, Any]) -> bytes:
         return repr((request["op"], request["name"], request.get("args"))).encode()
 
-    def run_batch(self, requests: list[dict[str, Any]]) -> list[_Result]:
+    def run_batch(self, requests: list[dict[str, Any]]) -> list[CallResult]:
         out = []
         for request in requests:
             body = request["body"] if "body" in request else self.encode_request(request)
             self.sent.append(body)
             _op, _name, args = eval(body.decode())  # noqa: S307 - our own repr
-            out.append(_Result("ok", self.factors[args[0] >= 2] * args[0]))
+            out.append(CallResult("ok", self.factors[args[0] >= 2] * args[0]))
         return out
 
-    def call(self, *args: Any, **kwargs: Any) -> _Result:
-        raise AssertionError("side by side, every call goes through run_batch")
-
-    drive = call
+    def end(self) -> None:
+        pass
 
 
 @pytest.fixture
 def suite(tmp_path: Path) -> Path:
     suites = Path(__file__).resolve().parents[1] / "grader" / "nngrade" / "suites"
     (tmp_path / "grading.ini").write_text((suites / "grading.ini").read_text())
-    (tmp_path / "conftest.py").write_text((suites / "conftest.py").read_text())
     (tmp_path / "test_fake.py").write_text(SUITE)
     return tmp_path
 
@@ -190,12 +184,10 @@ def suite(tmp_path: Path) -> Path:
 def test_replays_reuse_verdicts_and_drop_tests_that_are_not_deterministic(suite: Path) -> None:
     backend = _Backend()
     factors = ["2", "2", "3", "2:5", "2"]
-    jobs = [SubmissionJob(f"s{i}", {"activations": f}) for i, f in enumerate(factors)]
-    results: dict[str, dict] = {}
-    plugin = GradingPlugin(lambda: backend, jobs, lambda job, res: results.__setitem__(
-        job.student, res), seed=1)
-    assert plugin.replays is not None
-    run_session(plugin, suite)
+    grader = SuiteGrader(backend, collect(suite), seed=1, rubric=load_rubric())
+    assert grader.replays is not None
+    results = {f"s{i}": grader.grade(Submission(f"s{i}", {"activations": f}))
+               for i, f in enumerate(factors)}
 
     def verdicts(student: str) -> list[str]:
         return [t["status"] for t in results[student]["tests"]]
@@ -210,10 +202,13 @@ def test_replays_reuse_verdicts_and_drop_tests_that_are_not_deterministic(suite:
     # had asked f(1.0): dropped. s3 answers test_fewer_calls's recorded f(1.0) as before
     # and its f(2.0) anew, and the test, run, asks f(1.0) only: dropped. s4 replays
     # test_stable only.
-    assert plugin.replays.stats == {"replayed": 4, "ran": 11}
+    assert grader.replays.stats == {"replayed": 4, "ran": 11}
     for dropped in ("test_not_deterministic", "test_fewer_calls_the_second_time"):
-        assert plugin.replays.root(f"test_fake.py::{dropped}") is None
-    assert plugin.replays.root("test_fake.py::test_stable") is not None
+        assert grader.replays.root(f"test_fake.py::{dropped}") is None
+    assert grader.replays.root("test_fake.py::test_stable") is not None
+    # A replayed verdict says so in the timing, the others ran: s1 replayed all three.
+    assert [results[f"s{i}"]["nngrade"]["timing"]["tests_replayed"] for i in range(5)] == [
+        0, 3, 0, 0, 1]
     # Every call reached the student's code, replayed or not (recorded calls the walk
     # sent ahead of a dropped test included).
     assert len(backend.sent) == 5 + 5 + 4 + 5 + 4
@@ -221,12 +216,10 @@ def test_replays_reuse_verdicts_and_drop_tests_that_are_not_deterministic(suite:
 
 def test_without_replays_every_test_runs(suite: Path) -> None:
     backend = _Backend()
-    jobs = [SubmissionJob(f"s{i}", {"activations": "2"}) for i in range(3)]
-    results: dict[str, dict] = {}
-    plugin = GradingPlugin(lambda: backend, jobs, lambda job, res: results.__setitem__(
-        job.student, res), seed=1, replay=False)
-    run_session(plugin, suite)
-    assert plugin.replays is None
+    grader = SuiteGrader(backend, collect(suite), seed=1, rubric=load_rubric(), replay=False)
+    results = {f"s{i}": grader.grade(Submission(f"s{i}", {"activations": "2"}))
+               for i in range(3)}
+    assert grader.replays is None
     assert all(t["status"] == "passed" for r in results.values() for t in r["tests"])
     # Every test ran for every submission: at least test_stable's 2 calls and the others' 1.
     assert len(backend.sent) >= 3 * 4

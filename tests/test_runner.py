@@ -1,14 +1,15 @@
 """The grading loop's short cuts change nothing but time.
 
-Hidden tests normally run side by side in greenlets, their calls batched
-into the sandbox (`GradingPlugin(side_by_side=True)`), and a test that a
-submission answers exactly as an earlier one did reuses that verdict
-(`nngrade.replay`); they can also run side by side without replays, one at
-a time, called directly, or through pytest's own run-test protocol
-(`force_protocol=True`). The sample class (a perfect student, realistic
-mistakes, an endless loop and the cheat) must get the same verdict on every
-test all these ways, and each student graded a second time, after the
-others, the same results as the first time, feedback included.
+Hidden tests run side by side in greenlets, their calls batched into the
+sandbox (`nngrade.hidden.side_by_side`), and a test that a submission
+answers exactly as an earlier one did reuses that verdict
+(`nngrade.hidden.replay`). The reference is the plainest way to run the
+same suites: pytest's own run-test protocol, one test and one call at a
+time, with real fixtures (tests/hidden_protocol.py). The sample class (a
+perfect student, realistic mistakes, an endless loop and the cheat) must
+get the same verdict on every test all these ways, and each student graded
+a second time, after the others, the same results as the first time,
+feedback included.
 """
 
 from __future__ import annotations
@@ -22,41 +23,38 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nngrade.runner import seeded_rng
+from nngrade.hidden.suite import seeded_rng
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "submissions"
 
-# One grading session per way, each in a fresh interpreter (pytest re-imports the suites'
-# conftest, so one session per process is safest). argv: way, students JSON, output path.
+# One way of grading per fresh interpreter (student code and the suites' module state stay
+# out of this test session). argv: way, students JSON, output path, sample folder.
 SESSION = r"""
 import json, sys
 from dataclasses import replace
 from pathlib import Path
-from nngrade.batch import read_submissions
-from nngrade.runner import GradingPlugin, run_session
+sys.path.insert(0, sys.argv[5])
+from hidden_protocol import grade_through_protocol
+from nngrade.hidden.grader import SuiteGrader
+from nngrade.hidden.suite import collect
+from nngrade.intake import read_submissions
+from nngrade.rubric import load_rubric
 from nngrade.sandbox import Limits, Sandbox
 
 way, students, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
-jobs = [job for job in read_submissions(Path(sys.argv[4])) if job.student in students]
+subs = [sub for sub in read_submissions(Path(sys.argv[4])) if sub.student in students]
 if way == "side_by_side":  # everyone again, in the other order: the second time replays
-    jobs += [replace(job, student=job.student + "-again") for job in reversed(jobs)]
-boxes, results = [], {}
-
-def backend():
-    boxes.append(Sandbox(Limits(call_seconds=1.0)))
-    return boxes[-1]
-
-plugin = GradingPlugin(backend, jobs, lambda job, res: results.__setitem__(job.student, res),
-                       seed=11, side_by_side=way in ("side_by_side", "no_replay"),
-                       force_protocol=(way == "protocol"), replay=(way == "side_by_side"))
-try:
-    run_session(plugin)
-finally:
-    for box in boxes:
-        box.close()
-if plugin.replays is not None:
-    results["replay-stats"] = plugin.replays.stats
+    subs += [replace(sub, student=sub.student + "-again") for sub in reversed(subs)]
+with Sandbox(Limits(call_seconds=1.0)) as box:
+    if way == "protocol":
+        results = grade_through_protocol(box, subs, seed=11, rubric=load_rubric())
+    else:
+        grader = SuiteGrader(box, collect(), seed=11, rubric=load_rubric(),
+                             replay=(way == "side_by_side"))
+        results = {sub.student: grader.grade(sub) for sub in subs}
+        if grader.replays is not None:
+            results["replay-stats"] = grader.replays.stats
 Path(out).write_text(json.dumps(results))
 """
 
@@ -66,7 +64,7 @@ STUDENTS = ["ada", "chen", "dara", "eli", "fay", "gus", "hana"]
 def _grade(way: str, tmp_path: Path) -> dict:
     out = tmp_path / f"{way}.json"
     subprocess.run([sys.executable, "-c", SESSION, way, json.dumps(STUDENTS), str(out),
-                    str(SAMPLE)], check=True, timeout=600)
+                    str(SAMPLE), str(Path(__file__).parent)], check=True, timeout=600)
     return json.loads(out.read_text())
 
 
@@ -80,7 +78,7 @@ def _verdicts(results: dict) -> dict:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("ways")
-    ways = ("side_by_side", "no_replay", "one_by_one", "protocol")
+    ways = ("side_by_side", "no_replay", "protocol")
     graded = {way: _grade(way, tmp) for way in ways}
     stats = graded["side_by_side"].pop("replay-stats")
     again = {s: graded["side_by_side"].pop(s + "-again") for s in STUDENTS}
@@ -91,7 +89,6 @@ def test_all_ways_give_the_same_verdicts(graded: dict) -> None:
     side = _verdicts(graded["side_by_side"])
     assert set(side) == set(STUDENTS)
     assert side == _verdicts(graded["no_replay"])
-    assert side == _verdicts(graded["one_by_one"])
     assert side == _verdicts(graded["protocol"])
     scores = {s: r["score"] for s, r in graded["side_by_side"].items()}
     assert scores["ada"] == 100.0 and scores["gus"] == 0.0  # the verdicts are real ones
@@ -119,14 +116,14 @@ def test_a_replayed_verdict_is_the_verdict_the_test_gives(graded: dict) -> None:
 
 def test_a_function_that_hung_gets_the_short_limit_in_batches_too(graded: dict) -> None:
     """fay's and gus's endless loops: each later call of a function that already ran out of
-    time gets the short repeat limit, side by side as one by one (not the full limit because
-    it was sent in the same batch as the call that hung)."""
+    time gets the short repeat limit, side by side as one call at a time (not the full limit
+    because it was sent in the same batch as the call that hung)."""
     def hits(way: str) -> list:
         return sorted((s, h["test"], h["detail"]) for s, r in graded[way].items()
                       for h in r["nngrade"]["limits_hit"])
 
     side = hits("side_by_side")
-    assert side == hits("one_by_one")
+    assert side == hits("protocol")
     assert any("0.5 s" in detail for _s, _t, detail in side)
 
 

@@ -76,12 +76,12 @@ def test_archive_layout_matches_the_grader_unpacker(course: Path) -> None:
 
 
 def test_grader_unpacker_reads_the_archive(course: Path) -> None:
-    unpack = pytest.importorskip("nngrade.unpack")
+    unpack = pytest.importorskip("nngrade.intake.unpack")
     run("--student", "alice", "--to", str(course / "inbox"), "--no-checks")
     (archive,) = archives(course / "inbox")
     sub = unpack.read_submission(archive, student="alice")
     assert not sub.error
-    assert set(sub.files) >= set(module_names())
+    assert set(sub.sources) >= set(module_names())
 
 
 def test_same_microsecond_same_content_never_overwrites(course: Path) -> None:

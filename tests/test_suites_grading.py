@@ -1,8 +1,8 @@
 """The hidden suites graded in-process: solutions score 100, stubs 0, classic bugs get named.
 
-One grading session (in a subprocess: pytest re-imports the suites' conftest,
-so one session per process is safest) grades every submission below with
-`nngrade.inprocess.InProcessBackend`: solutions/, exercises/, hand-made buggy
+One grading process (a subprocess, so that student code never runs in the
+test session) grades every submission below with
+`nngrade.hidden.inprocess.InProcessBackend`: solutions/, exercises/, hand-made buggy
 modules (each a small, complete module with one classic mistake), and
 solutions/ again to check that the same seed gives the same verdicts.
 """
@@ -26,34 +26,17 @@ SEED = 20240607
 # The grading session, run in a fresh interpreter: argv[1] = jobs JSON, argv[2] = results JSON.
 SESSION = r"""
 import json, sys
-from nngrade.inprocess import InProcessBackend
-from nngrade.runner import GradingPlugin, SubmissionJob, run_session
-
-class SourceBackend(InProcessBackend):
-    # Each job's sources are executed into fresh namespaces; a short call timeout
-    # keeps the exponential-time bug cheap (train_xor asks for its own long one).
-    def __init__(self):
-        super().__init__({}, timeout=1.0)
-
-    def load(self, sources, modules=None, *, seed=0):
-        self._namespaces, statuses = {}, {}
-        for name, src in sources.items():
-            namespace = {"__name__": name}
-            try:
-                exec(compile(src, name + ".py", "exec"), namespace)
-            except Exception as exc:
-                statuses[name] = f"{type(exc).__name__}: {exc}"
-                continue
-            self._namespaces[name] = namespace
-            statuses[name] = "ok"
-        return statuses
+from nngrade.hidden.grader import SuiteGrader
+from nngrade.hidden.inprocess import SourceBackend
+from nngrade.hidden.suite import collect
+from nngrade.records import Submission
+from nngrade.rubric import load_rubric
 
 jobs = json.load(open(sys.argv[1]))
-results = {}
-plugin = GradingPlugin(SourceBackend, [SubmissionJob(n, s) for n, s in jobs.items()],
-                       lambda job, res: results.__setitem__(job.student, res),
-                       seed=int(sys.argv[3]))
-run_session(plugin)
+# a short call timeout keeps the exponential-time bug cheap (train_xor asks for its own)
+grader = SuiteGrader(SourceBackend(timeout=1.0), collect(), seed=int(sys.argv[3]),
+                     rubric=load_rubric())
+results = {n: grader.grade(Submission(n, s)) for n, s in jobs.items()}
 json.dump(results, open(sys.argv[2], "w"))
 """
 
@@ -62,25 +45,16 @@ json.dump(results, open(sys.argv[2], "w"))
 # registered in the zygote, and results must survive the wire format.
 SANDBOX_SESSION = r"""
 import json, sys
-from nngrade.runner import GradingPlugin, SubmissionJob, run_session
+from nngrade.hidden.grader import SuiteGrader
+from nngrade.hidden.suite import collect
+from nngrade.records import Submission
+from nngrade.rubric import load_rubric
 from nngrade.sandbox import Limits, Sandbox
 
 jobs = json.load(open(sys.argv[1]))
-results = {}
-boxes = []
-
-def backend():
-    boxes.append(Sandbox(Limits(call_seconds=1.0)))
-    return boxes[-1]
-
-plugin = GradingPlugin(backend, [SubmissionJob(n, s) for n, s in jobs.items()],
-                       lambda job, res: results.__setitem__(job.student, res),
-                       seed=int(sys.argv[3]))
-try:
-    run_session(plugin)
-finally:
-    for box in boxes:
-        box.close()
+with Sandbox(Limits(call_seconds=1.0)) as box:
+    grader = SuiteGrader(box, collect(), seed=int(sys.argv[3]), rubric=load_rubric())
+    results = {n: grader.grade(Submission(n, s)) for n, s in jobs.items()}
 json.dump(results, open(sys.argv[2], "w"))
 """
 

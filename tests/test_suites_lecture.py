@@ -33,32 +33,16 @@ NEW_NAMES = {
 
 SESSION = r"""
 import json, sys
-from nngrade.inprocess import InProcessBackend
-from nngrade.runner import GradingPlugin, SubmissionJob, run_session
-
-class SourceBackend(InProcessBackend):
-    def __init__(self):
-        super().__init__({}, timeout=2.0)
-
-    def load(self, sources, modules=None, *, seed=0):
-        self._namespaces, statuses = {}, {}
-        for name, src in sources.items():
-            namespace = {"__name__": name}
-            try:
-                exec(compile(src, name + ".py", "exec"), namespace)
-            except Exception as exc:
-                statuses[name] = f"{type(exc).__name__}: {exc}"
-                continue
-            self._namespaces[name] = namespace
-            statuses[name] = "ok"
-        return statuses
+from nngrade.hidden.grader import SuiteGrader
+from nngrade.hidden.inprocess import SourceBackend
+from nngrade.hidden.suite import collect
+from nngrade.records import Submission
+from nngrade.rubric import load_rubric
 
 jobs = json.load(open(sys.argv[1]))
-results = {}
-plugin = GradingPlugin(SourceBackend, [SubmissionJob(n, s) for n, s in jobs.items()],
-                       lambda job, res: results.__setitem__(job.student, res),
-                       seed=int(sys.argv[3]))
-run_session(plugin)
+grader = SuiteGrader(SourceBackend(timeout=2.0), collect(), seed=int(sys.argv[3]),
+                     rubric=load_rubric())
+results = {n: grader.grade(Submission(n, s)) for n, s in jobs.items()}
 json.dump(results, open(sys.argv[2], "w"))
 """
 

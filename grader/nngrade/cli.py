@@ -1,7 +1,7 @@
 """The ``nngrade`` command line: one small click command per job, loaded on demand.
 
 Commands live in the module that does their job (``nngrade check`` in
-``nngrade.student.check``, ``nngrade grade`` in ``nngrade.batch``...). This
+``nngrade.student.check``, ``nngrade grade`` in ``nngrade.grade.command``...). This
 group only knows where to find them, so that ``nngrade check``, which a
 student runs fifty times an evening, never pays for importing the grader.
 """
@@ -19,7 +19,7 @@ COMMANDS: dict[str, str] = {
     "check": "nngrade.student.check:check_command",
     "submit": "nngrade.student.submit:submit_command",
     "stubs": "nngrade.stubs:stubs_command",
-    "grade": "nngrade.batch:grade_command",
+    "grade": "nngrade.grade.command:grade_command",
     "release": "nngrade.release:release_command",
     "similarity": "nngrade.similarity.command:similarity_command",
     "nbgrader": "nngrade.nbgrader_bridge:nbgrader_group",

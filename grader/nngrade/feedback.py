@@ -322,7 +322,7 @@ def expect_true(condition: bool, message: str, *, call: object = None, got: Any 
 
 
 def expect_raises_value_error(outcome: Any, *, call: object, mistake: str | None = None) -> None:
-    """``outcome`` is a `nngrade.runner.Outcome`: the call must have raised ValueError."""
+    """``outcome`` is a `nngrade.records.CallResult`: the call must have raised ValueError."""
     if outcome.status == "raised" and outcome.error_type == "ValueError":
         return
     if outcome.status not in ("ok", "raised"):

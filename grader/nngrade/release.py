@@ -45,7 +45,7 @@ SECRET_FILES = ("grader/nngrade/rubric.toml",)
 SECRET_MODULES = frozenset({
     "batch", "sandbox", "worker", "runner", "scoring", "rubric", "feedback", "mistakes",
     "unpack", "inprocess", "release", "inbox", "suites", "reference", "solutions", "report",
-    "nbgrader_bridge", "stubs",
+    "nbgrader_bridge", "stubs", "intake", "hidden", "grade", "records",
 })
 # A solution line is "non-trivial" from MIN_LINE characters on ("return out" and "else:"
 # are everywhere). One such line alone counts as a leak from LONG_LINE characters on; a

@@ -34,6 +34,7 @@ class Rubric:
         return sum(sum(names.values()) for names in self.points.values())
 
     def module_total(self, module: str) -> float:
+        """The points of one module (an assignment made of whole modules is worth this)."""
         return sum(self.points.get(module, {}).values())
 
     def of(self, module: str, name: str) -> float:

@@ -3,24 +3,25 @@
 Points come from the rubric: a contract name's points are split over its
 hidden tests by weight, so partial credit falls out of having several tests
 per name. The document follows Gradescope's results.json schema, with
-nngrade's own details under ``"nngrade"``.
+nngrade's own details under ``"nngrade"``. A submission that could not be
+graded at all gets the same document with zero points and the reason
+(`ungradeable_results`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nngrade.contract import MODULES
+from nngrade.records import Submission, TestRecord
 from nngrade.rubric import Rubric
-from nngrade.runner import SubmissionJob, TestRecord
 from nngrade.version import __version__
 
-__all__ = ["build_results", "module_status"]
-
-_MODULE_STATUS = {"ok": "ok", "missing": "missing"}
+__all__ = ["build_results", "module_status", "ungradeable_results"]
 
 
 def module_status(status: str | None) -> tuple[str, str]:
@@ -37,7 +38,7 @@ def _round(x: float) -> float:
 
 
 def build_results(
-    job: SubmissionJob,
+    submission: Submission,
     records: Sequence[TestRecord],
     statuses: Mapping[str, str],
     *,
@@ -81,8 +82,8 @@ def build_results(
 
     modules = {}
     for module in MODULES:
-        if job.error is not None:
-            status, message = "ungraded", job.error
+        if submission.error is not None:
+            status, message = "ungraded", submission.error
         else:
             status, message = module_status(statuses.get(module, "missing"))
         got, out_of = module_scores[module]
@@ -92,7 +93,7 @@ def build_results(
     total = _round(sum(s for s, _ in module_scores.values()))
     max_total = _round(sum(m for _, m in module_scores.values()))
     missing = sorted(k for k, v in protections.items() if not v)
-    summary = _summary(job, total, max_total, modules)
+    summary = _summary(submission, total, max_total, modules)
     return {
         "score": total,
         "max_score": max_total,
@@ -101,28 +102,36 @@ def build_results(
         "visibility": "visible",
         "tests": tests,
         "nngrade": {
-            "student": job.student,
+            "student": submission.student,
             "grader_version": __version__,
             "seed": seed,
-            "content_sha256": job.content_sha256,
+            "content_sha256": submission.content_sha256,
             "rubric_sha256": rubric.sha256,
             "graded_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "modules": modules,
             "protections": dict(protections),
             "missing_protections": missing,
             "limits_hit": limits_hit,
-            "warnings": list(job.warnings),
-            "source": dict(job.source),
+            "warnings": list(submission.warnings),
+            "source": dict(submission.origin),
             "timing": timing,
-            "error": job.error,
+            "error": submission.error,
         },
     }
 
 
-def _summary(job: SubmissionJob, total: float, max_total: float,
+def ungradeable_results(submission: Submission, seed: int, reason: str,
+                        rubric: Rubric) -> dict[str, Any]:
+    """The results document of a submission that could not be graded: zero, and why."""
+    failed = dataclasses.replace(submission, sources={}, error=reason)
+    return build_results(failed, [], {}, rubric=rubric, seed=seed, protections={},
+                         limits_hit=[], timing={}, execution_time=0.0)
+
+
+def _summary(submission: Submission, total: float, max_total: float,
              modules: Mapping[str, Mapping[str, Any]]) -> str:
-    if job.error is not None:
-        return f"This submission could not be graded: {job.error}"
+    if submission.error is not None:
+        return f"This submission could not be graded: {submission.error}"
     lines = [f"Score: {total:g} / {max_total:g}"]
     for module, info in modules.items():
         if info["status"] == "missing":

@@ -84,14 +84,14 @@ def grade_course(
 
     ``seed`` defaults to the one the source notebooks were exported with, so
     that ``nbgrader autograde`` (the hidden cells) and this function draw the
-    same hidden inputs. ``options`` (a `nngrade.batch.BatchOptions`) carries
+    same hidden inputs. ``options`` (a `nngrade.grade.options.BatchOptions`) carries
     the rest of ``nngrade grade``'s settings (timeouts, rubric, language);
     ``jobs``, ``seed`` and ``force`` given here win over its fields.
     """
     require_nbgrader()
     import nbformat
 
-    from nngrade.batch import grade_directory
+    from nngrade.grade.pipeline import grade_directory
 
     course = open_course(Path(course_dir))
     notebooks = course.notebooks(assignment)
@@ -136,7 +136,7 @@ def grade_course(
             else []
         )
 
-    from nngrade.unpack import student_id
+    from nngrade.intake import student_id
 
     by_student = {r.get("nngrade", {}).get("student"): r for r in results}
     for student in students:

@@ -100,7 +100,7 @@ def _quiet() -> Iterator[None]:
 def _grade(namespace: Mapping[str, Any], module: str, seed: int) -> dict[str, Any]:
     key = (module, seed, _fingerprint(namespace))
     if key not in _cache:
-        from nngrade.runner import grade_in_process
+        from nngrade.hidden.inprocess import grade_in_process
 
         with _quiet():
             results = grade_in_process({module: dict(namespace)}, seed=seed, modules=[module])

@@ -25,13 +25,13 @@ __all__ = ["import_command", "place_submission", "read_modules"]
 def read_modules(submission: Path) -> dict[str, str]:
     """Contract module sources of one hand-in, read as ``nngrade grade`` reads it.
 
-    `nngrade.unpack` finds the modules at the top, under ``exercises/`` or in
+    `nngrade.intake.unpack` finds the modules at the top, under ``exercises/`` or in
     one wrapping folder, of a folder or a .zip. A student's own helper modules
     have no notebook to go to and are left out.
     """
-    from nngrade.unpack import read_submission
+    from nngrade.intake import read_submission
 
-    return {m: src for m, src in read_submission(submission).files.items() if m in MODULES}
+    return {m: src for m, src in read_submission(submission).sources.items() if m in MODULES}
 
 
 def place_submission(
@@ -78,9 +78,9 @@ def import_command(submissions: Path, course_dir: Path, assignment: str) -> None
     for entry in sorted(submissions.iterdir()):
         if entry.name.startswith(".") or not (entry.is_dir() or entry.suffix == ".zip"):
             continue
-        from nngrade.unpack import read_submission
+        from nngrade.intake import read_submission
 
         hand_in = read_submission(entry)
-        modules = {m: src for m, src in hand_in.files.items() if m in MODULES}
+        modules = {m: src for m, src in hand_in.sources.items() if m in MODULES}
         dest = place_submission(course_dir, assignment, hand_in.student, modules)
         click.echo(f"wrote {dest}")

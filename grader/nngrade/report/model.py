@@ -15,7 +15,7 @@ submission would cost the whole class its reports.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -367,6 +367,11 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a mapping, else an empty one (results files are read defensively)."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _test_view(test: Mapping[str, Any], index: int, lang: str) -> TestView:
     """One test as the student sees it.
 
@@ -377,7 +382,7 @@ def _test_view(test: Mapping[str, Any], index: int, lang: str) -> TestView:
     module, name = test_concept(test)
     kind = test_kind(test)
     passed = is_passed(test)
-    extra = test.get("extra_data") if isinstance(test.get("extra_data"), Mapping) else {}
+    extra = as_mapping(test.get("extra_data"))
     title_en = split_title(test)
     title = translated_title(title_en, lang)
     view = TestView(
@@ -419,7 +424,7 @@ def _test_view(test: Mapping[str, Any], index: int, lang: str) -> TestView:
 def _module_views(results: Mapping[str, Any], lang: str) -> list[ModuleView]:
     t = translations(lang)
     ng = results.get("nngrade") or {}
-    declared = ng.get("modules") if isinstance(ng.get("modules"), Mapping) else {}
+    declared = as_mapping(ng.get("modules"))
     grouped: dict[str, list[TestView]] = {m: [] for m in [*MODULES, OTHER_MODULE]}
     for i, test in enumerate(results.get("tests") or []):
         view = _test_view(test, i, lang)
@@ -466,7 +471,7 @@ def student_view(results: Mapping[str, Any], lang: str = "en") -> StudentView:
     """Everything the student report shows, decided and translated."""
     lang = normalize_lang(lang)
     ng = results.get("nngrade") or {}
-    source = ng.get("source") if isinstance(ng.get("source"), Mapping) else {}
+    source = as_mapping(ng.get("source"))
     limits = [
         LimitView(
             test=_text(hit.get("test")),
@@ -501,8 +506,3 @@ def student_view(results: Mapping[str, Any], lang: str = "en") -> StudentView:
         warnings=[_text(w) for w in (ng.get("warnings") or [])],
     )
 
-
-def all_tests(all_results: Iterable[Mapping[str, Any]]) -> Iterable[tuple[str, Mapping]]:
-    for results in all_results:
-        for test in results.get("tests") or []:
-            yield student_id(results), test

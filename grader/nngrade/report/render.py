@@ -1,4 +1,4 @@
-"""The jinja2 environment of the reports, and how a page reaches the disk.
+"""The jinja2 environment of the reports (pages reach the disk through `nngrade.atomic`).
 
 One environment per language, with ``jinja2.ext.i18n`` bound to that
 language's catalog, so a template says ``{{ _("Score") }}`` and never holds
@@ -9,8 +9,6 @@ into a page the instructor opens.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from nngrade.atomic import write_atomic  # re-exported: the report modules write pages with it
 from nngrade.report.i18n import html_lang, normalize_lang, translations
 from nngrade.report.model import fmt_points
 
@@ -72,21 +71,6 @@ def _passed_row(lang: str, anchor: str, kind: str, score: float, max_score: floa
 
 def render(template: str, lang: str, **context: Any) -> str:
     return environment(lang).get_template(template).render(**context)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` so that a reader sees the old page or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @lru_cache(maxsize=1)

@@ -28,6 +28,7 @@ from nngrade.report.chart import histogram_svg
 from nngrade.report.i18n import N_, normalize_lang, translate_if_known, translations
 from nngrade.report.model import (
     MODULE_TITLES,
+    as_mapping,
     grading_problem,
     is_passed,
     mistake_of,
@@ -138,18 +139,12 @@ class ClassView:
     def late(self) -> list[Entry]:
         return [e for e in self.entries if e.late]
 
-    @property
-    def mean_percent(self) -> float | None:
-        if self.mean is None or not self.max_score:
-            return None
-        return percent(self.mean, self.max_score)
-
 
 def _entry(results: Mapping[str, Any], lang: str) -> Entry:
     t = translations(lang)
     ng = results.get("nngrade") or {}
-    source = ng.get("source") if isinstance(ng.get("source"), Mapping) else {}
-    declared = ng.get("modules") if isinstance(ng.get("modules"), Mapping) else {}
+    source = as_mapping(ng.get("source"))
+    declared = as_mapping(ng.get("modules"))
     modules: dict[str, tuple[float, float]] = {}
     for key in MODULES:
         info = declared.get(key)

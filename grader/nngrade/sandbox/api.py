@@ -1,9 +1,14 @@
-"""The sandbox's vocabulary: the limits a grading run sets and what a call returns."""
+"""The sandbox's vocabulary: the limits a grading run sets and what a call returns.
+
+`CallResult` is defined in `nngrade.records` (one record type for every backend) and
+re-exported here as part of the sandbox's public API.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from nngrade.records import CallResult
 
 __all__ = ["STATUSES", "CallResult", "Limits", "SandboxError"]
 
@@ -53,33 +58,3 @@ class Limits:
     max_items: int = 1_000_000  # values in one reply
     start_seconds: float = 30.0  # starting the zygote (imports numpy)
     mode: str | None = None  # "bwrap", "none", or None: $NNGRADE_SANDBOX, else "auto"
-
-
-@dataclass(frozen=True)
-class CallResult:
-    """What came back from one ``Sandbox.call`` / ``Sandbox.drive``.
-
-    ``value`` is plain data only: ``numpy.ndarray`` (bool/int/uint/float),
-    int, float, bool, str, None, list, tuple, dict with str keys, or
-    ``Opaque``; it is meaningful only when ``status == "ok"``. ``error`` is
-    the student's exception (their own frames only) or why the call failed;
-    ``output`` the tail of what the call printed; ``warnings`` the warnings it
-    raised (``"RuntimeWarning: overflow encountered in exp"``); ``limit`` the
-    name of the ``Limits`` field that was hit, if any (``"call_seconds"``,
-    ``"submission_seconds"``, ``"memory_bytes"``, ``"cpu_seconds"``,
-    ``"max_elements"``, ``"scratch_files"``...); ``error_type`` the class name of
-    the student's exception; ``seconds`` the wall time the grader waited.
-    """
-
-    status: str
-    value: Any = None
-    error: str = ""
-    output: str = ""
-    seconds: float = 0.0
-    warnings: tuple[str, ...] = ()
-    limit: str | None = None
-    error_type: str = ""  # the exception's class name when status is raised / not_implemented
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"

@@ -275,7 +275,7 @@ class Sandbox:
 
         Encoding the arguments is most of what sending a call costs the grader;
         a request encoded once can be sent to submission after submission
-        (`nngrade.replay`), and two encoded requests are equal exactly when the
+        (`nngrade.hidden.replay`), and two encoded requests are equal exactly when the
         worker would receive the same call.
         """
         return encode_body(self._message(request))

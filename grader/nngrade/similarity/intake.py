@@ -37,7 +37,7 @@ class HandIn:
 
 def read_hand_ins(path: Path, deadline: dt.datetime | None = None) -> list[HandIn]:
     """Every hand-in under ``path`` (folder of folders/zips, or an inbox), sorted by student."""
-    from nngrade import inbox, unpack
+    from nngrade.intake import inbox, unpack
 
     path = Path(path)
     if not path.is_dir():
@@ -48,12 +48,12 @@ def read_hand_ins(path: Path, deadline: dt.datetime | None = None) -> list[HandI
     if inbox.is_inbox(path):
         for entry in inbox.select_from_inbox(path, deadline):
             sub = unpack.read_submission(entry.archive, student=entry.student)
-            hand_ins.append(HandIn(sub.student, dict(sub.files), list(sub.warnings), sub.error,
+            hand_ins.append(HandIn(sub.student, dict(sub.sources), list(sub.warnings), sub.error,
                                    str(entry.archive), entry.submitted_at))
     else:
         for sub in unpack.discover(path):
-            hand_ins.append(HandIn(sub.student, dict(sub.files), list(sub.warnings), sub.error,
-                                   str(sub.path or "")))
+            hand_ins.append(HandIn(sub.student, dict(sub.sources), list(sub.warnings), sub.error,
+                                   str(sub.origin.get("path", ""))))
     return _unique_ids(hand_ins)
 
 

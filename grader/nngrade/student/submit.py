@@ -19,7 +19,7 @@ A hand-in must never be lost or silently replaced, so this command:
 The archive holds ``exercises/<module>.py`` and ``manifest.json`` (student,
 UTC time, tool version, each file's SHA-256), the layout the grader's
 unpacker reads. The inbox layout is ``INBOX/<student>/<stamp>-<hash>.zip``
-plus a marker file, read back by ``nngrade.inbox`` on the grader's side.
+plus a marker file, read back by ``nngrade.intake.inbox`` on the grader's side.
 
 This module ships to students: it imports only the standard library,
 click, ``nngrade.contract`` and ``nngrade.student`` (tomli on Python 3.10).

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nngrade.answers import remembered
 from nngrade.feedback import Mistake, expect_close, expect_equal, expect_no_warnings
+from nngrade.hidden.answers import remembered
 from nngrade.reference.course import activations as _ref_module
 
 ref = remembered(_ref_module)  # each answer computed once per process

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nngrade.answers import remembered
 from nngrade.feedback import (
     Feedback,
     LazyText,
@@ -28,6 +27,7 @@ from nngrade.feedback import (
     expect_equal,
     expect_true,
 )
+from nngrade.hidden.answers import remembered
 from nngrade.reference.course import autodiff as _ref_module
 from nngrade.worker.drivers.autodiff import path_gradients, run_graph, variable_identity_facts
 from nngrade.worker.drivers.autodiff_programs import xor_net_facts

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nngrade.answers import remembered
 from nngrade.feedback import Feedback, Mistake, expect_close, expect_equal, expect_true
+from nngrade.hidden.answers import remembered
 from nngrade.reference.course import activations as _ref_act_module
 from nngrade.reference.course import backprop as _ref_module
 

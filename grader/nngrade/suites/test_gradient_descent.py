@@ -12,8 +12,8 @@ import functools
 import numpy as np
 import pytest
 
-from nngrade.answers import remembered
 from nngrade.feedback import Mistake, driver_facts, expect_close, expect_true
+from nngrade.hidden.answers import remembered
 from nngrade.reference.course import gradient_descent as _ref_module
 from nngrade.worker.protocol import Fn
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nngrade.answers import remembered
 from nngrade.feedback import (
     Mistake,
     expect_close,
@@ -13,6 +12,7 @@ from nngrade.feedback import (
     expect_true,
     expect_value_error,
 )
+from nngrade.hidden.answers import remembered
 from nngrade.reference.course import losses as _ref_module
 
 ref = remembered(_ref_module)  # each answer computed once per process

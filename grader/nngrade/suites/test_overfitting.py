@@ -21,8 +21,8 @@ import functools
 import numpy as np
 import pytest
 
-from nngrade.answers import remembered
 from nngrade.feedback import Feedback, Mistake, expect_close, expect_equal, expect_true
+from nngrade.hidden.answers import remembered
 from nngrade.reference.course import overfitting as _ref_module
 
 ref = remembered(_ref_module)  # each answer computed once per process

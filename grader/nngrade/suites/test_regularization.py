@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nngrade.answers import remembered
 from nngrade.feedback import (
     Feedback,
     Mistake,
@@ -22,6 +21,7 @@ from nngrade.feedback import (
     expect_true,
     expect_value_error,
 )
+from nngrade.hidden.answers import remembered
 from nngrade.reference.course import regularization as _ref_module
 from nngrade.worker.drivers.regularization import early_stopping_trace
 from nngrade.worker.protocol import Rng

@@ -1,4 +1,4 @@
-"""Read a folder of hand-ins into ``Submission`` records: sources as data, never on disk.
+"""Read a folder of hand-ins into `nngrade.records.Submission`: sources as data, never on disk.
 
 A hand-in is a folder or a ``.zip`` named by the student's id (``alice/``,
 ``alice.zip``). The module files sit at its top level, under ``exercises/``,
@@ -28,12 +28,12 @@ import stat
 import tokenize
 import unicodedata
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from nngrade.contract import module_names
+from nngrade.records import Submission
 
-__all__ = ["Submission", "content_sha256", "discover", "read_submission", "student_id"]
+__all__ = ["content_sha256", "discover", "read_submission", "student_id"]
 
 MAX_FILE_BYTES = 1 << 20  # one source file (the sandbox's Limits.max_module_bytes)
 MAX_TOTAL_BYTES = 16 << 20  # all source files of one hand-in
@@ -43,27 +43,6 @@ MAX_ID_LENGTH = 100
 EXERCISES = "exercises"
 JUNK_DIRS = frozenset({"__MACOSX", "__pycache__", ".git", ".ipynb_checkpoints", ".idea", ".vscode"})
 CONTRACT = frozenset(module_names())
-
-
-@dataclass
-class Submission:
-    """One student's hand-in as data. ``error`` set means nothing can be graded."""
-
-    student: str
-    files: dict[str, str] = field(default_factory=dict)  # module name -> source text
-    sha256: str = ""  # over module names and contents, see ``content_sha256``
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-    path: Path | None = None
-
-    @property
-    def content_sha256(self) -> str:
-        return self.sha256
-
-    @property
-    def modules(self) -> list[str]:
-        """The contract modules present (the others in ``files`` are the student's helpers)."""
-        return [m for m in module_names() if m in self.files]
 
 
 def content_sha256(files: dict[str, str]) -> str:
@@ -115,7 +94,7 @@ def read_submission(path: Path | str, student: str | None = None) -> Submission:
     path = Path(path)
     raw_id = student if student is not None else (path.stem if path.is_file() else path.name)
     sid, notes = student_id(raw_id)
-    sub = Submission(student=sid, path=path, warnings=notes)
+    sub = Submission(student=sid, warnings=notes, origin={"path": str(path), "late": False})
     try:
         if path.is_file():
             entries = _zip_entries(path, sub)
@@ -128,8 +107,8 @@ def read_submission(path: Path | str, student: str | None = None) -> Submission:
             _collect(entries, sub)
     except Exception as exc:  # noqa: BLE001 - one hand-in must never stop the batch
         sub.error = f"the hand-in could not be read ({type(exc).__name__}: {exc})"
-        sub.files = {}
-    sub.sha256 = content_sha256(sub.files)
+        sub.sources = {}
+    sub.content_sha256 = content_sha256(sub.sources)
     return sub
 
 
@@ -319,7 +298,7 @@ def _collect(entries: list[_Entry], sub: Submission) -> None:
         sub.error = "no .py files were found (at the top level, under exercises/, or in one folder)"
         return
     total = 0
-    names_lower = {}
+    names_lower: dict[str, str] = {}
     for entry in sorted(entries, key=lambda e: e.parts):
         if len(entry.parts) != len(base) + 1 or entry.parts[:-1] != base:
             continue
@@ -341,14 +320,14 @@ def _collect(entries: list[_Entry], sub: Submission) -> None:
                 f"later files were skipped"
             )
             break
-        sub.files[module] = _decode(filename, data, sub)
+        sub.sources[module] = _decode(filename, data, sub)
         names_lower.setdefault(module.lower(), module)
-    for wanted in sorted(CONTRACT - set(sub.files)):
+    for wanted in sorted(CONTRACT - set(sub.sources)):
         actual = names_lower.get(wanted)
         if actual is not None and actual != wanted:
-            sub.files[wanted] = sub.files.pop(actual)
+            sub.sources[wanted] = sub.sources.pop(actual)
             sub.warnings.append(f"{actual}.py was graded as {wanted}.py (names are case-sensitive)")
-    if not sub.files:
+    if not sub.sources:
         sub.error = "no usable module files were found"
 
 

@@ -22,20 +22,28 @@ live; its calls and verdict grow the tree.
 Common answers (a correct `relu`, a module that is missing, a function left
 as `NotImplementedError`) are then graded once per grading process. The tree
 lives as long as the process and stops growing at a memory budget.
+
+`walk` sends a test's recorded calls and follows the answers; `Tape` stands
+between a test that runs itself and the submission's calls, hands it the
+answers already received, and grows the tree. A test caught asking
+something else after the same answers is not deterministic: it is graded
+live from then on and never replayed again.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from nngrade.hidden.student import Ask, Request, Step
+from nngrade.records import CallResult
 from nngrade.worker.protocol import Opaque
 
-__all__ = ["Node", "Replays", "Verdict", "answer_key", "value_key"]
+__all__ = ["Node", "Replays", "Tape", "Verdict", "answer_key", "value_key", "walk"]
 
 _FLOAT_ONLY = frozenset({float})
 _SHORT = 256  # longer bytes and text are kept as a digest (a key stays small)
@@ -81,8 +89,8 @@ def value_key(value: Any) -> Hashable:
     raise _Unkeyable(cls.__name__)
 
 
-def answer_key(outcome: Any) -> Hashable | None:
-    """Everything of an `nngrade.runner.Outcome` a test can see (all but the time it took).
+def answer_key(outcome: CallResult) -> Hashable | None:
+    """Everything of a `CallResult` a test can see (all but the time it took).
 
     None for an answer that has no key: it matches nothing and is never recorded.
     """
@@ -104,7 +112,7 @@ def _size(key: Any) -> int:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What `nngrade.runner` records of a finished test (its time apart)."""
+    """What a finished test gave, kept at a leaf: its record's verdict, its time apart."""
 
     passed: bool
     feedback: dict[str, Any]
@@ -119,7 +127,7 @@ class Node:
     so comparing two steps compares exactly what the worker would receive.
     """
 
-    step: Any = None
+    step: Step | None = None
     branches: dict[Hashable, Node] = field(default_factory=dict)
     verdict: Verdict | None = None
 
@@ -158,7 +166,7 @@ class Replays:
                 self.used_bytes -= _verdict_size(node.verdict)
         self.used_bytes = max(self.used_bytes, 0)
 
-    def set_step(self, node: Node, step: Any) -> None:
+    def set_step(self, node: Node, step: Step) -> None:
         self.used_bytes += _size(step) + 200
         node.step = step
 
@@ -182,3 +190,85 @@ class Replays:
 
 def _verdict_size(verdict: Verdict) -> int:
     return _size(verdict.output) + _size(repr(verdict.feedback))
+
+
+def walk(root: Node, ask: Ask) -> tuple[Verdict | None, list[tuple[CallResult, Hashable]]]:
+    """Send the recorded calls of a test's tree while the answers are known ones.
+
+    Returns the verdict where the answers lead to one (the test need not
+    run), else None and the answers received so far, which the test, run
+    now, gets back through a `Tape` for its first calls.
+    """
+    handed: list[tuple[CallResult, Hashable]] = []
+    node: Node | None = root
+    while node is not None and node.verdict is None and node.step is not None:
+        out = ask(Request.from_step(node.step))
+        key = answer_key(out)
+        handed.append((out, key))
+        node = node.branches.get(key)
+    if node is not None and node.verdict is not None:
+        return node.verdict, handed
+    return None, handed
+
+
+class Tape:
+    """One test's calls while it runs itself, for its tree in `Replays`.
+
+    ``handed`` are the answers this submission already gave to the test's
+    first calls (sent while the tree was walked): the test gets them back
+    for those calls, which must be the very calls recorded (else the test is
+    not deterministic and is never replayed again). Every later call goes to
+    ``ask`` (the submission's calls), and the tree grows by its step and its
+    answer. `leaf` is where the test's verdict goes when it ends (None: not
+    recorded).
+    """
+
+    def __init__(self, ask: Ask, encode: Callable[[Request], None], replays: Replays,
+                 nodeid: str, root: Node, handed: list[tuple[CallResult, Hashable]]) -> None:
+        self._ask = ask
+        self._encode = encode
+        self.replays = replays
+        self.nodeid = nodeid
+        self.node: Node | None = root
+        self.handed = handed
+
+    def ask(self, request: Request) -> CallResult:
+        """The answer to the test's next call: handed back, or asked now and recorded."""
+        node = self.node
+        self._encode(request)
+        step = request.step
+        if self.handed:
+            if node is not None and node.step == step:
+                out, key = self.handed.pop(0)
+                self.node = self.replays.grow(node, key)
+                return out
+            # Not the call it made before with the same answers: a test that is not
+            # deterministic. It is graded live from here, and never replayed again.
+            self._give_up()
+        out = self._ask(request)
+        if node is not None and self.node is node:
+            if node.step is None and node.verdict is None:
+                self.replays.set_step(node, step)
+            if node.step == step:
+                self.node = self.replays.grow(node, answer_key(out))
+            else:
+                self._give_up()
+        return out
+
+    def leaf(self) -> Node | None:
+        """Where the finished test's verdict goes: a node that ends the calls, or None."""
+        node = self.node
+        if self.handed:  # it made fewer calls than before after the same answers
+            self._give_up()
+            return None
+        if node is None:
+            return None
+        if node.step is not None or node.branches or node.verdict is not None:
+            self._give_up()  # it made more calls, or fewer, after the same answers
+            return None
+        return node
+
+    def _give_up(self) -> None:
+        self.handed.clear()
+        self.node = None
+        self.replays.turn_off(self.nodeid)

@@ -1,0 +1,256 @@
+"""The grading processes of ``nngrade grade -j N``: a pool that no submission can stop.
+
+Each grading process collects the hidden suites once, starts one sandbox
+(pinned beside it to a CPU of its own, when there are enough), and then
+grades the submissions it is sent, one after another, with one
+`nngrade.hidden.grader.SuiteGrader`, sending back each results document as
+JSON. `grade_in_pool` yields the documents in the main process as they
+arrive.
+
+Each process has a queue of work and a pipe for its results of its own, and
+the main process decides who grades what (two submissions in flight per
+process, so a process never waits for the next one while the main process
+writes a report). So the main process always knows which submission a
+process was grading, and a process that dies, however abruptly, can neither
+lose a submission nor leave a lock behind that stops the others. It costs
+only the submission it was grading: that one is retried once in a fresh
+process, then recorded as ungradeable with the reason; one that hangs past
+the submission's time limit plus two minutes is killed and counts the same.
+Grading processes that cannot even start (a broken suite, no sandbox) stop
+the batch with a `GraderError`: that is the grader's fault, not a student's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import itertools
+import json
+import multiprocessing as mp
+import os
+import queue
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any, cast
+
+from nngrade.grade.errors import GraderError
+from nngrade.grade.options import BatchOptions, sandbox_limits
+from nngrade.records import Submission
+from nngrade.rubric import Rubric, load_rubric
+from nngrade.scoring import ungradeable_results
+
+__all__ = ["grade_in_pool", "settle_heap"]
+
+_HANG_GRACE = 120.0  # seconds past the submission limit before a process counts as hung
+_IN_FLIGHT = 2  # submissions sent ahead to each process
+
+
+@dataclass
+class _Worker:
+    """The main process's view of one grading process."""
+
+    process: Any
+    tasks: Any  # its own multiprocessing queue (sending never blocks the main process)
+    conn: Connection  # the end of its pipe the results come from
+    sent: deque[str] = field(default_factory=deque)  # in order; the first is being graded
+    since: float = field(default_factory=time.monotonic)  # when the first began
+    ready: bool = False  # it started (suites collected, sandbox up)
+    fatal: str = ""  # the traceback it sent before dying, if any
+
+
+def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubric,
+                  options: BatchOptions) -> Generator[dict[str, Any], None, None]:
+    """Grade ``submissions`` in ``options.jobs`` processes; yield each results document."""
+    if not submissions:
+        return
+    ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context("spawn")
+    limits = sandbox_limits(options)
+    by_student = {submission.student: submission for submission in submissions}
+    todo: deque[str] = deque(by_student)
+    attempts: dict[str, int] = {}
+    done: set[str] = set()
+    n_proc = max(1, min(options.jobs, len(submissions)))
+    cpus = os.cpu_count() or 1
+    started = itertools.count()
+    hard_limit = options.submission_timeout + _HANG_GRACE
+    workers: list[_Worker] = []
+    start_failures: list[str] = []
+
+    def start() -> None:
+        cpu = next(started) % cpus if n_proc <= cpus else None
+        tasks = ctx.Queue()
+        ours, theirs = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=_grading_process, daemon=True,
+                              args=(tasks, theirs, seed, limits, str(rubric.path), cpu,
+                                    options.replay))
+        process.start()
+        theirs.close()
+        workers.append(_Worker(process, tasks, ours))
+
+    def feed(worker: _Worker) -> None:
+        while todo and len(worker.sent) < _IN_FLIGHT:
+            student = todo.popleft()
+            worker.tasks.put(by_student[student])
+            if not worker.sent:
+                worker.since = time.monotonic()
+            worker.sent.append(student)
+
+    def lost(worker: _Worker, why: str) -> dict[str, Any] | None:
+        """A grading process died or hung: retry what it was grading once, then give up."""
+        workers.remove(worker)
+        worker.conn.close()
+        worker.tasks.cancel_join_thread()  # what it did not read goes with it
+        result = None
+        if not worker.ready:  # it never started: nothing it held was its fault
+            start_failures.append(worker.fatal or why)
+            if len(start_failures) >= 2:
+                raise GraderError("the grading processes could not start:\n"
+                                  + start_failures[-1])
+            todo.extendleft(reversed(worker.sent))
+        elif worker.sent:
+            current, *waiting = worker.sent
+            todo.extendleft(reversed(waiting))
+            attempts[current] = attempts.get(current, 0) + 1
+            if attempts[current] < 2:
+                todo.appendleft(current)
+            else:
+                done.add(current)
+                result = ungradeable_results(
+                    by_student[current], seed,
+                    f"the grader failed on this submission twice ({why})", rubric)
+        if len(done) < len(submissions):
+            start()
+        return result
+
+    try:
+        for _ in range(n_proc):
+            start()
+        while len(done) < len(submissions):
+            for worker in workers:
+                feed(worker)
+            pipes = {w.conn: w for w in workers}
+            ends = {w.process.sentinel: w for w in workers}  # ready when the process ends
+            for ready in wait([*pipes, *ends], timeout=0.5):
+                worker = pipes[ready] if ready in pipes else ends[ready]
+                if worker not in workers:
+                    continue  # already handled through its other handle
+                message: Any = None
+                if ready in pipes:
+                    with contextlib.suppress(EOFError, OSError):
+                        message = worker.conn.recv()
+                if message is None:
+                    worker.process.join()
+                    result = lost(worker, f"grading process exited with code "
+                                          f"{worker.process.exitcode}")
+                elif message[0] == "ready":
+                    worker.ready = True
+                    worker.since = time.monotonic()
+                    continue
+                elif message[0] == "fatal":
+                    worker.fatal = message[1]
+                    continue
+                else:  # ("done", student, results as JSON)
+                    student = worker.sent.popleft()
+                    worker.since = time.monotonic()
+                    assert student == message[1], (student, message[1])
+                    done.add(student)
+                    result = json.loads(message[2])
+                if result is not None:
+                    yield result
+            now = time.monotonic()
+            for worker in list(workers):
+                if worker.sent and worker.ready and now - worker.since > hard_limit:
+                    worker.process.kill()
+                    worker.process.join()
+                    result = lost(worker, f"no verdict after {hard_limit:.0f} s")
+                    if result is not None:
+                        yield result
+    finally:
+        for worker in workers:
+            worker.tasks.put(None)
+        for worker in workers:
+            worker.process.join(timeout=10)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+                worker.tasks.cancel_join_thread()
+            worker.conn.close()
+
+
+def _grading_process(tasks: Any, conn: Connection, seed: int, limits: dict[str, float],
+                     rubric_path: str, cpu: int | None, replay: bool) -> None:
+    """One grading process: the suites, a sandbox and a grader, until sent None."""
+    from nngrade.hidden.grader import SuiteGrader
+    from nngrade.hidden.suite import collect
+    from nngrade.sandbox import Limits, Sandbox
+
+    outbox = _Outbox(conn)
+    try:
+        rubric = load_rubric(Path(rubric_path))
+        tests = collect()
+        # A worker beside its grader on one CPU: the two take turns, with warm caches.
+        with Sandbox(Limits(**cast("dict[str, Any]", limits)), cpu=cpu) as box:
+            grader = SuiteGrader(box, tests, seed=seed, rubric=rubric, limits=limits,
+                                 replay=replay)
+            settle_heap()
+            outbox.put(("ready",))
+            with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+                for submission in iter(tasks.get, None):
+                    results = grader.grade(submission)
+                    outbox.put(("done", submission.student, json.dumps(results)))
+    except BaseException:
+        outbox.put(("fatal", traceback.format_exc()))
+        raise
+    finally:
+        outbox.close()
+
+
+class _Outbox:
+    """A grading process's end of its result pipe, written by a thread of its own.
+
+    A results document is larger than a pipe holds: sent directly, it would
+    keep the process from grading its next submission until the main process,
+    perhaps busy writing a report, has read it all.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._send_all, daemon=True)
+        self._thread.start()
+
+    def put(self, message: tuple[Any, ...]) -> None:
+        self._queue.put(message)
+
+    def close(self) -> None:
+        """Send what is queued, then stop."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _send_all(self) -> None:
+        for message in iter(self._queue.get, None):
+            try:
+                self._conn.send(message)
+            except OSError:  # the main process is gone: nobody to tell
+                return
+
+
+def settle_heap() -> None:
+    """Tune the collector for a process that will grade submission after submission.
+
+    What exists once the suites are collected (pytest, numpy, the reference,
+    the suites) lives as long as the process: frozen, the collector no
+    longer walks it on each full collection. A submission makes a few
+    thousand short-lived objects per test, so collections start later too.
+    Only the time spent collecting changes.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(5000, 20, 20)

@@ -1,0 +1,68 @@
+"""The folder an instructor hands to ``nngrade grade``, read into one `Submission` per student.
+
+Two kinds of folder are accepted: a folder of hand-ins (``alice/``,
+``bob.zip``: `nngrade.intake.unpack`) or an inbox that ``nngrade submit``
+writes to (`nngrade.intake.inbox`, which picks each student's archive by the
+deadline). Everything below the folder is untrusted: whatever it holds
+becomes per-student warnings or a per-student ``error``, never an exception
+that stops the batch. Only a folder that is not there, or is not a folder,
+is the instructor's mistake (`IntakeError`).
+
+Student ids come from file names, so two entries can claim one id
+(``alice/`` and ``alice.zip``); each keeps a report of its own
+(``alice``, ``alice~2``), with a warning, so no result overwrites another.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from nngrade.intake import inbox, unpack
+from nngrade.records import Submission
+
+__all__ = ["IntakeError", "read_submissions"]
+
+
+class IntakeError(ValueError):
+    """The path given is not a folder of submissions; the message says what to give instead."""
+
+
+def read_submissions(path: Path, deadline: datetime | None = None) -> list[Submission]:
+    """Every submission under ``path`` (a folder of folders/zips, or an inbox), sorted by id."""
+    path = Path(path)
+    if not path.exists():
+        raise IntakeError(f"{path} does not exist: give the folder that holds the submissions.")
+    if not path.is_dir():
+        raise IntakeError(f"{path} is not a folder: give the folder that holds the submissions.")
+    if inbox.is_inbox(path):
+        chosen = inbox.select_from_inbox(path, deadline)
+        return _unique_ids([_from_inbox(entry) for entry in chosen])
+    return _unique_ids(unpack.discover(path))
+
+
+def _from_inbox(entry: inbox.InboxEntry) -> Submission:
+    """The archive chosen for one student, with how it was chosen (results.json's ``source``)."""
+    submission = unpack.read_submission(entry.archive, student=entry.student)
+    submission.origin.update({
+        "path": str(entry.archive),
+        "archive_sha256": entry.sha256,
+        "submitted_at": entry.submitted_at.isoformat(),
+        "late": bool(entry.late),
+        "archives_in_inbox": entry.all_archives,
+    })
+    return submission
+
+
+def _unique_ids(submissions: list[Submission]) -> list[Submission]:
+    """Two entries for one student id (``alice/`` and ``alice.zip``) must not share a report."""
+    seen: dict[str, int] = {}
+    for submission in sorted(submissions, key=lambda s: s.student):
+        n = seen.get(submission.student, 0)
+        seen[submission.student] = n + 1
+        if n:
+            original = submission.student
+            submission.student = f"{original}~{n + 1}"
+            submission.warnings.append(f"another submission is also named {original!r}; "
+                                       f"this one is reported as {submission.student!r}")
+    return sorted(submissions, key=lambda s: s.student)
