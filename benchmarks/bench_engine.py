@@ -31,7 +31,8 @@ whether malloc hands memory back to the system and page-faults it in again
 decides a factor of two on the two-layer network, and it depends on
 everything the process allocated before. The parent drives them in turns,
 in small chunks of training (the order rotates every round), so that all
-see the same machine load. The headline figure of a row is the median over
+see the same machine load; a first chunk each, before the rounds, is not
+counted (first calls, first touches of memory). The headline figure of a row is the median over
 all rounds of (its time per step / numpy's time per step in the same
 round), which a load spike from another process moves far less than a ratio
 of totals (also printed, per repeat). Each worker reports its minor page
@@ -438,6 +439,8 @@ def measure(
     for repeat in range(repeats):
         workers = {row: Worker(workload, row, env) for row in rows}  # fresh processes
         try:
+            for row, w in workers.items():  # a first chunk, not counted: first-call costs
+                w.run(results[row].steps_per_chunk)
             spent = {row: 0.0 for row in rows}
             faults = {row: 0 for row in rows}
             for c in range(chunks):
