@@ -26,6 +26,12 @@ RNG = np.random.default_rng(7)
 X = RNG.normal(size=(5, 3))
 
 
+@pytest.fixture(autouse=True)
+def keep_every_gradient_array(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small arrays stand for big ones here: the engine keeps only those of a page or more."""
+    monkeypatch.setattr(engine, "_KEEP_FROM_BYTES", 0)
+
+
 def address(a: np.ndarray) -> int:
     """Where an array's data lives (holds no reference to it)."""
     return int(a.__array_interface__["data"][0])
@@ -111,6 +117,20 @@ def test_a_second_pass_writes_into_the_first_passs_arrays_and_gets_the_same_bits
         np.testing.assert_array_equal(t.grad, want)
         if reused:
             assert t.grad is not None and address(t.grad) == before  # the same memory
+
+
+def test_only_arrays_of_a_page_or_more_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "_KEEP_FROM_BYTES", 4096)  # the engine's own setting
+    small = Tensor(np.ones(511), requires_grad=True)  # 4088 bytes
+    large = Tensor(np.ones(512), requires_grad=True)  # 4096 bytes
+    (small.sum() + large.sum()).backward()
+    assert small._grad_buffer is None and large._grad_buffer is large.grad
+    where = address(large.grad)  # type: ignore[arg-type]
+    small.grad = large.grad = None
+    (small.sum() + large.sum()).backward()
+    assert address(large.grad) == where  # type: ignore[arg-type]
+    np.testing.assert_array_equal(small.grad, np.ones(511))
+    np.testing.assert_array_equal(large.grad, np.ones(512))
 
 
 def test_a_plain_training_loop_allocates_no_new_gradient() -> None:

@@ -11,8 +11,9 @@ when |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|).
 
 The engine is differentiated twice, with the gradients zeroed in between, and
 both passes must agree to the last bit: a leaf keeps the array of its last
-gradient and the engine writes the next one into it, so the second pass
-checks that what an array held before never leaks into a gradient.
+gradient (if it is a page or more) and the engine writes the next one into
+it, so the second pass checks that what an array held before never leaks
+into a gradient.
 """
 
 from __future__ import annotations
