@@ -2,6 +2,7 @@
 
     python benchmarks/bench_engine.py [--repeats 5] [--threads both|1|default] [--quick]
                                       [--without torch,micrograd] [--no-trim]
+                                      [--baseline OTHER_CHECKOUT/reference]
 
 Two workloads from the lecture, each trained from the same initial weights:
 
@@ -24,6 +25,9 @@ Each is trained by every implementation that is available, one row each:
   number, so only on the XOR network, for a fiftieth of the epochs; its
   ratio is per epoch. Its ``Value`` has no sigmoid: one is added the way
   micrograd writes its own operations (forward and local backward together).
+* with ``--baseline DIR`` (the ``reference/`` folder of another checkout,
+  say a git worktree of main), the plain and nn.SGD loops again on that
+  engine, in the same run: a change to the engine, measured side by side.
 
 Every implementation runs in a process of its own (this script started with
 ``--worker``), so that one's allocator state cannot help or hurt another's:
@@ -67,10 +71,13 @@ import numpy as np
 
 WORKLOADS = ("two-layer", "xor")
 ROWS = ("numpy", "plain", "sgd", "torch", "micrograd")
+BASELINE_ROWS = ("plain@baseline", "sgd@baseline")  # with --baseline, after "sgd"
 LABELS = {
     "numpy": "numpy, hand-written (reference)",
     "plain": "engine, plain Tensor loop",
     "sgd": "engine, nn.SGD loop",
+    "plain@baseline": "baseline engine, plain loop",
+    "sgd@baseline": "baseline engine, nn.SGD loop",
     "torch": "PyTorch autograd",
     "micrograd": "micrograd (scalar Values)",
 }
@@ -298,6 +305,7 @@ class MicrogradXor:
 def make_runner(workload: str, row: str) -> Runner:
     """A fresh implementation ``row`` of ``workload``, from the shared initial weights."""
     d, lr = DATA[workload](), LR[workload]
+    row = row.split("@")[0]  # a baseline row runs the same loop on another engine
     if row == "numpy":
         return NumpyXor(d, lr) if workload == "xor" else NumpyTwoLayer(d, lr)
     if row in ("plain", "sgd"):
@@ -345,6 +353,10 @@ def worker(workload: str, row: str) -> int:
         about = f"micrograd {version('micrograd')}"
     else:
         about = f"numpy {np.__version__}, {blas_threads()} BLAS threads"
+        if row != "numpy":
+            from nngrade.reference import engine  # noqa: PLC0415
+
+            about += f", {engine.__file__}"
     print(about, flush=True)
     for line in sys.stdin:
         command = line.split()
@@ -430,14 +442,22 @@ class RowResult:
 
 
 def measure(
-    workload: str, rows: list[str], env: dict[str, str], steps: int, chunks: int, repeats: int
+    workload: str,
+    rows: list[str],
+    envs: dict[str, dict[str, str]],
+    steps: int,
+    chunks: int,
+    repeats: int,
 ) -> dict[str, RowResult]:
-    """Train every row ``steps`` steps a repeat, in ``chunks`` rotating rounds (see module doc)."""
+    """Train every row ``steps`` steps a repeat, in ``chunks`` rotating rounds (see module doc).
+
+    ``envs`` holds each row's environment variables (threads, allocator, engine).
+    """
     per_chunk = steps // chunks
     share = {row: MICROGRAD_SHARE if row == "micrograd" else 1 for row in rows}
     results = {row: RowResult(max(per_chunk // share[row], 1)) for row in rows}
     for repeat in range(repeats):
-        workers = {row: Worker(workload, row, env) for row in rows}  # fresh processes
+        workers = {row: Worker(workload, row, envs[row]) for row in rows}  # fresh processes
         try:
             for row, w in workers.items():  # a first chunk, not counted: first-call costs
                 w.run(results[row].steps_per_chunk)
@@ -469,12 +489,20 @@ def measure(
     return results
 
 
-def available_rows(without: set[str]) -> tuple[list[str], dict[str, str]]:
+def all_rows(baseline: bool) -> list[str]:
+    """Every row of the tables, in order."""
+    if not baseline:
+        return list(ROWS)
+    at = ROWS.index("sgd") + 1
+    return [*ROWS[:at], *BASELINE_ROWS, *ROWS[at:]]
+
+
+def available_rows(without: set[str], baseline: bool = False) -> tuple[list[str], dict[str, str]]:
     """The rows that can run here, and for the others why not."""
     from importlib.util import find_spec  # noqa: PLC0415
 
     rows, missing = [], {}
-    for row in ROWS:
+    for row in all_rows(baseline):
         module = OPTIONAL.get(row)
         if row in without:
             missing[row] = "left out (--without)"
@@ -486,7 +514,7 @@ def available_rows(without: set[str]) -> tuple[list[str], dict[str, str]]:
 
 
 def report(
-    workload: str, results: dict[str, RowResult], missing: dict[str, str], steps: int
+    workload: str, results: dict[str, RowResult], missing: dict[str, str], order: list[str]
 ) -> list[tuple[str, str, float]]:
     """Print one workload's table; return (workload, row, median ratio) for the summary."""
     unit, scale, suffix = ("epoch", 1e6, "us") if workload == "xor" else ("step", 1e3, "ms")
@@ -496,7 +524,7 @@ def report(
         f"    {'implementation':<32} {'time/' + unit:>13}  {'/ numpy':>8}  "
         f"{'faults/' + unit:>12}  final loss"
     )
-    for row in ROWS:
+    for row in order:
         label = LABELS[row]
         if (workload, row) in NOT_RUN:
             print(f"    {label:<32} {NOT_RUN[workload, row]}")
@@ -543,6 +571,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-trim", action="store_true", help="run every worker with glibc's trimming off"
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="another checkout's reference/ folder: its engine gets plain and nn.SGD rows too",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("WORKLOAD", "ROW"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -554,7 +587,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--without takes {', '.join(OPTIONAL)}; not {', '.join(sorted(unknown))}")
     steps = {"two-layer": 20, "xor": 200} if args.quick else {"two-layer": 1000, "xor": 10_000}
     chunks = {"two-layer": 2, "xor": 2} if args.quick else {"two-layer": 20, "xor": 50}
-    rows, missing = available_rows(without)
+    baseline = os.path.abspath(args.baseline) if args.baseline else None
+    if baseline and not os.path.isfile(os.path.join(baseline, "nngrade", "reference", "engine.py")):
+        parser.error(f"--baseline {args.baseline}: no nngrade/reference/engine.py under it")
+    rows, missing = available_rows(without, baseline is not None)
     print("training loops: the reference engine, PyTorch and micrograd against hand-written numpy")
     print(
         f"  python {platform.python_version()}, numpy {np.__version__}, "
@@ -565,6 +601,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  environment: {env or 'no OPENBLAS_/OMP_/MKL_/MALLOC_ variables'}")
     if args.no_trim:
         print(f"  --no-trim: every worker runs with {NO_TRIM}")
+    if baseline:
+        print(f"  --baseline: the baseline rows import nngrade.reference from {baseline}")
     if args.quick:
         print("  --quick: a smoke run, far too short for its figures to mean anything")
     print(
@@ -587,8 +625,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  XOR net 2-10-1, sigmoid, no biases, full batch: {n} epochs, {k} chunks")
             else:
                 print(f"  two-layer ReLU net 1000-100-10, 64 examples: {n} steps, {k} chunks")
-            results = measure(workload, runnable, worker_env, n, k, args.repeats)
-            summary += [(label, *entry) for entry in report(workload, results, missing, n)]
+            envs = {row: dict(worker_env) for row in runnable}
+            for row in set(runnable) & set(BASELINE_ROWS):
+                path = os.environ.get("PYTHONPATH")
+                envs[row]["PYTHONPATH"] = os.pathsep.join(
+                    [str(baseline), *([path] if path else [])]
+                )
+            results = measure(workload, runnable, envs, n, k, args.repeats)
+            order = all_rows(baseline is not None)
+            summary += [(label, *entry) for entry in report(workload, results, missing, order)]
 
     print("\nsummary (median time per step / numpy's, same rounds):")
     for label, workload, row, ratio in summary:

@@ -14,7 +14,8 @@ from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_engine.py"
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "benchmarks" / "bench_engine.py"
 
 
 def run_quick(*extra: str) -> str:
@@ -44,9 +45,17 @@ def load_script(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 
 def test_quick_run_has_a_ratio_for_every_engine_row_and_says_why_other_rows_are_missing() -> None:
-    stdout = run_quick("--without", "torch,micrograd")
+    # The baseline is this checkout's own engine: what is checked is that its rows run.
+    stdout = run_quick("--without", "torch,micrograd", "--baseline", str(ROOT / "reference"))
+    engine_rows = (
+        "numpy, hand-written",
+        "engine, plain Tensor loop",
+        "engine, nn.SGD loop",
+        "baseline engine, plain loop",
+        "baseline engine, nn.SGD loop",
+    )
     for workload in ("two-layer", "xor"):
-        for label in ("numpy, hand-written", "engine, plain Tensor loop", "engine, nn.SGD loop"):
+        for label in engine_rows:
             line = row(stdout, workload, label)
             assert "x " in line and "LOSS DIFFERS" not in line, line
         assert "left out (--without)" in row(stdout, workload, "PyTorch autograd")
@@ -73,11 +82,18 @@ def test_libraries_that_are_not_installed_get_a_row_that_says_so(
     }
 
 
-def test_without_takes_only_the_optional_libraries() -> None:
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--without", "numpy"], "--without takes torch, micrograd"),
+        (["--baseline", "/nonexistent"], "no nngrade/reference/engine.py under it"),
+    ],
+)
+def test_bad_options_are_refused_with_a_reason(option: list[str], message: str) -> None:
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--without", "numpy"],
+        [sys.executable, str(SCRIPT), "--quick", *option],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2 and "--without takes torch, micrograd" in result.stderr
+    assert result.returncode == 2 and message in result.stderr
