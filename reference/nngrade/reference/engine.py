@@ -41,7 +41,7 @@ Four rules keep it correct and fast enough to grade a whole class with:
   This matters more than the allocation: a weight-sized array freed every
   step makes glibc's malloc give the memory back to the system and
   page-fault it in again, which alone made the lecture's loop written
-  plainly (``w.data -= lr * w.grad; w.grad = None``) 1.7x slower than
+  plainly (``w.data -= lr * w.grad; w.grad = None``) 1.7-2x slower than
   hand-written numpy on its two-layer network. Arrays smaller than a page
   are not kept: they cannot fault by themselves, and are cheaper to
   allocate than to check.
