@@ -8,12 +8,19 @@ random weights (so every output entry is checked at once), differentiates
 that number with the engine, and compares entry by entry with central
 differences of the same number. The verdict is relative: an entry passes
 when |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|).
+
+The engine is differentiated twice, with the gradients zeroed in between, and
+both passes must agree to the last bit: a leaf keeps the array of its last
+gradient (if it is a page or more) and the engine writes the next one into
+it, so the second pass checks that what an array held before never leaks
+into a gradient.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -45,7 +52,11 @@ def numerical_gradient(
 
 @dataclass(frozen=True)
 class InputCheck:
-    """The comparison for one input: worst absolute and relative error, and the verdict."""
+    """The comparison for one input: worst absolute and relative error, and the verdict.
+
+    ``repeatable`` is False when a second backward pass (into the arrays the
+    first left behind) gave other bits than the first; ``ok`` is then False.
+    """
 
     index: int
     shape: tuple[int, ...]
@@ -53,6 +64,7 @@ class InputCheck:
     max_rel_error: float
     worst_entry: tuple[int, ...] | None
     ok: bool
+    repeatable: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,8 +84,9 @@ class GradcheckReport:
     def __str__(self) -> str:
         lines = [
             f"input {c.index} {c.shape}: max abs error {c.max_abs_error:.3g}, "
-            f"max rel error {c.max_rel_error:.3g} at {c.worst_entry} -> "
-            + ("ok" if c.ok else "FAILED")
+            f"max rel error {c.max_rel_error:.3g} at {c.worst_entry}"
+            + ("" if c.repeatable else ", a second backward pass gave other values")
+            + (" -> ok" if c.ok else " -> FAILED")
             for c in self.inputs
         ]
         return "\n".join(lines)
@@ -122,6 +135,10 @@ def gradcheck(
     out = f(*args)
     weights = np.random.default_rng(seed).normal(size=out.shape)
     (out * weights).sum().backward()
+    first = [None if args[i].grad is None else np.array(args[i].grad) for i in checked]
+    for i in checked:  # dropped, not kept: the next pass may write into the same arrays
+        args[i].grad = None
+    (f(*args) * weights).sum().backward()
 
     def scalar(i: int, value: np.ndarray) -> float:
         trial = list(args)
@@ -130,9 +147,13 @@ def gradcheck(
             return float(np.sum(f(*trial).data * weights))
 
     results = []
-    for i in checked:
-        analytic = args[i].grad if args[i].grad is not None else np.zeros(args[i].shape)
-        numeric = numerical_gradient(lambda v, i=i: scalar(i, v), args[i].data, h)
+    for i, before in zip(checked, first, strict=True):
+        grad = args[i].grad
+        repeatable = (grad is None and before is None) or (
+            grad is not None and before is not None and np.array_equal(grad, before, equal_nan=True)
+        )
+        analytic = grad if grad is not None else np.zeros(args[i].shape)
+        numeric = numerical_gradient(partial(scalar, i), args[i].data, h)
         diff = np.abs(analytic - numeric)
         scale = np.maximum(np.abs(analytic), np.abs(numeric))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -148,7 +169,8 @@ def gradcheck(
                 max_abs_error=float(diff.max(initial=0.0)),
                 max_rel_error=float(rel.max(initial=0.0)),
                 worst_entry=worst,
-                ok=not bool(np.any(bad)) and bool(np.all(np.isfinite(analytic))),
+                ok=not bool(np.any(bad)) and bool(np.all(np.isfinite(analytic))) and repeatable,
+                repeatable=repeatable,
             )
         )
     report = GradcheckReport(results)
