@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from numpy.typing import ArrayLike
 
-from nngrade.reference.engine import Tensor
+from nngrade.reference.engine import ArrayLike, Tensor
 
 __all__ = ["sigmoid", "tanh", "relu", "sigmoid_prime", "tanh_prime", "relu_prime"]
 
@@ -30,6 +29,7 @@ def _derivative(f: Activation, z: ArrayLike) -> np.ndarray:
     t = Tensor(np.array(z, dtype=float), requires_grad=True)
     out = f(t)
     out.backward(np.ones(out.shape))
+    assert t.grad is not None  # t asked for a gradient
     return t.grad
 
 

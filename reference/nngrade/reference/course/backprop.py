@@ -8,9 +8,8 @@ a2 = sigmoid(a1 @ w2), no biases, loss 1/2 * sum((a2 - y)**2).
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
 
-from nngrade.reference.engine import Tensor
+from nngrade.reference.engine import ArrayLike, Tensor
 
 __all__ = ["forward", "backward", "xor_grads", "train_xor", "XOR_X", "XOR_Y", "xor_loss"]
 
@@ -88,6 +87,7 @@ def train_xor(
     w2 = Tensor(rng.normal(size=(hidden, 1)), requires_grad=True)
     for _ in range(epochs):
         xor_loss(XOR_X, XOR_Y, w1, w2).backward()
+        assert w1.grad is not None and w2.grad is not None
         w1.data -= lr * w1.grad
         w2.data -= lr * w2.grad
         w1.grad = w2.grad = None

@@ -7,10 +7,9 @@ reference networks train with.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from nngrade.reference import nn
-from nngrade.reference.engine import Tensor
+from nngrade.reference.engine import ArrayLike, Tensor
 
 __all__ = ["one_hot", "mse", "softmax", "cross_entropy"]
 

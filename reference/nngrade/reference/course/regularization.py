@@ -43,6 +43,7 @@ def dropout_backward(grad_out: ArrayLike, mask: ArrayLike, p: float) -> np.ndarr
     mask = np.asarray(mask, dtype=bool)
     x = Tensor(np.zeros(mask.shape), requires_grad=True)  # dropout is linear: x's value is moot
     nn.dropout(x, p, mask).backward(np.asarray(grad_out, dtype=float))
+    assert x.grad is not None  # x asked for a gradient
     return x.grad
 
 
