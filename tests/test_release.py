@@ -22,9 +22,13 @@ from nngrade.release import build_release, release_command
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET_DIRS = ("solutions", "reference", "grader/nngrade/suites")
-GRADER_ONLY = {"batch", "sandbox", "worker", "runner", "scoring", "rubric", "feedback",
-               "mistakes", "unpack", "inprocess", "suites", "reference", "solutions", "report",
+GRADER_ONLY = {"batch", "sandbox", "worker", "runner", "scoring", "rubric", "unpack",
+               "inprocess", "suites", "reference", "solutions", "report",
                "nbgrader_bridge", "stubs", "release", "inbox"}
+# What the student tool may import of nngrade: the contract, the comparison core, the
+# mistakes it names and the message catalogs (never the grader, the sandbox, the reference).
+SHIPPED = ("contract", "student", "cli", "version", "messages", "language", "textlayout",
+           "feedback", "mistakes")
 
 
 # ---------------------------------------------------------------- an independent scanner
@@ -82,7 +86,7 @@ def scan(bundle: Path, source: Path) -> list[str]:
             if len(hits) >= 2 or any(len(x) >= 40 for x in hits):
                 problems.append(f"{rel}: solution code from {where}: {hits[0]}")
         for m in re.finditer(r"^\s*(?:from|import)\s+nngrade\.(\w+)", text, re.M):
-            if m.group(1) not in ("contract", "student", "cli", "version"):
+            if m.group(1) not in SHIPPED:
                 problems.append(f"{rel}: imports nngrade.{m.group(1)}")
     return problems
 

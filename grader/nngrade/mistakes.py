@@ -1,158 +1,71 @@
 """The classic mistakes of the lecture, by stable code.
 
-Hidden tests name a mistake by its code when a wrong value matches what the
-wrong formula would give; reports translate the code (the English text here is
-the gettext source) and the class summary counts how often each was made.
+Hidden tests and public checks name a mistake by its code when a wrong value
+is what the wrong formula would give. The explanation (what went wrong, in
+one sentence of why) is the message ``mistake.<code>`` of the catalogs
+(``nngrade/catalogs/<lang>.toml``), so a report or ``nngrade check`` says it
+in the reader's language; the class summary counts how often each was made.
+A code is stable once results.json files hold it: reword the catalog text,
+never the code.
+
+This module ships to students (``nngrade check`` names the same mistakes).
 """
 
 from __future__ import annotations
 
-MISTAKES: dict[str, str] = {
-    "derivative_of_activated_value": (
-        "The derivative was taken of the activated value instead of z: "
-        "sigmoid_prime(z) is sigmoid(z) * (1 - sigmoid(z)), not z * (1 - z) "
-        "(likewise tanh_prime(z) is 1 - tanh(z)**2, not 1 - z**2)."
-    ),
-    "step_half_at_zero": (
-        "step(0) returned 0.5, as (np.sign(x) + 1) / 2 does; the lecture's perceptron "
-        "outputs 0 when the weighted sum is <= the threshold, so step(0) must be 0."
-    ),
-    "step_one_at_zero": (
-        "step(0) returned 1 (x >= 0); the perceptron outputs 1 only when x > 0."
-    ),
-    "relu_prime_one_at_zero": (
-        "relu_prime(0) returned 1; the course's convention is relu'(0) = 0 (use z > 0, not z >= 0)."
-    ),
-    "dropout_no_scaling": (
-        "Dropout kept entries unscaled: inverted dropout divides kept entries by (1 - p) "
-        "so the expected activation is unchanged and nothing needs rescaling at test time."
-    ),
-    "dropout_scaled_by_keep": (
-        "Dropout multiplied kept entries by (1 - p) instead of dividing by it."
-    ),
-    "dropout_backward_no_scaling": (
-        "The dropout gradient was masked but not divided by (1 - p); the backward pass "
-        "must scale exactly as the forward pass did."
-    ),
-    "mse_missing_half_m": (
-        "MSE without the lecture's 1/(2m): J = 1/(2m) * sum((y - y_pred)**2), m = len(y)."
-    ),
-    "mse_mean_not_half": (
-        "MSE averaged with 1/m (np.mean) but without the lecture's extra 1/2: "
-        "J = 1/(2m) * sum((y - y_pred)**2)."
-    ),
-    "mse_mean_over_all_entries": (
-        "MSE divided by the number of entries instead of m = len(y) (the number of rows)."
-    ),
-    "cross_entropy_summed": (
-        "Cross-entropy summed over the rows instead of averaged: the loss is the mean over "
-        "rows of -sum(targets * ln(probs))."
-    ),
-    "cross_entropy_log10": (
-        "Cross-entropy used log base 10 (or 2); the lecture's loss uses the natural log ln."
-    ),
-    "overflow": (
-        "The result overflowed to nan or inf for large inputs: compute sigmoid with "
-        "exp(-|z|) (or split positive and negative z) and softmax after subtracting the max."
-    ),
-    "softmax_wrong_axis": (
-        "Softmax was normalised over the wrong axis (or over the whole array): each slice "
-        "along `axis` must sum to 1."
-    ),
-    "one_hot_no_range_check": (
-        "one_hot accepted a label outside [0, num_classes); it must raise ValueError."
-    ),
-    "numerical_gradient_forward_difference": (
-        "The numerical gradient used a one-sided difference (f(x+h) - f(x)) / h; the lecture "
-        "uses central differences (f(x+h) - f(x-h)) / 2h, which are far more accurate."
-    ),
-    "numerical_gradient_mutates_input": (
-        "numerical_gradient left x changed: restore each entry after perturbing it "
-        "(or work on a copy)."
-    ),
-    "gradient_descent_off_by_one": (
-        "gradient_descent took a different number of steps than asked (an off-by-one loop)."
-    ),
-    "gradient_ascent": (
-        "The update went uphill: gradient descent subtracts the gradient, x <- x - lr * grad(x)."
-    ),
-    "backward_missing_factor_two": (
-        "The gradient is off by a factor of 2: d/dy_pred of sum((y_pred - y)**2) is "
-        "2 * (y_pred - y)."
-    ),
-    "backward_relu_mask_missing": (
-        "The gradient through ReLU was not masked: multiply by (h > 0) on the way back."
-    ),
-    "backward_transposed": (
-        "A gradient came back transposed: grad_w must have w's shape (x.T @ grad_h)."
-    ),
-    "get_gradients_exponential": (
-        "get_gradients did not finish on a graph with exponentially many paths: it walks "
-        "every path (the lecture's first, recursive version). Visit each node once, in "
-        "reverse topological order, accumulating gradients."
-    ),
-    "get_gradients_recursion": (
-        "get_gradients hit Python's recursion limit on a deep graph: use an explicit stack "
-        "for the topological sort instead of recursion."
-    ),
-    "variable_compares_by_value": (
-        "Variables must hash and compare by identity: two different Variables with the same "
-        "value are different nodes of the graph."
-    ),
-    "early_stopping_off_by_one": (
-        "EarlyStopping stopped one call too early or too late: it should return True on the "
-        "`patience`-th call in a row without an improvement larger than min_delta."
-    ),
-    "rotate_clockwise": (
-        "The image was rotated clockwise; the contract asks for counter-clockwise as displayed "
-        "(row 0 at the top), like np.rot90."
-    ),
-    "vanishing_wrong_derivative": (
-        "The chain gradient used the wrong activation derivative (f'(z) must be evaluated at "
-        "the pre-activation)."
-    ),
-    "returned_wrong_type": (
-        "The function returned an object of its own class instead of a numpy array or number."
-    ),
-    # -- added with the hidden suites (grader/suites/test_*.py)
-    "xor_is_or": (
-        "xor(1, 1) returned 1: that is OR. XOR is 'at least one but not both', "
-        "AND(NAND(a, b), OR(a, b))."
-    ),
-    "xor_is_nand": (
-        "xor(0, 0) returned 1: that is NAND. XOR is 'at least one but not both', "
-        "AND(NAND(a, b), OR(a, b))."
-    ),
-    "forward_relu_missing": (
-        "The hidden activation skipped the ReLU: a = relu(h) = max(h, 0), and y_pred = a @ w2."
-    ),
-    "loss_mean_not_sum": (
-        "The loss was averaged; the lecture's two-layer network uses the plain sum "
-        "loss = sum((y_pred - y)**2)."
-    ),
-    "xor_grads_missing_half": (
-        "The gradients are twice too large: the XOR network's loss is 1/2 * sum((a2 - y)**2), "
-        "whose derivative with respect to a2 is (a2 - y), without a factor 2."
-    ),
-    "numerical_gradient_ignores_h": (
-        "numerical_gradient ignored its h argument: the differences must use the step h "
-        "that is passed in (1e-5 only by default)."
-    ),
-    "dropout_mask_inverted": (
-        "The mask marks the dropped entries instead of the kept ones: mask must be True where "
-        "the entry is kept (out = x * mask / (1 - p))."
-    ),
-    "dropout_keeps_p": (
-        "Dropout kept a fraction p of the entries; p is the probability of dropping an entry, "
-        "so each entry is kept with probability 1 - p (mask = rng.random(x.shape) >= p)."
-    ),
-    "dropout_ignores_rng": (
-        "The mask was not drawn from the rng argument (np.random's global generator, or a new "
-        "one, was used instead): the same generator state must give the same mask."
-    ),
-    "get_gradients_keeps_state": (
-        "A second call of get_gradients on the same graph gave different gradients: it keeps "
-        "state between calls (e.g. gradients accumulated on the nodes). Start every call "
-        "from a fresh dict."
-    ),
-}
+from nngrade.messages import Message, has_text, msg, render
+
+__all__ = ["CODES", "MISTAKES", "mistake_message"]
+
+CODES: tuple[str, ...] = (
+    "derivative_of_activated_value",
+    "step_half_at_zero",
+    "step_one_at_zero",
+    "relu_prime_one_at_zero",
+    "dropout_no_scaling",
+    "dropout_scaled_by_keep",
+    "dropout_backward_no_scaling",
+    "mse_missing_half_m",
+    "mse_mean_not_half",
+    "mse_mean_over_all_entries",
+    "cross_entropy_summed",
+    "cross_entropy_log10",
+    "overflow",
+    "softmax_wrong_axis",
+    "one_hot_no_range_check",
+    "numerical_gradient_forward_difference",
+    "numerical_gradient_mutates_input",
+    "gradient_descent_off_by_one",
+    "gradient_ascent",
+    "backward_missing_factor_two",
+    "backward_relu_mask_missing",
+    "backward_transposed",
+    "get_gradients_exponential",
+    "get_gradients_recursion",
+    "variable_compares_by_value",
+    "early_stopping_off_by_one",
+    "rotate_clockwise",
+    "vanishing_wrong_derivative",
+    "returned_wrong_type",
+    "xor_is_or",
+    "xor_is_nand",
+    "forward_relu_missing",
+    "loss_mean_not_sum",
+    "xor_grads_missing_half",
+    "numerical_gradient_ignores_h",
+    "dropout_mask_inverted",
+    "dropout_keeps_p",
+    "dropout_ignores_rng",
+    "get_gradients_keeps_state",
+)
+
+
+def mistake_message(code: str) -> Message:
+    """The explanation of mistake ``code`` (a generic sentence naming it if no catalog knows it)."""
+    if has_text(f"mistake.{code}", "en"):
+        return msg(f"mistake.{code}")
+    return msg("mistake_unknown", code=code)
+
+
+# Each code's English explanation, for readers that want plain text (and older callers).
+MISTAKES: dict[str, str] = {code: render(mistake_message(code), "en") for code in CODES}
