@@ -5,8 +5,8 @@
 
 A network with enough parameters can memorise its training set: the
 training loss keeps falling while the loss on unseen data rises again.
-Early stopping (提前停止) watches the validation loss and stops when it no
-longer improves. Dropout (随机失活/丢弃法) randomly silences units during
+Early stopping (早停策略) watches the validation loss and stops when it no
+longer improves. Dropout randomly silences units during
 training, so no unit can rely on particular others. Data augmentation
 (数据增强) creates new training examples, such as rotated images, that keep
 their label.

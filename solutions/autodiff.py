@@ -1,4 +1,4 @@
-"""Computational graphs (计算图) and reverse-mode automatic differentiation (反向模式自动微分).
+"""Computational graphs (计算图) and reverse-mode automatic differentiation (逆向自动微分).
 
 Every arithmetic operation on a ``Variable`` creates a new node that
 remembers its inputs (its "children") and the local derivative of its

@@ -10,7 +10,7 @@ import numpy as np
 
 
 def one_hot(labels, num_classes):
-    """One-hot encoding (独热编码): integer labels of shape (n,) to an (n, num_classes) float array.
+    """One-hot encoding (One-hot编码): integer labels of shape (n,) to an (n, num_classes) float array.
 
     Row i is all zeros except a 1 in column ``labels[i]``, the target
     distribution that cross_entropy compares against. A label outside
@@ -44,7 +44,7 @@ def mse(y_pred, y):
 
 
 def softmax(v, axis=-1):
-    """The softmax function (归一化指数函数): exp(v) / sum(exp(v)) along ``axis``.
+    """The softmax function (Softmax函数): exp(v) / sum(exp(v)) along ``axis``.
 
     It turns scores into probabilities: positive, summing to 1 along
     ``axis``. Subtracting the maximum first changes nothing mathematically,

@@ -325,3 +325,80 @@ def test_the_time_limit_puts_back_a_timer_that_was_pending() -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+# ---------------------------------------------------------------- naming what went wrong
+
+
+def _failures(folder: Path, module: str, **options: object) -> dict:
+    outcomes, _ = run_checks(folder, [module], **options)
+    return {(o.check.name, o.check.key): o for o in outcomes[module] if o.status == FAILED}
+
+
+@pytest.mark.parametrize(("module", "old", "new", "mistake"), [
+    ("autodiff", GRADIENTS_BY_TOPOLOGY, GRADIENTS_BY_RECURSION, "get_gradients_exponential"),
+    ("regularization", "cos, sin = _cos_sin(degrees)", "cos, sin = _cos_sin(-degrees)",
+     "rotate_clockwise"),
+    ("losses", "np.log(", "np.log10(", "cross_entropy_log10"),
+    ("losses", "/ (2 * len(y))", "/ len(y)", "mse_mean_not_half"),
+    ("perceptron", "> 0).astype(int)", ">= 0).astype(int)", "step_one_at_zero"),
+    ("gradient_descent", "(f_plus - f_minus) / (2 * h)", "(f_plus - f(x)) / h",
+     "numerical_gradient_forward_difference"),
+])
+def test_a_classic_mistake_is_named_like_the_hidden_suite_names_it(
+        tmp_path: Path, module: str, old: str, new: str, mistake: str) -> None:
+    folder = _plant(tmp_path, module, old, new)
+    failures = _failures(folder, module, timeout=5.0)
+    named = {o.feedback.mistake for o in failures.values()}
+    assert mistake in named, {k: o.detail for k, o in failures.items()}
+
+
+def test_an_exponential_walk_is_named_by_its_growth_not_left_to_time_out(tmp_path: Path) -> None:
+    folder = _plant(tmp_path, "autodiff", GRADIENTS_BY_TOPOLOGY, GRADIENTS_BY_RECURSION)
+    start = time.perf_counter()
+    failures = _failures(folder, "autodiff", timeout=5.0)
+    assert time.perf_counter() - start < 4.0, "measured on small graphs, never waited out"
+    walk = failures[("get_gradients", "autodiff.gradients_paths")]
+    assert walk.feedback.text.id == "check.exponential_walk"
+    assert "every extra layer doubles its time" in walk.detail
+    assert "recursive get_gradients" in walk.detail, "the lecture's code named as the cause"
+    assert not walk.timed_out
+
+
+def test_a_linear_walk_passes_the_growth_probe_on_a_busy_machine(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pause of the machine's during one probe must not be taken for exponential growth."""
+    from nngrade.student import checks
+
+    real = checks._walk_seconds
+    calls = []
+
+    def slow_once(get_gradients, y):
+        calls.append(1)
+        seconds = real(get_gradients, y)
+        return seconds + (0.05 if len(calls) == 5 else 0.0)  # one hiccup, deep in the probe
+
+    monkeypatch.setattr(checks, "_walk_seconds", slow_once)
+    outcomes = _statuses(SOLUTIONS, ["autodiff"])
+    paths = [o for k, o in outcomes.items() if k[1] == "get_gradients"]
+    assert all(o.status == PASSED for o in paths), [o.detail for o in paths]
+
+
+def test_a_half_done_module_says_not_implemented_for_the_rest(tmp_path: Path) -> None:
+    """get_gradients still a stub: its checks and those that need it are TODO, not failures."""
+    folder = tmp_path / "student"
+    shutil.copytree(SOLUTIONS, folder)
+    stub = (EXERCISES / "autodiff.py").read_text(encoding="utf-8")
+    mine = (folder / "autodiff.py").read_text(encoding="utf-8")
+    start = stub.index("def get_gradients(")
+    mine_start = mine.index("def get_gradients(")
+    (folder / "autodiff.py").write_text(mine[:mine_start] + stub[start:], encoding="utf-8")
+    outcomes, problems = run_checks(folder, ["autodiff"])
+    assert not problems
+    statuses = {o.check.name: o.status for o in outcomes["autodiff"]}
+    assert statuses["get_gradients"] == TODO and statuses["Variable.__add__"] == TODO
+    waiting = next(o for o in outcomes["autodiff"] if o.check.name == "Variable.__add__")
+    assert waiting.feedback.text.id == "check.todo_waits"
+    assert waiting.feedback.text.params["other"] == "get_gradients"
+    assert FAILED not in statuses.values()
+    assert all("Traceback" not in o.detail for o in outcomes["autodiff"])

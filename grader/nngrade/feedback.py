@@ -316,7 +316,11 @@ def _safe_repr(value: Any) -> str:
 
 
 def _number(value: float) -> str:
-    return format(value, ".10g") if np.isfinite(value) else repr(value)
+    """A float as Python writes it, to 10 significant digits: 0.25, 2.0, 1e-09, nan."""
+    if not np.isfinite(value):
+        return repr(value)
+    text = format(value, ".10g")
+    return text if any(c in text for c in ".e") else text + ".0"
 
 
 def _entry(value: Any) -> str:
@@ -423,7 +427,8 @@ def describe_call(name: str, args: Sequence[Any], kwargs: Mapping[str, Any], *,
             parts.append(f"{position}={label}" if keyword else str(label))
             body = describe(value)
             pad = " " * (len(str(label)) + 3)
-            below.append(f"{label} = " + body.replace("\n", "\n" + pad))
+            below.append("\n".join(line.rstrip() for line in
+                                   (f"{label} = " + body.replace("\n", "\n" + pad)).split("\n")))
         else:
             text = _describe_scalarish(value)
             parts.append(f"{position}={text}" if keyword else text)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from nngrade.contract import MODULES
-from nngrade.messages import Message, has_text, render
+from nngrade.messages import UNTRANSLATED, Message, has_text, render
 from nngrade.mistakes import mistake_message
 from nngrade.report.i18n import N_, normalize_lang, translations
 from nngrade.report.legacy import read_feedback, read_limit_detail, read_note
@@ -437,8 +437,8 @@ def _explain(view: TestView, test: Mapping[str, Any], extra: Mapping[str, Any],
     message = Message.from_json({"id": extra.get("message_id"),
                                  "params": extra.get("message_params")})
     quoted, detail = _text(extra.get("quoted")), _text(extra.get("detail"))
-    if message is not None and not has_text(message.id, "en"):
-        message = None
+    if message is not None and (message.id == UNTRANSLATED or not has_text(message.id, "en")):
+        message = None  # a finished English text, or an id this grader does not know
     if message is None and english:
         reading = read_feedback(english, module=view.module, name=view.name)
         if reading is not None:

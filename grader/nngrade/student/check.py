@@ -35,6 +35,7 @@ from nngrade.language import choose_language
 from nngrade.messages import Message, msg, render
 from nngrade.student.checks import Check, checks_for
 from nngrade.student.config import course_settings, find_config
+from nngrade.student.errors import StudentError, StudentUsageError
 from nngrade.student.loading import (
     TimeLimit,
     find_folder,
@@ -170,10 +171,8 @@ def _resolve_modules(names: Sequence[str], lang: str) -> list[str]:
     for raw in names:
         name = raw.removesuffix(".py")
         if name not in MODULES:
-            raise click.BadParameter(
-                render(msg("check.unknown_module", name=raw, choices=list(MODULES)), lang),
-                param_hint="MODULE",
-            )
+            raise StudentUsageError(msg("check.unknown_module", name=raw,
+                                        choices=list(MODULES)), lang)
         if name not in chosen:
             chosen.append(name)
     return chosen or list(MODULES)
@@ -228,9 +227,9 @@ def check_command(
     chosen = _resolve_modules(modules, language)
     folder = find_folder(path)
     if folder is None:
-        raise click.ClickException(render(msg(
-            "check.no_modules", files=[f"{m}.py" for m in MODULES], path=str(path.resolve()),
-            sub=str(path.resolve() / "exercises")), language))
+        raise StudentError(msg("check.no_modules", files=[f"{m}.py" for m in MODULES],
+                               path=str(path.resolve()), sub=str(path.resolve() / "exercises")),
+                           language)
     started = time.perf_counter()
     outcomes, problems = run_checks(folder, chosen, slow, timeout or None)
     elapsed = time.perf_counter() - started

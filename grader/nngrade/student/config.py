@@ -11,8 +11,8 @@ The nearest such file in the exercises folder, the current folder or any of
 their parents is used. Only these keys are read; anything else is ignored,
 so a newer course file still works with an older tool.
 
-This module ships to students: standard library, click and nngrade's own
-messages (tomli on Python 3.10).
+This module ships to students: standard library and nngrade's own messages
+(tomli on Python 3.10).
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
-
-from nngrade.messages import msg, render
+from nngrade.messages import msg
+from nngrade.student.errors import StudentError
 
 __all__ = ["CONFIG_NAME", "ConfigError", "course_settings", "find_config"]
 
@@ -31,7 +30,7 @@ CONFIG_NAME = "nngrade.toml"
 _KEYS = ("inbox", "student", "lang")
 
 
-class ConfigError(click.ClickException):
+class ConfigError(StudentError):
     """The course file cannot be used; the message says which file and what to do."""
 
 
@@ -44,8 +43,7 @@ def _load_toml(path: Path, lang: str) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(render(msg("config.unreadable", path=str(path), error=str(exc)),
-                                 lang)) from exc
+        raise ConfigError(msg("config.unreadable", path=str(path), error=str(exc)), lang) from exc
 
 
 def find_config(*starts: Path) -> Path | None:
@@ -67,7 +65,7 @@ def course_settings(config: Path | None, lang: str = "en") -> dict[str, str]:
         return {}
     course = _load_toml(config, lang).get("course", {})
     if not isinstance(course, dict):
-        raise ConfigError(render(msg("config.not_a_table", path=str(config)), lang))
+        raise ConfigError(msg("config.not_a_table", path=str(config)), lang)
     out = {k: str(v) for k, v in course.items() if k in _KEYS}
     if "inbox" in out:
         inbox = Path(out["inbox"]).expanduser()

@@ -52,6 +52,7 @@ from nngrade.contract import module_names
 from nngrade.language import choose_language
 from nngrade.messages import Message, msg, render
 from nngrade.student.config import CONFIG_NAME, course_settings, find_config
+from nngrade.student.errors import StudentError
 from nngrade.textlayout import labelled
 from nngrade.version import __version__
 
@@ -86,7 +87,7 @@ STAMP_FORMAT = "%Y%m%dT%H%M%S.%fZ"
 STUDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
-class SubmitError(click.ClickException):
+class SubmitError(StudentError):
     """A reason not to submit, phrased as what to do next."""
 
 
@@ -100,19 +101,19 @@ def _say(message: Message, lang: str) -> str:
 def resolve_student(option: str | None, settings: dict[str, str], lang: str = "en") -> str:
     student = option or os.environ.get(STUDENT_ENV) or settings.get("student")
     if not student:
-        raise SubmitError(_say(msg("submit.who", env=STUDENT_ENV, config=CONFIG_NAME), lang))
+        raise SubmitError(msg("submit.who", env=STUDENT_ENV, config=CONFIG_NAME), lang)
     if not STUDENT_RE.match(student):
-        raise SubmitError(_say(msg("submit.bad_student", student=repr(student)), lang))
+        raise SubmitError(msg("submit.bad_student", student=repr(student)), lang)
     return student
 
 
 def resolve_inbox(option: Path | None, settings: dict[str, str], lang: str = "en") -> Path:
     raw = option or os.environ.get(INBOX_ENV) or settings.get("inbox")
     if not raw:
-        raise SubmitError(_say(msg("submit.where", env=INBOX_ENV, config=CONFIG_NAME), lang))
+        raise SubmitError(msg("submit.where", env=INBOX_ENV, config=CONFIG_NAME), lang)
     inbox = Path(raw).expanduser()
     if not inbox.is_dir():
-        raise SubmitError(_say(msg("submit.no_inbox", inbox=str(inbox)), lang))
+        raise SubmitError(msg("submit.no_inbox", inbox=str(inbox)), lang)
     return inbox
 
 
@@ -125,7 +126,7 @@ def resolve_folder(option: Path | None, lang: str = "en") -> Path:
     else:
         folder = Path.cwd()
     if not folder.is_dir():
-        raise SubmitError(_say(msg("submit.not_a_folder", folder=str(folder)), lang))
+        raise SubmitError(msg("submit.not_a_folder", folder=str(folder)), lang)
     return folder
 
 
@@ -319,7 +320,7 @@ def _publish(tmp: Path, folder: Path, stem: str) -> Path:
             os.close(fd)
             os.replace(tmp, final)
             return final
-    raise SubmitError(render(msg("submit.no_free_name", folder=str(folder)), "en"))
+    raise SubmitError(msg("submit.no_free_name", folder=str(folder)))
 
 
 def write_submission(
@@ -506,10 +507,10 @@ def submit_command(
     check = inspect_folder(folder)
     _say_folder(check, language)
     if check.blocking and not force:
-        raise SubmitError(_say(msg("submit.blocked"), language))
+        raise SubmitError(msg("submit.blocked"), language)
     if not check.present:
-        raise SubmitError(_say(msg("submit.nothing", files=[f"{m}.py" for m in module_names()],
-                                   folder=str(folder)), language))
+        raise SubmitError(msg("submit.nothing", files=[f"{m}.py" for m in module_names()],
+                              folder=str(folder)), language)
 
     checks = None
     if not no_checks:
@@ -523,6 +524,6 @@ def submit_command(
             inbox, student_id, check.present, missing=check.missing, checks=checks
         )
     except OSError as exc:
-        raise SubmitError(_say(msg("submit.write_failed", inbox=str(inbox), error=str(exc)),
-                               language)) from exc
+        raise SubmitError(msg("submit.write_failed", inbox=str(inbox), error=str(exc)),
+                          language) from exc
     _say_receipt(receipt, language)
