@@ -36,14 +36,14 @@ NAMES = frozenset("""
     RecursionError SystemExit Exception RuntimeWarning Variable EarlyStopping Dropout
     Softmax ReLU Sigmoid sigmoid tanh relu exp log ln dropout rotate mse softmax step
     perceptron xor numpy np Python nngrade pytest JavaScript HTML CSV JSON UTC CPU PID
-    IPC SHA seccomp rlimits bubblewrap zip py Variable One hot TODO min max mask out lr
+    IPC SHA seccomp rlimits bubblewrap zip py TODO min max mask out lr
     seed rng patience MB KB Windows CRLF UTF NUL BOM ms dtype bool float int shape array
-    dict list tuple id sha IDE OS GPU ok
+    dict list tuple id sha IDE OS GPU
 """.split())
 # Words of nngrade's own English interface: never right in Chinese output, even alone.
 UI_WORDS = frozenset("""
     FAIL passed failed Called Got Expected Hint Printed Likely mistake Missing missing
-    Skipped skipped Submitted Checking Running implemented Imported Total Score Points
+    Skipped skipped Submitted Checking Running implemented Imported Total Score Points ok
 """.split())
 
 _WORD = re.compile(r"[A-Za-z]{2,}")

@@ -218,3 +218,48 @@ def test_option_beats_course_beats_locale() -> None:
     assert choose_language(None, None, zh_shell) == "zh"
     assert choose_language(None, None, {}) == "en"
     assert choose_language(None, "klingon", {"LANG": "fr_FR"}) == "en"
+
+
+def _english_literals(path: Path) -> list[str]:
+    """Finished English sentences handed to Feedback & co. in a file (they cannot be translated)."""
+    from english import english_in_text
+
+    found = []
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        texts: list[ast.expr] = []
+        if name in ("Feedback", "CheckFailed") and node.args:
+            texts.append(node.args[0])
+        if name == "expect_true" and len(node.args) > 1:
+            texts.append(node.args[1])
+        texts += [k.value for k in node.keywords if k.arg in ("what", "hint", "note", "message")]
+        for text in texts:
+            if isinstance(text, ast.JoinedStr):
+                words = " ".join(str(v.value) for v in text.values
+                                 if isinstance(v, ast.Constant))
+                if english_in_text(words):
+                    found.append(f"{path.name}:{text.lineno}: an f-string ({words!r})")
+            elif isinstance(text, ast.Constant) and isinstance(text.value, str) and \
+                    english_in_text(text.value):
+                found.append(f"{path.name}:{text.lineno}: {text.value!r}")
+    return found
+
+
+def test_checks_and_hidden_suites_speak_by_message_id() -> None:
+    """A test appended with a plain English message works, but is pointed out here."""
+    files = [*(GRADER / "suites").glob("test_*.py"), GRADER / "student" / "checks.py",
+             GRADER / "feedback.py"]
+    found = [line for path in files for line in _english_literals(path)]
+    assert not found, "give these texts message ids:\n" + "\n".join(found)
+
+
+def test_the_scan_of_plain_messages_finds_one(tmp_path: Path) -> None:
+    planted = tmp_path / "test_planted.py"
+    planted.write_text('expect_true(ok, "The mask should be boolean.")\n'
+                       'raise Feedback(f"{n} is wrong")\n'
+                       'expect_close(g, e, what="grad_w1")\n', encoding="utf-8")
+    assert len(_english_literals(planted)) == 2

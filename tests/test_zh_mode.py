@@ -180,3 +180,14 @@ def test_reports_of_the_sample_class_in_chinese_have_no_english_sentence(
         assert not found, f"{page.parent.name}: English in the zh report: {sorted(set(found))}"
     dara = (graded_in_chinese / "dara" / "report.html").read_text(encoding="utf-8")
     assert "step(0) 返回了 0.5" in dara, "the named mistake, in Chinese"
+
+
+def test_help_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for command in (check_command, submit_command):
+        result = CliRunner().invoke(command, ["--lang", "zh", "--help"])
+        assert result.exit_code == 0 and "用法：" in result.output and "选项" in result.output
+        found = english_in_terminal(result.output, ())
+        assert not found, f"English in zh help: {found}\n{result.output}"
+        english = CliRunner().invoke(command, ["--help"], env={"LANG": "en_US.UTF-8"}).output
+        assert "Usage:" in english and not CJK.search(english)

@@ -119,7 +119,7 @@ class Feedback(AssertionError):
     rendered once by `describe` (``marks`` flags the entries that differ).
     ``quoted`` is text that came from the student's code or from Python
     (an exception and its traceback), shown verbatim; ``printed`` is what the
-    student's code printed; ``where`` the student's line (``file.py:12 in f``);
+    student's code printed; ``where`` the student's line (``file.py:12 (f)``);
     ``detail`` is the sandbox's technical note for instructors, in English only.
     """
 
@@ -179,6 +179,7 @@ class Feedback(AssertionError):
             if not hasattr(copy, key):
                 raise TypeError(f"Feedback has no field {key!r}")
             setattr(copy, key, value)
+        copy.args = (copy.message,)
         return copy
 
     def with_mistake(self, mistake: str | None, *, kind: str | None = None,
@@ -252,8 +253,8 @@ class Feedback(AssertionError):
 
 _INLINE = 6  # a call shows a 1-D array of up to this many entries inline
 _ROWS = 12  # a matrix shows at most this many rows...
-_COLS = 10  # ...and columns, and this many 2-D slices of a higher-dimensional array
-_BLOCKS = 3
+_COLS = 10  # ...and this many columns (a vector twice as many entries)...
+_BLOCKS = 3  # ...and this many 2-D slices of a higher-dimensional array
 _TEXT = 300  # other values are cut at this many characters
 
 
@@ -296,15 +297,19 @@ def _describe_scalarish(value: Any, depth: int = 0) -> str:
         return "{" + inner + (", ..." if len(items) > _COLS else "") + "}"
     if isinstance(value, np.random.Generator):
         return "rng"
-    type_name = getattr(value, "type_name", None)
-    if isinstance(type_name, str) and isinstance(getattr(value, "text", None), str):
-        text = f"<{type_name}: {value.text}>"  # an Opaque stand-in from the sandbox
-    elif isinstance(value, str):
+    if isinstance(value, str):
         text = repr(value)
-    elif callable(value) and isinstance(getattr(value, "__name__", None), str):
-        text = value.__name__
     else:
-        text = _safe_repr(value)
+        try:  # a student's object (public checks) may raise from any attribute it is asked for
+            type_name = getattr(value, "type_name", None)
+            if isinstance(type_name, str) and isinstance(getattr(value, "text", None), str):
+                text = f"<{type_name}: {value.text}>"  # an Opaque stand-in from the sandbox
+            elif callable(value) and isinstance(getattr(value, "__name__", None), str):
+                text = value.__name__
+            else:
+                text = _safe_repr(value)
+        except Exception:
+            text = f"<{type(value).__name__} object>"
     return text if len(text) <= _TEXT else text[: _TEXT - 3] + "..."
 
 

@@ -103,7 +103,10 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup)
 @click.version_option(__version__, prog_name="nngrade")
 def main():
-    """nngrade: `nngrade check` while you work, `nngrade submit` to hand in."""
+    """nngrade: `nngrade check` while you work, `nngrade submit` to hand in.
+
+    做练习时用 `nngrade check` 检查，完成后用 `nngrade submit` 提交。
+    """
 
 
 if __name__ == "__main__":
@@ -179,11 +182,11 @@ def _student_packages(tool_pkg: Path) -> list[str]:
     return packages
 
 
-def _render_readme(has_handout: bool) -> str:
+def _render_readme(has_handout: bool, has_handout_zh: bool = False) -> str:
     from nngrade.report.render import render
 
-    parts = [render("release_readme.md", lang, handout=has_handout).strip()
-             for lang in ("en", "zh")]
+    parts = [render("release_readme.md", lang, handout=has_handout,
+                    handout_zh=has_handout_zh).strip() for lang in ("en", "zh")]
     head = "# Course exercises · 课程练习\n\nEnglish first, then 中文.\n\n"
     return head + "\n\n---\n\n".join(parts) + "\n"
 
@@ -235,7 +238,9 @@ def build_release(source: Path, out: Path, lang: str | None = None) -> list[Path
     packages = ", ".join(f'"{p}"' for p in _student_packages(tool_pkg))
     (out / "tool" / "pyproject.toml").write_text(STUDENT_PYPROJECT.format(
         version=__version__, packages=packages, package_data=_package_data()))
-    (out / "README.md").write_text(_render_readme(handout.is_file()), encoding="utf-8")
+    (out / "README.md").write_text(
+        _render_readme(handout.is_file(), (source / "docs" / "handout.zh.md").is_file()),
+        encoding="utf-8")
     if lang:
         (out / "nngrade.toml").write_text(COURSE_CONFIG.format(lang=lang), encoding="utf-8")
         written.append(out / "nngrade.toml")

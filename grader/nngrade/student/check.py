@@ -44,6 +44,7 @@ from nngrade.student.loading import (
     student_modules,
     time_limit,
 )
+from nngrade.student.localized import LocalizedCommand
 from nngrade.student.titles import check_title
 from nngrade.textlayout import display_width
 
@@ -189,12 +190,12 @@ LANG_OPTION = click.option(
     "--lang",
     type=click.Choice(["en", "zh"]),
     default=None,
-    help="Language: en or zh (default: the course's nngrade.toml, else your locale). "
-    "输出语言：en 或 zh（默认取课程的 nngrade.toml，其次是系统语言环境）。",
+    help="Language of the output: en or zh (default: the course's nngrade.toml, else your "
+    "locale).",
 )
 
 
-@click.command("check")
+@click.command("check", cls=LocalizedCommand)
 @click.argument("modules", nargs=-1, metavar="[MODULE]...")
 @click.option(
     "--path",
@@ -210,6 +211,7 @@ LANG_OPTION = click.option(
     type=click.FloatRange(min=0),
     default=5.0,
     show_default=True,
+    metavar="SECONDS",
     help="Seconds each check may take (0: no limit).",
 )
 @LANG_OPTION

@@ -53,6 +53,7 @@ from nngrade.language import choose_language
 from nngrade.messages import Message, msg, render
 from nngrade.student.config import CONFIG_NAME, course_settings, find_config
 from nngrade.student.errors import StudentError
+from nngrade.student.localized import LocalizedCommand
 from nngrade.textlayout import labelled
 from nngrade.version import __version__
 
@@ -439,7 +440,7 @@ def _say_receipt(receipt: Receipt, lang: str) -> None:
     click.echo(_say(msg("submit.keep"), lang))
 
 
-@click.command("submit")
+@click.command("submit", cls=LocalizedCommand)
 @click.option(
     "--path",
     "path",
@@ -473,14 +474,15 @@ def _say_receipt(receipt: Receipt, lang: str) -> None:
     type=click.FloatRange(1),
     default=120.0,
     show_default=True,
+    metavar="SECONDS",
     help="Seconds the public checks may take before they are skipped.",
 )
 @click.option(
     "--lang",
     type=click.Choice(["en", "zh"]),
     default=None,
-    help="Language: en or zh (default: the course's nngrade.toml, else your locale). "
-    "输出语言：en 或 zh（默认取课程的 nngrade.toml，其次是系统语言环境）。",
+    help="Language of the output: en or zh (default: the course's nngrade.toml, else your "
+    "locale).",
 )
 def submit_command(
     path: Path | None,
