@@ -80,7 +80,7 @@ def _leaf_values(rng: np.random.Generator, n: int) -> list[float]:
     return [round(float(v), 3) for v in values]
 
 
-_TAPES: dict[tuple, tuple[dict, dict]] = {}
+_TAPES: dict[tuple, tuple[dict, Any]] = {}
 
 
 def _copy_tape(tape: dict) -> dict:
@@ -187,7 +187,7 @@ def _reference_paths(kind: str, n: int, x: float) -> dict:
 # ------------------------------------------------------------------ checking facts
 
 
-def _numbers(values: list, names: list[str], what: str, call: str,
+def _numbers(values: list, names: list[str], what: str, call: object,
              indices: Sequence[int]) -> np.ndarray:
     for i in indices:
         v = values[i]
@@ -419,7 +419,8 @@ def test_log_values_and_local_derivatives(student, rng):
 @pytest.mark.contract("autodiff", "log")
 def test_log_gradients(student, rng):
     """get_gradients through log, in a graph with products and sums"""
-    tape = {"leaves": [round(float(v), 3) for v in rng.uniform(0.5, 3.0, size=2)], "ops": []}
+    tape: dict[str, Any] = {"leaves": [round(float(v), 3) for v in rng.uniform(0.5, 3.0, size=2)],
+                            "ops": []}
     tape["ops"] = [["mul", V(0), V(1)], ["log", V(2)], ["log", V(0)], ["add", V(3), V(4)],
                    ["mul", V(5), V(1)]]
     check_graph(student, tape, name="log")

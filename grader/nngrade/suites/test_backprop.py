@@ -6,6 +6,9 @@ classic wrong answers by hand so that feedback can name them.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -204,7 +207,7 @@ def test_xor_grads_other_data(student, rng):
     expected = ref.xor_grads(x, y, w1, w2)
     for i, name in enumerate(("grad_w1", "grad_w2")):
         expect_close(got[i], expected[i], call=student.last_call, what=name,
-                     mistakes=lambda i=i: _xor_mistakes(x, y, w1, w2, i))
+                     mistakes=functools.partial(_xor_mistakes, x, y, w1, w2, i))
 
 
 # ------------------------------------------------------------------ train_xor
@@ -220,8 +223,8 @@ def test_xor_grads_other_data(student, rng):
 # taken on the result. Any other training loop (momentum, schedules, ...) is
 # simply run in full, as the contract promises nothing about its steps.
 
-_DEFAULTS = {"hidden": 10, "epochs": 20000, "lr": 0.5, "seed": 0}
-_continued: dict[tuple[bytes, bytes, int, float], tuple[np.ndarray, np.ndarray]] = {}
+_DEFAULTS: dict[str, Any] = {"hidden": 10, "epochs": 20000, "lr": 0.5, "seed": 0}
+_continued: dict[tuple[bytes, bytes, int, float, bool], tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _descend(w1: np.ndarray, w2: np.ndarray, epochs: int, lr: float, *,
@@ -309,7 +312,7 @@ def test_train_xor_defaults(student, rng):
             later = w
     plain_descent = (first is not None and second is not None and later is not None
                      and _follows(first, second, 1, lr) and _follows(first, later, probe - 1, lr))
-    if plain_descent:
+    if plain_descent and first is not None:  # (plain_descent implies a first epoch)
         w1, w2 = _descend(first[0], first[1], epochs - 1, lr, settle=True)
         call, hint = f"train_xor()  # {first_call}", msg("backprop.continued_by_reference")
     else:

@@ -7,6 +7,8 @@ values here come from the reference called with the very same functions.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -151,4 +153,4 @@ def test_gradient_descent_zero_and_one_step(student, rng):
         got = student.gradient_descent(grad, x0, lr, steps)
         expect_close(got, ref.gradient_descent(grad, x0, lr, steps),
                      call=student.last_call, rtol=1e-12, atol=1e-12,
-                     mistakes=lambda steps=steps: _descent_mistakes(grad, x0, lr, steps))
+                     mistakes=functools.partial(_descent_mistakes, grad, x0, lr, steps))
