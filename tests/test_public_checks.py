@@ -355,14 +355,12 @@ def test_a_classic_mistake_is_named_like_the_hidden_suite_names_it(
 
 def test_an_exponential_walk_is_named_by_its_growth_not_left_to_time_out(tmp_path: Path) -> None:
     folder = _plant(tmp_path, "autodiff", GRADIENTS_BY_TOPOLOGY, GRADIENTS_BY_RECURSION)
-    start = time.perf_counter()
     failures = _failures(folder, "autodiff", timeout=5.0)
-    assert time.perf_counter() - start < 4.0, "measured on small graphs, never waited out"
     walk = failures[("get_gradients", "autodiff.gradients_paths")]
+    assert not walk.timed_out, "measured on small graphs, never waited out"
     assert walk.feedback.text.id == "check.exponential_walk"
     assert "every extra layer doubles its time" in walk.detail
     assert "recursive get_gradients" in walk.detail, "the lecture's code named as the cause"
-    assert not walk.timed_out
 
 
 def test_a_linear_walk_passes_the_growth_probe_on_a_busy_machine(
