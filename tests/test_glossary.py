@@ -18,8 +18,8 @@ def chinese_texts() -> list[Path]:
         *(GRADER / "catalogs").glob("*.toml"),
         GRADER / "student" / "titles.toml",
         GRADER / "suites" / "titles.toml",
-        *(GRADER / "report" / "locale").rglob("*.po"),
-        *(GRADER / "report" / "templates").glob("*"),
+        *GRADER.rglob("*.po"),  # the report's and any other package's translations
+        *(p for p in GRADER.rglob("templates/*") if p.suffix in (".html", ".md", ".txt")),
         *(ROOT / "docs").glob("*.md"),
         *(ROOT / "exercises").glob("*.py"),
         *(ROOT / "solutions").glob("*.py"),
