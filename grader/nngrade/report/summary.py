@@ -25,13 +25,15 @@ from urllib.parse import quote
 
 from nngrade.contract import MODULES
 from nngrade.report.chart import histogram_svg
-from nngrade.report.i18n import N_, normalize_lang, translate_if_known, translations
+from nngrade.report.i18n import N_, normalize_lang, translations
 from nngrade.report.model import (
     MODULE_TITLES,
     grading_problem,
     is_passed,
+    mapping,
     mistake_of,
     mistake_text,
+    note_text,
     percent,
     split_title,
     student_id,
@@ -148,8 +150,8 @@ class ClassView:
 def _entry(results: Mapping[str, Any], lang: str) -> Entry:
     t = translations(lang)
     ng = results.get("nngrade") or {}
-    source = ng.get("source") if isinstance(ng.get("source"), Mapping) else {}
-    declared = ng.get("modules") if isinstance(ng.get("modules"), Mapping) else {}
+    source = mapping(ng.get("source"))
+    declared = mapping(ng.get("modules"))
     modules: dict[str, tuple[float, float]] = {}
     for key in MODULES:
         info = declared.get(key)
@@ -175,7 +177,7 @@ def _entry(results: Mapping[str, Any], lang: str) -> Entry:
     )
     if problem is not None:
         entry.problem_label = t.gettext(PROBLEM_LABELS[problem[0]])
-        entry.problem_text = translate_if_known(lang, problem[1]) or problem[1]
+        entry.problem_text = note_text(problem[1], lang)
     return entry
 
 

@@ -27,7 +27,9 @@ from nngrade.feedback import (
     expect_close,
     expect_equal,
     expect_true,
+    what_named,
 )
+from nngrade.messages import msg
 from nngrade.reference.course import autodiff as _ref_module
 from nngrade.worker.drivers.autodiff import path_gradients, run_graph, variable_identity_facts
 from nngrade.worker.drivers.autodiff_programs import xor_net_facts
@@ -193,11 +195,10 @@ def _numbers(values: list, names: list[str], what: str, call: object,
     for i in indices:
         v = values[i]
         if v is None:
-            raise Feedback(f"get_gradients' dict has no entry for {names[i]}, which the output "
-                           "depends on.", call=call)
+            raise Feedback(msg("autodiff.gradient_missing", name=names[i]), call=call)
         if not isinstance(v, float):
-            raise Feedback(f"The {what} of {names[i]} is a {v}, not a number.",
-                           kind="bad_result", call=call)
+            raise Feedback(msg("autodiff.not_a_number", kind=msg(f"autodiff.kind_{what}"),
+                               name=names[i]), kind="bad_result", call=call, got=v)
     return np.array([values[i] for i in indices], dtype=float)
 
 
@@ -218,8 +219,8 @@ def check_graph(student, tape: dict, *, gradients: bool = True, partials: bool =
     def describe() -> str:
         built = describe_tape(tape)
         if gradients and repeat > 1:
-            return f"{built}; get_gradients({names[out]}) called {repeat} times"
-        return f"get_gradients({names[out]}) where {built}" if gradients else built
+            return f"{built}; get_gradients({names[out]})  (×{repeat})"
+        return f"{built}; get_gradients({names[out]})" if gradients else built
 
     call = LazyText(describe)
     lists = dict.fromkeys(["values", "is_variable", "value_is_float", "partials"], len(names))
@@ -232,40 +233,37 @@ def check_graph(student, tape: dict, *, gradients: bool = True, partials: bool =
     everything = range(len(names))
     for i in everything:
         if not got["is_variable"][i]:
-            raise Feedback(f"{names[i]} is not a Variable: each operator must return a new "
-                           "Variable (a plain number on either side included).",
+            raise Feedback(msg("autodiff.not_a_variable", name=names[i]),
                            kind="bad_result", call=call, mistake="returned_wrong_type")
     values = _numbers(got["values"], names, "value", call, everything)
     for i in everything:
         expect_close(float(values[i]), expected["values"][i], call=call,
-                     what=f"value of {names[i]}")
+                     what=msg("what.value_of", name=names[i]))
     for i in everything:
-        expect_true(got["value_is_float"][i],
-                    f"{names[i]}.value should be a float (it is a number of another type).",
+        expect_true(got["value_is_float"][i], msg("autodiff.value_not_float", name=names[i]),
                     call=call)
     if partials:
         leaves = names[: len(tape["leaves"])]
         for i in everything:
             g, e = got["partials"][i], expected["partials"][i]
-            if isinstance(g, str):
-                raise Feedback(f"The graph below {names[i]} holds {g}: local_gradients must be "
-                               "pairs of (child Variable, number).", kind="bad_result",
+            if isinstance(g, str):  # the driver's "a graph of more than 100,000 nodes"
+                raise Feedback(msg("autodiff.graph_too_big", name=names[i]), kind="bad_result",
                                call=call)
             if not (isinstance(g, list) and len(g) == len(e)
                     and all(isinstance(v, float) for v in g)):
                 driver_facts(None, call)
             expect_close(np.array(g, dtype=float), np.array(e, dtype=float), call=call,
-                         what=f"derivative of {names[i]} with respect to ({', '.join(leaves)}), "
-                              "following the local derivatives its operators recorded,")
+                         what=msg("what.local_derivatives", name=names[i],
+                                  leaves=", ".join(leaves)))
     if gradients:
         if got["grads_type"] != "dict":
-            raise Feedback(f"get_gradients should return a dict, not a {got['grads_type']}.",
+            raise Feedback(msg("autodiff.gradients_not_dict", type=got["grads_type"]),
                            kind="bad_result", call=call)
         wanted = [i for i in everything if expected["grads"][i] is not None and i != out]
         grads = _numbers(got["grads"], names, "gradient", call, wanted)
         for k, i in enumerate(wanted):  # leaves first: the most telling gradients
             expect_close(float(grads[k]), expected["grads"][i], call=call, rtol=1e-6, atol=1e-9,
-                         what=f"gradient d{names[out]}/d{names[i]}",
+                         what=msg("what.gradient", output=names[out], name=names[i]),
                          mistakes=lambda: [Mistake(mistake, lambda _: True)] if mistake else ())
 
 
@@ -290,22 +288,22 @@ def test_variable_identity(student, rng):
         got = student.drive("variable_identity", {"x": x}, name="Variable")
     except Feedback as fb:
         if fb.kind == "raised" and "unhashable" in fb.message:
-            raise Feedback("Variables must be hashable (keys of the gradient dict): " + fb.message,
-                           kind="raised", call=call, mistake="variable_compares_by_value") from None
+            raise fb.replace(message=msg("autodiff.unhashable", error_type=fb.text.params.get(
+                "error_type", "TypeError")), call=call,
+                mistake="variable_compares_by_value") from None
         raise
     driver_facts(got, call, ("distinct_keys", "a_eq_b", "a_eq_a", "grad_a", "grad_b"))
     expected = variable_identity_facts(ref.Variable, ref.get_gradients, x)
     same = got["distinct_keys"] == expected["distinct_keys"] and got["a_eq_b"] is False
-    expect_true(same, "a and b hold the same value but are different Variables: they must be "
-                "two keys of a dict, and a == b must be False.", call=call,
+    expect_true(same, msg("autodiff.same_value_different_nodes"), call=call,
                 mistake="variable_compares_by_value")
-    expect_true(got["a_eq_a"] is True, "a == a should be True.", call=call)
+    expect_true(got["a_eq_a"] is True, msg("autodiff.a_eq_a"), call=call)
     for key in ("grad_a", "grad_b"):
         expect_true(isinstance(got[key], float),
-                    f"get_gradients(z) should give a number for {key[-1]}, got {got[key]!r}.",
+                    msg("autodiff.identity_gradient_not_number", name=key[-1]), got=got[key],
                     call=call, mistake="variable_compares_by_value")
     expect_close([got["grad_a"], got["grad_b"]], [expected["grad_a"], expected["grad_b"]],
-                 call=call, what="gradients (dz/da, dz/db)")
+                 call=call, what=msg("what.gradient_pair"))
 
 
 # ------------------------------------------------------------------ the operators
@@ -493,10 +491,9 @@ def _paths(student, kind: str, n: int, x: float, call: str) -> dict:
         if fb.kind == "timeout":
             mistake = "get_gradients_exponential" if kind == "doubling" \
                 else "get_gradients_recursion"
-            raise Feedback(fb.message, kind="timeout", call=call, mistake=mistake) from None
+            raise fb.replace(kind="timeout", call=call, mistake=mistake) from None
         if (fb.kind == "raised" and recursion) or fb.kind == "crashed":
-            raise Feedback(fb.message, kind=fb.kind, call=call,
-                           mistake="get_gradients_recursion") from None
+            raise fb.replace(call=call, mistake="get_gradients_recursion") from None
         raise
     return driver_facts(got, call, ("value", "grad"))
 
@@ -505,17 +502,17 @@ def _paths(student, kind: str, n: int, x: float, call: str) -> dict:
 def test_get_gradients_exponentially_many_paths(student, rng):
     """get_gradients takes linear time on y = y + y repeated 60 times (2**60 paths)"""
     x = round(float(rng.uniform(0.5, 2)), 3)
-    call = f"y = x = Variable({x}); 60 times: y = y + y; get_gradients(y)"
+    call = f"y = x = Variable({x}); y = y + y  (×60); get_gradients(y)"
     got = _paths(student, "doubling", 60, x, call)
     if isinstance(got.get("probe_visits"), int) and isinstance(got.get("probe_depth"), int):
         raise Feedback(
-            f"get_gradients walked the children of the {got['probe_depth'] + 1} nodes of "
-            f"y = y + y ({got['probe_depth']} times) {got['probe_visits']} times: it follows "
-            "every path, so 60 doublings would take longer than the universe's age.",
+            msg("autodiff.walked_every_path", nodes=got["probe_depth"] + 1,
+                depth=got["probe_depth"], visits=got["probe_visits"]),
             kind="timeout", call=call, mistake="get_gradients_exponential")
     expected = _reference_paths("doubling", 60, x)
-    for key, what in (("value", "value of y"), ("grad", "dy/dx")):
-        expect_true(isinstance(got[key], float), f"The {what} should be a number.", call=call,
+    for key, what in (("value", msg("what.value_of", name="y")), ("grad", "dy/dx")):
+        expect_true(isinstance(got[key], float),
+                    msg("autodiff.should_be_number", what=what_named(what)), call=call,
                     got=got[key])
         expect_close(got[key], expected[key], call=call, what=what)
 
@@ -527,10 +524,11 @@ def test_get_gradients_deep_chain(student, rng):
     # recursion limit: the contract asks for linear time, not for recursion-free code.
     x = round(float(rng.uniform(0.5, 2)), 3)
     n = 400 + int(rng.integers(0, 50))
-    call = f"y = x = Variable({x}); {n} times: y = y * 1.0; get_gradients(y)"
+    call = f"y = x = Variable({x}); y = y * 1.0  (×{n}); get_gradients(y)"
     got = _paths(student, "chain", n, x, call)
     expected = _reference_paths("chain", n, x)
-    expect_true(isinstance(got["grad"], float), "dy/dx should be a number.", call=call,
+    expect_true(isinstance(got["grad"], float),
+                msg("autodiff.should_be_number", what=what_named("dy/dx")), call=call,
                 got=got["grad"])
     expect_close(got["grad"], expected["grad"], call=call, what="dy/dx")
 

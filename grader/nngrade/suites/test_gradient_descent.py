@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from nngrade.answers import remembered
-from nngrade.feedback import Mistake, driver_facts, expect_close, expect_true
+from nngrade.feedback import Feedback, Mistake, driver_facts, expect_close, expect_true
+from nngrade.messages import msg
 from nngrade.reference.course import gradient_descent as _ref_module
 from nngrade.worker.protocol import Fn
 
@@ -94,13 +95,14 @@ def test_numerical_gradient_leaves_x_unchanged(student, rng):
     call = f"numerical_gradient(f, x=array(shape={'x'.join(map(str, x.shape))}))"
     driver_facts(facts, call, ("x_after", "result"))
     after = facts["x_after"]
-    expect_true(isinstance(after, np.ndarray) and after.shape == x.shape
-                and bool(np.array_equal(after, x)),
-                "The caller's x was changed by the call.", call=call, got=after, expected=x,
-                mistake="numerical_gradient_mutates_input")
+    comparable = isinstance(after, np.ndarray) and after.shape == x.shape
+    if not (comparable and bool(np.array_equal(after, x))):
+        raise Feedback(msg("compare.input_changed", name="x"), call=call, got=after, expected=x,
+                       marks=(after != x) if comparable else None,
+                       mistake="numerical_gradient_mutates_input")
     # A call that changes nothing and returns nonsense must not pass: the values count too.
     expect_close(facts["result"], ref.numerical_gradient(f, x.copy()), call=call,
-                 rtol=NG_RTOL, atol=NG_ATOL, what="gradient")
+                 rtol=NG_RTOL, atol=NG_ATOL, what=msg("what.numerical_gradient"))
 
 
 # ------------------------------------------------------------------ gradient_descent

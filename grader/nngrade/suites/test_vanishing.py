@@ -7,6 +7,7 @@ import pytest
 
 from nngrade.answers import remembered
 from nngrade.feedback import Mistake, expect_close, expect_true
+from nngrade.messages import msg
 from nngrade.reference.course import activations as _ref_act_module
 from nngrade.reference.course import vanishing as _ref_module
 
@@ -77,8 +78,8 @@ def test_chain_gradient_sigmoid_vanishes(student, rng):
     for depth in range(start, start + 6):
         got = abs(_check(student, depth, "sigmoid"))
         if previous is not None:
-            expect_true(got < previous, f"|dC/dw1| should shrink from depth {depth - 1} to "
-                        f"{depth}, but it went from {previous:.3g} to {got:.3g}.",
+            expect_true(got < previous, msg("vanishing.should_shrink_at", before=depth - 1,
+                                            after=depth, was=f"{previous:.3g}", now=f"{got:.3g}"),
                         call=student.last_call)
         previous = got
 
