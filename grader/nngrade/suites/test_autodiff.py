@@ -27,9 +27,10 @@ from nngrade.feedback import (
     expect_close,
     expect_equal,
     expect_true,
+    expect_tuple,
     what_named,
 )
-from nngrade.messages import msg
+from nngrade.messages import Message, msg
 from nngrade.reference.course import autodiff as _ref_module
 from nngrade.worker.drivers.autodiff import path_gradients, run_graph, variable_identity_facts
 from nngrade.worker.drivers.autodiff_programs import xor_net_facts
@@ -550,18 +551,15 @@ def _returned_variables(value: Any) -> bool:
     return False
 
 
-def _no_variables(value: Any, call: str, what: str) -> None:
+def _no_variables(value: Any, call: str) -> None:
     if _returned_variables(value):
-        raise Feedback(f"The {what} holds Variable objects where plain numbers belong.",
-                       kind="bad_result", call=call, got=value,
+        raise Feedback(msg("autodiff.holds_variables"), kind="bad_result", call=call, got=value,
                        mistake="returned_variable_not_value")
 
 
 def _triple(got: Any, call: str) -> tuple[Any, Any, Any]:
-    if not isinstance(got, (list, tuple)) or len(got) != 3:
-        raise Feedback("Expected a tuple of 3 values (costs, w, b).", kind="bad_result",
-                       call=call, got=got)
-    _no_variables(got, call, "result")
+    expect_tuple(got, 3, "costs, w, b", call=call)
+    _no_variables(got, call)
     return got[0], got[1], got[2]
 
 
@@ -589,7 +587,7 @@ def _check_neuron(student, steps: int | None, lr: float | None) -> None:
     n_steps, rate = (10 if steps is None else steps), (0.1 if lr is None else lr)
     want = ref.train_neuron(n_steps, rate)
     expect_true(isinstance(costs, (list, tuple, np.ndarray)) and np.shape(costs) == (n_steps,),
-                f"costs should be a list of {n_steps} floats, one per step.",
+                msg("autodiff.costs_per_step", count=n_steps),
                 call=student.last_call, got=costs, expected=want[0],
                 mistake="training_off_by_one" if np.ndim(costs) == 1 else None)
     expect_close(np.asarray(costs, dtype=float), np.array(want[0]), call=student.last_call,
@@ -656,7 +654,8 @@ def _xor_net_weight_sets(rng: np.random.Generator) -> list[list[float]]:
 
 
 def _xor_net_facts(student, weights: list[float]) -> tuple[dict, str]:
-    call = f"w = [Variable(v) for v in {weights}]; [xor_net(w, x1, x2) for the four XOR inputs]"
+    call = (f"w = [Variable(v) for v in {weights}]; "
+            "[xor_net(w, x1, x2) for x1, x2 in [(0, 0), (0, 1), (1, 0), (1, 1)]]")
     got = student.drive("xor_net", {"weights": weights, "inputs": _XOR_INPUTS}, name="xor_net")
     return driver_facts(got, call, lists={"values": 4, "is_variable": 4, "partials": 4}), call
 
@@ -669,10 +668,10 @@ def test_xor_net_outputs(student, rng):
         want = _reference_xor_net(tuple(weights))
         values = facts["values"]
         expect_true(all(isinstance(v, float) for v in values),
-                    "Every output should be a number (the .value of a Variable).",
+                    msg("autodiff.outputs_not_numbers"),
                     call=call, got=values)
         expect_close(np.array(values), np.array(want["values"]), call=call, rtol=1e-9,
-                     atol=1e-12, what="outputs",
+                     atol=1e-12, what=msg("what.xor_net_outputs"),
                      mistakes=functools.partial(_named_xor_net_mistakes, weights))
 
 
@@ -684,15 +683,14 @@ def test_xor_net_graph_reaches_every_weight(student, rng):
     want = _reference_xor_net(tuple(weights))
     for k, (is_variable, partials) in enumerate(zip(facts["is_variable"], facts["partials"],
                                                     strict=True)):
-        expect_true(is_variable is True, "xor_net should return the output Variable of the "
-                    "graph, not a plain number.", call=call, got=facts["values"][k],
-                    mistake="xor_net_graph_lost")
-        if isinstance(partials, str):
-            raise Feedback(f"The output's graph could not be walked: {partials}.", call=call)
+        expect_true(is_variable is True, msg("autodiff.xor_net_not_a_variable"), call=call,
+                    got=facts["values"][k], mistake="xor_net_graph_lost")
+        if isinstance(partials, str):  # the driver's reason, e.g. a node without local_gradients
+            raise Feedback(msg("autodiff.graph_not_walkable"), call=call, quoted=partials)
         lost = all(p == 0.0 for p in partials)
         expect_close(np.array(partials, dtype=float), np.array(want["partials"][k]), call=call,
                      rtol=1e-8, atol=1e-12,
-                     what=f"derivatives of the output for input {tuple(_XOR_INPUTS[k])}",
+                     what=msg("what.xor_net_partials", inputs=str(tuple(_XOR_INPUTS[k]))),
                      mistakes=[Mistake("xor_net_graph_lost", lambda _g, lost=lost: lost)])
 
 
@@ -712,14 +710,13 @@ _xor_continued: dict[tuple, list[float]] = {}
 
 def _nine(student, got: Any, call: str) -> np.ndarray:
     """The nine weights as a float array (a list, tuple or array of numbers is accepted)."""
-    _no_variables(got, call, "result")
+    _no_variables(got, call)
     numbers = (isinstance(got, np.ndarray) and got.dtype.kind in "iuf") or (
         isinstance(got, (list, tuple))
         and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got))
     array = np.asarray(got, dtype=float) if numbers else None
     if array is None or array.shape != (9,) or not np.all(np.isfinite(array)):
-        raise Feedback("Expected a list of nine finite floats (the trained weights).",
-                       kind="bad_result", call=call, got=got)
+        raise Feedback(msg("autodiff.nine_weights"), kind="bad_result", call=call, got=got)
     return array
 
 
@@ -757,7 +754,7 @@ def _check_xor_autodiff(student, epochs: int, lr: float, seed: int) -> None:
     got = _nine(student, student.train_xor_autodiff(epochs=epochs, lr=lr, seed=seed),
                 student.last_call)
     expect_close(got, np.array(ref.train_xor_autodiff(epochs, lr, seed)),
-                 call=student.last_call, rtol=1e-8, atol=1e-10, what="weights",
+                 call=student.last_call, rtol=1e-8, atol=1e-10, what=msg("what.nine_weights"),
                  mistakes=lambda: _xor_autodiff_mistakes(epochs, lr, seed))
 
 
@@ -819,12 +816,12 @@ def test_train_xor_autodiff_defaults(student, rng):
                     atol=1e-10) for e in (2, _XOR_PROBE))), None)
     if step is not None:
         weights = _settled_xor_descent(runs[1], epochs - 1, step)
-        call = (f"train_xor_autodiff() (its first epoch, {first_call}, continued by the "
-                f"reference with its steps of lr = {step:g})")
+        call = f"train_xor_autodiff()  # {first_call}"
+        hint: Message | None = msg("autodiff.continued_by_reference", lr=f"{step:g}")
     else:
         got = student.with_timeout(XOR_AUTODIFF_TIMEOUT).train_xor_autodiff()
         weights = list(_nine(student, got, student.last_call))
-        call = str(student.last_call)
+        call, hint = str(student.last_call), None
     outputs = np.array(ref.xor_outputs(weights))
     expect_equal(np.round(outputs), np.array([0.0, 1.0, 1.0, 0.0]), call=call,
-                 what="rounded outputs of xor_net on the four XOR inputs")
+                 what=msg("what.rounded_xor_outputs"), hint=hint)

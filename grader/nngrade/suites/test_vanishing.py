@@ -145,10 +145,10 @@ def _check_layers(student, depth: int, activation: str | None = None, x: float |
     target = 1.0 if Y is None else Y
     expected = np.asarray(ref.layer_gradients(depth, act, x=x_in, Y=target), dtype=float)
     expect_true(isinstance(got, np.ndarray) and got.dtype.kind == "f",
-                "layer_gradients should return a float array (one entry per weight).",
+                msg("vanishing.layer_gradients_float"),
                 call=call, got=got, expected=expected)
     expect_close(got, expected, call=call, rtol=RTOL, atol=ATOL, allow_scalar_as_array=False,
-                 what=f"gradients of the {depth + 1} weights (w1 first)",
+                 what=msg("what.layer_gradients", count=depth + 1),
                  mistakes=lambda: [Mistake(code, value) for code, value in
                                    _layer_alternatives(depth, act, x_in, target)])
 
