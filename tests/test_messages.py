@@ -232,7 +232,7 @@ def _english_literals(path: Path) -> list[str]:
         func = node.func
         name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
         texts: list[ast.expr] = []
-        if name in ("Feedback", "CheckFailed") and node.args:
+        if name == "Feedback" and node.args:
             texts.append(node.args[0])
         if name == "expect_true" and len(node.args) > 1:
             texts.append(node.args[1])

@@ -35,30 +35,24 @@ import numpy as np
 
 from nngrade.contract import MODULES
 from nngrade.feedback import (
-    VALUE,
     Feedback,
     LazyText,
     Mistake,
-    Mistakes,
-    describe,
     describe_call,
     expect_close,
     expect_tuple,
     plain,
 )
-from nngrade.messages import Message, msg
+from nngrade.messages import msg
 
 __all__ = [
     "CHECKS",
     "Check",
-    "CheckFailed",
     "MissingName",
     "call",
     "checks_for",
-    "expect",
     "expect_call",
     "expect_raises",
-    "show",
 ]
 
 
@@ -67,28 +61,6 @@ class MissingName(Feedback):
 
     def __init__(self, module: str, name: str) -> None:
         super().__init__(msg("check.missing_name", module=module, name=name), kind="missing_name")
-
-
-class CheckFailed(Feedback):
-    """The older way to fail a check, with pre-rendered texts; prefer raising `Feedback`.
-
-    Kept so checks written before messages had ids keep working; their
-    words cannot be translated, so they show as "untranslated" text (the
-    test that scans Chinese output for English sentences points them out).
-    """
-
-    def __init__(self, call: str, got: str, expected: str, note: str = "") -> None:
-        super().__init__("The result is not what this check expects.", call=call,
-                         hint=note or None)
-        self.got, self.expected = str(got), str(expected)
-
-    @property
-    def note(self) -> str:
-        return str(self.hint or "")
-
-    @note.setter
-    def note(self, value: str) -> None:
-        self.hint = msg("untranslated", text=value) if value else None
 
 
 @dataclass(frozen=True)
@@ -133,13 +105,6 @@ def checks_for(module: str, slow: bool = False) -> list[Check]:
 # --------------------------------------------------------------------------- helpers
 
 
-def show(value: Any, brief: bool = False) -> str:
-    """A value as the checks show it (`nngrade.feedback.describe`); ``brief`` for inputs."""
-    if brief and isinstance(value, np.ndarray):
-        return describe_call("", [value], {}, brief=True)[1:-1]
-    return describe(value)
-
-
 def _function(m: ModuleType, name: str) -> Any:
     """``m.name`` (dotted for methods), or MissingName."""
     target: Any = m
@@ -162,41 +127,14 @@ def call(m: ModuleType, name: str, *args: Any, **kwargs: Any) -> tuple[Any, Lazy
     return fn(*copies, **kwargs), text
 
 
-def expect(
-    got: Any,
-    expected: Any,
-    call_text: object,
-    *,
-    atol: float = 1e-6,
-    rtol: float = 1e-6,
-    note: str | Message = "",
-    mistakes: Mistakes = (),
-    what: str | Message = VALUE,
-) -> None:
-    """Compare a result with the expected value (`nngrade.feedback.expect_close`).
-
-    A bool expected value needs True or False; anything else is compared
-    as numbers, with the hidden suites' rules. ``note`` is a hint shown on
-    failure (a Message; a plain string still works, untranslated).
-    """
-    got = plain(got)
-    if isinstance(expected, bool):
-        if not isinstance(got, (bool, np.bool_)) or bool(got) != expected:
-            raise Feedback(msg("check.expected_bool", what=what_of(what)), call=call_text,
-                           got=got, expected=expected, hint=note or None)
-        return
-    expect_close(got, expected, call=call_text, rtol=rtol, atol=atol, mistakes=mistakes,
-                 what=what, hint=note or None)
-
-
-def what_of(what: str | Message) -> Message:
-    return what if isinstance(what, Message) else msg("what.named", name=what)
-
-
 def expect_call(m: ModuleType, name: str, args: tuple, expected: Any, **options: Any) -> Any:
-    """Call ``m.name(*args)`` and compare with ``expected`` (see ``expect``); return the result."""
+    """Call ``m.name(*args)`` and compare its result, as plain data, with ``expected``.
+
+    ``options`` are `nngrade.feedback.expect_close`'s (``atol``, ``mistakes``,
+    ``what``, ``hint``...): the hidden suites' comparison. Returns the result.
+    """
     got, text = call(m, name, *args)
-    expect(got, expected, text, **options)
+    expect_close(plain(got), expected, call=text, **options)
     return got
 
 
@@ -217,8 +155,9 @@ def _no_warnings(m: ModuleType, name: str, args: tuple, expected: Any) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         got, text = call(m, name, *args)
-    expect(got, expected, text, mistakes=[Mistake("overflow", lambda g: not np.all(np.isfinite(
-        np.asarray(g, dtype=float))))])
+    expect_close(plain(got), expected, call=text,
+                 mistakes=[Mistake("overflow", lambda g: not np.all(np.isfinite(
+                     np.asarray(g, dtype=float))))])
     if caught:
         raise Feedback(msg("compare.warned"), call=text, mistake="overflow",
                        quoted=f"{caught[0].category.__name__}: {caught[0].message}")
@@ -417,7 +356,7 @@ def sum_of_cubes(x: np.ndarray) -> float:
 @check("gradient_descent", "numerical_gradient", "f(x) = sum(x**2) at [3, 4] has gradient [6, 8]")
 def _numerical_gradient(m: ModuleType) -> None:
     got, text = call(m, "numerical_gradient", sum_of_squares, np.array([3.0, 4.0]))
-    expect(got, np.array([6.0, 8.0]), text, atol=1e-4)
+    expect_close(plain(got), np.array([6.0, 8.0]), call=text, atol=1e-4)
 
 
 @check("gradient_descent", "numerical_gradient",
@@ -427,10 +366,12 @@ def _numerical_gradient_central(m: ModuleType) -> None:
     # (f(x+h) - f(x)) / h = 3x² + 3xh + h² is off by 3xh, which h = 0.01 makes visible.
     x, h = np.array([1.0, 2.0]), 0.01
     got, text = call(m, "numerical_gradient", sum_of_cubes, x, h)
-    expect(got, 3 * x**2 + h**2, text, atol=1e-7,
-           mistakes=[Mistake("numerical_gradient_forward_difference", 3 * x**2 + 3 * x * h + h**2),
-                     Mistake("numerical_gradient_forward_difference", 3 * x**2 - 3 * x * h + h**2),
-                     Mistake("numerical_gradient_ignores_h", 3 * x**2)])
+    expect_close(plain(got), 3 * x**2 + h**2, call=text, atol=1e-7,
+                 mistakes=[Mistake("numerical_gradient_forward_difference",
+                                   3 * x**2 + 3 * x * h + h**2),
+                           Mistake("numerical_gradient_forward_difference",
+                                   3 * x**2 - 3 * x * h + h**2),
+                           Mistake("numerical_gradient_ignores_h", 3 * x**2)])
 
 
 @check("gradient_descent", "numerical_gradient", "a 2-D x keeps its shape and is left unchanged")
@@ -444,7 +385,7 @@ def _numerical_gradient_2d(m: ModuleType) -> None:
         raise Feedback(msg("compare.input_changed", name="x"), call=text, got=x, expected=before,
                        mistake="numerical_gradient_mutates_input",
                        marks=x != before)
-    expect(got, 2 * before, text, atol=1e-4)
+    expect_close(plain(got), 2 * before, call=text, atol=1e-4)
 
 
 @check("gradient_descent", "gradient_descent", "grad(x) = x - cos(x) leads to x = 0.739085")
@@ -453,7 +394,7 @@ def _gradient_descent(m: ModuleType) -> None:
         return x - np.cos(x)
 
     got, text = call(m, "gradient_descent", grad, 0.0, 0.5, 100)
-    expect(got, 0.7390851332, text)
+    expect_close(plain(got), 0.7390851332, call=text)
 
 
 @check("gradient_descent", "gradient_descent", "one step from [1, 2] with grad(x) = x, lr 0.5")
@@ -462,10 +403,10 @@ def _gradient_descent_step(m: ModuleType) -> None:
         return x
 
     got, text = call(m, "gradient_descent", grad, np.array([1.0, 2.0]), 0.5, 1)
-    expect(got, np.array([0.5, 1.0]), text,
-           mistakes=[Mistake("gradient_ascent", [1.5, 3.0]),
-                     Mistake("gradient_descent_off_by_one", [1.0, 2.0]),
-                     Mistake("gradient_descent_off_by_one", [0.25, 0.5])])
+    expect_close(plain(got), np.array([0.5, 1.0]), call=text,
+                 mistakes=[Mistake("gradient_ascent", [1.5, 3.0]),
+                           Mistake("gradient_descent_off_by_one", [1.0, 2.0]),
+                           Mistake("gradient_descent_off_by_one", [0.25, 0.5])])
 
 
 # --------------------------------------------------------------------------- backprop
@@ -508,7 +449,7 @@ def _forward_values(m: ModuleType) -> None:
     y_pred = np.array([[0.5], [-0.5], [-2.5]])
     mistakes = {"a": [], "y_pred": [Mistake("forward_relu_missing", h @ _W2)]}
     for label, value, want in zip(("h", "a", "y_pred"), parts, (h, a, y_pred), strict=True):
-        expect(value, want, text, what=label, mistakes=mistakes.get(label, ()))
+        expect_close(plain(value), want, call=text, what=label, mistakes=mistakes.get(label, ()))
 
 
 @check("backprop", "backward", "loss 9.5 and both gradients on the same small example")
@@ -517,16 +458,17 @@ def _backward(m: ModuleType) -> None:
     loss, grad_w1, grad_w2 = expect_tuple(plain(got), 3, "loss, grad_w1, grad_w2", call=text)
     want_w1 = np.array([[-1.0, 13.0], [-2.0, 18.0], [1.0, 6.0]])
     want_w2 = np.array([[-2.0], [-8.0]])
-    expect(loss, 9.5, text, what="loss", mistakes=[Mistake("loss_mean_not_sum", 9.5 / 3),
-                                                   Mistake("loss_mean_not_sum", 9.5 / 6)])
-    expect(grad_w1, want_w1, text, what="grad_w1",
-           mistakes=[Mistake("backward_missing_factor_two", want_w1 / 2),
-                     Mistake("backward_transposed", want_w1.T),
-                     Mistake("backward_relu_mask_missing",
-                             _X.T @ ((2 * ((_X @ _W1).clip(0) @ _W2 - _Y)) @ _W2.T))])
-    expect(grad_w2, want_w2, text, what="grad_w2",
-           mistakes=[Mistake("backward_missing_factor_two", want_w2 / 2),
-                     Mistake("backward_transposed", want_w2.T)])
+    expect_close(plain(loss), 9.5, call=text, what="loss",
+                 mistakes=[Mistake("loss_mean_not_sum", 9.5 / 3),
+                           Mistake("loss_mean_not_sum", 9.5 / 6)])
+    expect_close(plain(grad_w1), want_w1, call=text, what="grad_w1",
+                 mistakes=[Mistake("backward_missing_factor_two", want_w1 / 2),
+                           Mistake("backward_transposed", want_w1.T),
+                           Mistake("backward_relu_mask_missing",
+                                   _X.T @ ((2 * ((_X @ _W1).clip(0) @ _W2 - _Y)) @ _W2.T))])
+    expect_close(plain(grad_w2), want_w2, call=text, what="grad_w2",
+                 mistakes=[Mistake("backward_missing_factor_two", want_w2 / 2),
+                           Mistake("backward_transposed", want_w2.T)])
 
 
 @check("backprop", "xor_grads", "gradients on the four XOR inputs with two hidden units")
@@ -538,10 +480,10 @@ def _xor_grads(m: ModuleType) -> None:
     g1, g2 = expect_tuple(plain(got), 2, "grad_w1, grad_w2", call=text)
     want1 = np.array([[0.029034159730, -0.014126447218], [-0.001678683756, -0.011980091999]])
     want2 = np.array([[0.053692498638], [0.027282361362]])
-    expect(g1, want1, text, atol=1e-9, what="grad_w1",
-           mistakes=[Mistake("xor_grads_missing_half", 2 * want1)])
-    expect(g2, want2, text, atol=1e-9, what="grad_w2",
-           mistakes=[Mistake("xor_grads_missing_half", 2 * want2)])
+    expect_close(plain(g1), want1, call=text, atol=1e-9, what="grad_w1",
+                 mistakes=[Mistake("xor_grads_missing_half", 2 * want1)])
+    expect_close(plain(g2), want2, call=text, atol=1e-9, what="grad_w2",
+                 mistakes=[Mistake("xor_grads_missing_half", 2 * want2)])
 
 
 @check("backprop", "train_xor", "a short run returns weights of shapes (2, hidden) and (hidden, 1)")
@@ -569,18 +511,22 @@ def _train_xor_learns(m: ModuleType) -> None:
     with np.errstate(all="ignore"):
         s = 1 / (1 + np.exp(-(1 / (1 + np.exp(-(x @ np.asarray(w1, dtype=float))))
                             @ np.asarray(w2, dtype=float))))
-    expect(np.round(s).ravel(), np.array([0.0, 1.0, 1.0, 0.0]), text,
-           what=msg("what.rounded_xor_outputs"))
+    expect_close(plain(np.round(s).ravel()), np.array([0.0, 1.0, 1.0, 0.0]), call=text,
+                 what=msg("what.rounded_xor_outputs"))
 
 
 # --------------------------------------------------------------------------- autodiff
 
 
-def _expect_grads(m: ModuleType, output: Any, expected: dict, text: str, out: str = "y") -> None:
-    """get_gradients(output)[v] must equal expected[label] for every (label, v) pair."""
+def _expect_grads(m: ModuleType, output: Any, expected: dict, text: str, out: str = "y",
+                  setup: str = "") -> None:
+    """get_gradients(output)[v] must equal expected[label] for every (label, v) pair.
+
+    ``text`` names the output in the call shown on failure, ``setup`` (code) builds it.
+    """
     get_gradients = _function(m, "get_gradients")
     grads = get_gradients(output)
-    where = f"get_gradients({text})"
+    where = f"{setup}; get_gradients({text})" if setup else f"get_gradients({text})"
     if not isinstance(grads, dict):
         raise Feedback(msg("autodiff.gradients_not_dict", type=type(grads).__name__),
                        kind="bad_result", call=where, got=grads)
@@ -594,14 +540,14 @@ def _expect_grads(m: ModuleType, output: Any, expected: dict, text: str, out: st
         if found is None:
             raise Feedback(msg("autodiff.gradient_missing", name=label), call=where,
                            expected=want)
-        expect(found, want, where, what=f"d{out}/d{label}")
+        expect_close(plain(found), want, call=where, what=f"d{out}/d{label}")
 
 
 def _value(v: Any, text: str) -> float:
     if not hasattr(v, "value"):
         raise Feedback(msg("autodiff.result_not_a_variable"), kind="bad_result", call=text,
                        got=plain(v), mistake="returned_wrong_type")
-    return v.value
+    return plain(v.value)
 
 
 @check("autodiff", "Variable", "plain numbers on either side of +, *, -, / give Variables")
@@ -620,7 +566,7 @@ def _variable_numbers(m: ModuleType) -> None:
     ]
     for text, build, want in cases:
         where = f"a = Variable(4.0); {text}"
-        expect(_value(build(), where), want, where, what=f"({text}).value")
+        expect_close(_value(build(), where), want, call=where, what=f"({text}).value")
 
 
 @check("autodiff", "Variable", "two Variables holding equal values get separate gradients")
@@ -639,8 +585,8 @@ def _add(m: ModuleType) -> None:
     Variable = _function(m, "Variable")
     a, b = Variable(4.0), Variable(3.0)
     c = a + b
-    expect(_value(c, "a + b"), 7.0, "a, b = Variable(4.0), Variable(3.0); c = a + b",
-           what="c.value")
+    expect_close(_value(c, "a + b"), 7.0, call="a, b = Variable(4.0), Variable(3.0); c = a + b",
+                 what="c.value")
     _expect_grads(m, c, {"a": (a, 1.0), "b": (b, 1.0)}, "a + b", out="c")
     _expect_grads(m, a + a, {"a": (a, 2.0)}, "a + a", out="c")
 
@@ -650,8 +596,8 @@ def _mul(m: ModuleType) -> None:
     Variable = _function(m, "Variable")
     a, b = Variable(4.0), Variable(3.0)
     d = a * (a + b)
-    expect(_value(d, "a * (a + b)"), 28.0, "a, b = Variable(4.0), Variable(3.0); d = a * (a + b)",
-           what="d.value")
+    expect_close(_value(d, "a * (a + b)"), 28.0,
+                 call="a, b = Variable(4.0), Variable(3.0); d = a * (a + b)", what="d.value")
     _expect_grads(m, d, {"a": (a, 11.0), "b": (b, 4.0)}, "a * (a + b)", out="d")
 
 
@@ -660,8 +606,8 @@ def _mul_graph(m: ModuleType) -> None:
     Variable = _function(m, "Variable")
     x, y, z = Variable(-2.0), Variable(5.0), Variable(-4.0)
     f = (x + y) * z
-    expect(_value(f, "(x + y) * z"), -12.0, "x, y, z = -2, 5, -4; f = (x + y) * z",
-           what="f.value")
+    expect_close(_value(f, "(x + y) * z"), -12.0, call="x, y, z = -2, 5, -4; f = (x + y) * z",
+                 what="f.value")
     _expect_grads(m, f, {"x": (x, -4.0), "y": (y, -4.0), "z": (z, 3.0)}, "(x + y) * z", out="f")
 
 
@@ -670,8 +616,8 @@ def _sub(m: ModuleType) -> None:
     Variable = _function(m, "Variable")
     a, b = Variable(4.0), Variable(3.0)
     c = a - b
-    expect(_value(c, "a - b"), 1.0, "a, b = Variable(4.0), Variable(3.0); c = a - b",
-           what="c.value")
+    expect_close(_value(c, "a - b"), 1.0, call="a, b = Variable(4.0), Variable(3.0); c = a - b",
+                 what="c.value")
     _expect_grads(m, c, {"a": (a, 1.0), "b": (b, -1.0)}, "a - b", out="c")
     _expect_grads(m, 10 - a, {"a": (a, -1.0)}, "10 - a", out="c")
 
@@ -681,7 +627,7 @@ def _neg(m: ModuleType) -> None:
     Variable = _function(m, "Variable")
     a = Variable(4.0)
     c = -a
-    expect(_value(c, "-a"), -4.0, "a = Variable(4.0); c = -a", what="c.value")
+    expect_close(_value(c, "-a"), -4.0, call="a = Variable(4.0); c = -a", what="c.value")
     _expect_grads(m, c, {"a": (a, -1.0)}, "-a", out="c")
 
 
@@ -690,8 +636,8 @@ def _div(m: ModuleType) -> None:
     Variable = _function(m, "Variable")
     a, b = Variable(1.0), Variable(2.0)
     c = a / b
-    expect(_value(c, "a / b"), 0.5, "a, b = Variable(1.0), Variable(2.0); c = a / b",
-           what="c.value")
+    expect_close(_value(c, "a / b"), 0.5, call="a, b = Variable(1.0), Variable(2.0); c = a / b",
+                 what="c.value")
     _expect_grads(m, c, {"a": (a, 0.5), "b": (b, -0.25)}, "a / b", out="c")
     _expect_grads(m, 1 / b, {"b": (b, -0.25)}, "1 / b", out="c")
 
@@ -699,8 +645,8 @@ def _div(m: ModuleType) -> None:
 @check("autodiff", "exp", "exp(0) is 1; d exp(v)/dv at v=1 is e")
 def _exp(m: ModuleType) -> None:
     Variable, exp = _function(m, "Variable"), _function(m, "exp")
-    expect(_value(exp(Variable(0.0)), "exp(Variable(0.0))"), 1.0, "exp(Variable(0.0))",
-           what="exp(Variable(0.0)).value")
+    expect_close(_value(exp(Variable(0.0)), "exp(Variable(0.0))"), 1.0, call="exp(Variable(0.0))",
+                 what="exp(Variable(0.0)).value")
     v = Variable(1.0)
     _expect_grads(m, exp(v), {"v": (v, math.e)}, "exp(v) with v = Variable(1.0)")
 
@@ -708,8 +654,8 @@ def _exp(m: ModuleType) -> None:
 @check("autodiff", "log", "log(e) is 1; d ln(v)/dv at v=2 is 0.5")
 def _log(m: ModuleType) -> None:
     Variable, log = _function(m, "Variable"), _function(m, "log")
-    expect(_value(log(Variable(math.e)), "log(Variable(e))"), 1.0, "log(Variable(e))",
-           what="log(Variable(e)).value")
+    expect_close(_value(log(Variable(math.e)), "log(Variable(e))"), 1.0, call="log(Variable(e))",
+                 what="log(Variable(e)).value")
     v = Variable(2.0)
     _expect_grads(m, log(v), {"v": (v, 0.5)}, "log(v) with v = Variable(2.0)")
 
@@ -719,8 +665,8 @@ def _sigmoid_graph(m: ModuleType) -> None:
     Variable, sigmoid = _function(m, "Variable"), _function(m, "sigmoid")
     x, w, b = Variable(1.0), Variable(0.0), Variable(0.0)
     f = sigmoid(w * x + b)
-    expect(_value(f, "sigmoid(w*x + b)"), 0.5, "x, w, b = 1, 0, 0; f = sigmoid(w*x + b)",
-           what="f.value")
+    expect_close(_value(f, "sigmoid(w*x + b)"), 0.5, call="x, w, b = 1, 0, 0; f = sigmoid(w*x + b)",
+                 what="f.value")
     _expect_grads(m, f, {"w": (w, 0.25), "b": (b, 0.25), "x": (x, 0.0)}, "sigmoid(w*x + b)",
                   out="f")
 
@@ -815,7 +761,7 @@ def _dropout_identity(m: ModuleType) -> None:
     for p, training in ((0.0, True), (0.5, False)):
         got, text = call(m, "dropout", x, p, np.random.default_rng(0), training=training)
         out, mask = _dropout_pair(got, text)
-        expect(out, x, text, what="out")
+        expect_close(plain(out), x, call=text, what="out")
         if mask.shape != x.shape or not mask.all():
             raise Feedback(msg("dropout.mask_all_true"), call=text, got=mask,
                            expected=np.ones(x.shape, dtype=bool))
@@ -829,10 +775,10 @@ def _dropout_rate(m: ModuleType) -> None:
     if mask.shape != x.shape:
         raise Feedback(msg("compare.shape", what=msg("what.named", name="mask"),
                            got_shape=str(mask.shape), expected_shape=str(x.shape)), call=text)
-    expect(out, np.where(mask, 1.25, 0.0), text, what="out",
-           mistakes=[Mistake("dropout_no_scaling", np.where(mask, 1.0, 0.0)),
-                     Mistake("dropout_scaled_by_keep", np.where(mask, 0.8, 0.0)),
-                     Mistake("dropout_mask_inverted", np.where(mask, 0.0, 1.25))])
+    expect_close(plain(out), np.where(mask, 1.25, 0.0), call=text, what="out",
+                 mistakes=[Mistake("dropout_no_scaling", np.where(mask, 1.0, 0.0)),
+                           Mistake("dropout_scaled_by_keep", np.where(mask, 0.8, 0.0)),
+                           Mistake("dropout_mask_inverted", np.where(mask, 0.0, 1.25))])
     rate = float(mask.mean())
     if not 0.77 < rate < 0.83:
         raise Feedback(msg("dropout.keep_rate", kept=f"{rate:.3f}", wanted="0.8", p="0.2"),
@@ -880,9 +826,9 @@ def _early_stopping(m: ModuleType) -> None:
     got = _steps(stopper, losses, text)
     expect_close(np.array(got), np.array([False, False, False, False, True]), call=text,
                  rtol=0, atol=0, what=msg("what.step_returns"), mistakes=[_stops_off_by_one(4)])
-    expect(stopper.best_loss, 0.8, text, what="stopper.best_loss")
-    expect(stopper.best_epoch, 1, text, what="stopper.best_epoch",
-           note=msg("hint.best_epoch_index"))
+    expect_close(plain(stopper.best_loss), 0.8, call=text, what="stopper.best_loss")
+    expect_close(plain(stopper.best_epoch), 1, call=text, what="stopper.best_epoch",
+                 hint=msg("hint.best_epoch_index"))
 
 
 @check("regularization", "EarlyStopping", "min_delta: a gain of only 0.01 is no improvement")
@@ -894,7 +840,7 @@ def _early_stopping_delta(m: ModuleType) -> None:
     got = _steps(stopper, losses, text)
     expect_close(np.array(got), np.array([False, False, True]), call=text, rtol=0, atol=0,
                  what=msg("what.step_returns"))
-    expect(stopper.best_loss, 1.0, text, what="stopper.best_loss")
+    expect_close(plain(stopper.best_loss), 1.0, call=text, what="stopper.best_loss")
 
 
 @check("regularization", "rotate", "rotating by 90 degrees equals np.rot90 (counter-clockwise)")
@@ -941,11 +887,22 @@ def _chain_other(m: ModuleType) -> None:
 # ---------------------------------------------------------------- the rest of the lecture
 # gradient_check, the lecture's programs on Variable, overfitting.py and layer_gradients.
 # Numbers are the lecture's where it has them (the neuron's costs from 0.25, the 4-layer
-# sigmoid chain) and otherwise small cases that can be redone by hand.
+# sigmoid chain) and otherwise small cases that can be redone by hand. What a classic
+# slip gives on the same call is written out beside the answer, so that a failure names it.
 
 
-def _cubes(x: np.ndarray) -> float:
-    return float(np.sum(x**3))
+LARGEST_RELATIVE_ERROR = msg("what.largest_relative_error")
+
+
+def _not_finite(got: Any) -> bool:
+    """True for a result that holds nan or inf (or is no number at all)."""
+    try:
+        return not bool(np.all(np.isfinite(np.asarray(got, dtype=float))))
+    except (TypeError, ValueError):
+        return False
+
+
+_ZERO_DIVISION = Mistake("gradient_check_zero_division", _not_finite)
 
 
 @check("gradient_descent", "gradient_check",
@@ -953,67 +910,116 @@ def _cubes(x: np.ndarray) -> float:
 def _gradient_check_basic(m: ModuleType) -> None:
     x = np.array([1.0, -2.0, 3.0, 0.0])
 
+    def gradient(v: np.ndarray) -> np.ndarray:
+        return 2 * v  # the gradient of sum_of_squares
+
     def halved(v: np.ndarray) -> np.ndarray:
         return v  # half of the true gradient 2x: error |2x - x| / (2|x| + |x|) = 1/3 (0 at 0)
 
-    got, text = call(m, "gradient_check", sum_of_squares, lambda v: 2 * v, x)
-    if isinstance(got, (float, np.floating)) and not math.isfinite(got):
-        raise CheckFailed(text, show(got), "0.0", "where both gradients are 0 (x = 0 here) the "
-                          "error is 0 / max(0, 1e-12) = 0, not 0/0 = nan")
-    expect(got, 0.0, text, atol=1e-8, note="a right gradient differs only by rounding")
+    def zero(v: np.ndarray) -> float:
+        return 0.0
+
+    # At x = 0 a one-sided difference gives h where the gradient is 0: its error is 1.
+    got, text = call(m, "gradient_check", sum_of_squares, gradient, x)
+    expect_close(plain(got), 0.0, call=text, atol=1e-8, what=LARGEST_RELATIVE_ERROR,
+                 hint=msg("hint.gradient_check_right"),
+                 mistakes=[_ZERO_DIVISION, Mistake("gradient_check_one_sided", 1.0)])
     got, text = call(m, "gradient_check", sum_of_squares, halved, x)
-    expect(got, 1 / 3, text, atol=1e-6, note="the relative error |g - n| / max(|g| + |n|, "
-           "1e-12), the largest entry; not the absolute error, not a mean (0.25), and 0 where "
-           "both are 0, not 0/0 = nan")
-    got, text = call(m, "gradient_check", lambda v: 0.0, np.zeros_like, np.zeros(2))
-    expect(got, 0.0, text, note="both zero: 0 / max(0, 1e-12) = 0, not 0/0 = nan")
+    expect_close(plain(got), 1 / 3, call=text, atol=1e-6, what=LARGEST_RELATIVE_ERROR,
+                 hint=msg("hint.gradient_check_relative"),
+                 mistakes=[_ZERO_DIVISION, Mistake("gradient_check_one_sided", 1.0),
+                           Mistake("gradient_check_not_relative", 3.0),
+                           Mistake("gradient_check_wrong_denominator", 1.0),
+                           Mistake("gradient_check_wrong_denominator", 0.5),
+                           Mistake("gradient_check_mean_or_norm", 0.25)])
+    got, text = call(m, "gradient_check", zero, np.zeros_like, np.zeros(2))
+    expect_close(plain(got), 0.0, call=text, atol=1e-6, what=LARGEST_RELATIVE_ERROR,
+                 hint=msg("hint.gradient_check_both_zero"), mistakes=[_ZERO_DIVISION])
 
 
 @check("gradient_descent", "gradient_check",
        "sum(x**3) with h = 0.1: central differences give 3x² + h², error 0.00166389")
 def _gradient_check_h(m: ModuleType) -> None:
+    def gradient(v: np.ndarray) -> np.ndarray:
+        return 3 * v**2  # the gradient of sum_of_cubes
+
     x = np.array([1.0, 2.0])
-    got, text = call(m, "gradient_check", _cubes, lambda v: 3 * v**2, x, 0.1)
-    expect(got, 0.0016638935108, text, atol=1e-9,
-           note="at x = 1: |3 - 3.01| / 6.01; 0.0491 means the one-sided difference "
-                "(f(x+h) - f(x)) / h, which the grader does not accept, and ~0 means h was "
-                "ignored")
-    expect(x, np.array([1.0, 2.0]), f"x after {text}", note="x was modified")
+    before = x.copy()
+    fn = _function(m, "gradient_check")
+    text = LazyText(lambda: describe_call("gradient_check", [sum_of_cubes, gradient, before, 0.1],
+                                          {}))
+    got = fn(sum_of_cubes, gradient, x, 0.1)  # x itself: it must come back unchanged
+    if not np.array_equal(x, before):
+        raise Feedback(msg("compare.input_changed", name="x"), call=text, got=x, expected=before,
+                       mistake="gradient_check_mutates_input", marks=x != before)
+    expect_close(plain(got), 0.0016638935108, call=text, atol=1e-9,
+                 what=LARGEST_RELATIVE_ERROR, hint=msg("hint.gradient_check_h"),
+                 mistakes=[Mistake("gradient_check_one_sided", 0.0491283676704),
+                           Mistake("gradient_check_ignores_h", 0.0),
+                           Mistake("gradient_check_not_relative", 0.01),
+                           Mistake("gradient_check_mean_or_norm", 0.00104019331934)])
+
+
+# The lecture's neuron (x = 1, Y = 1, w = b = 0, lr = 0.1): its costs before each of 11 steps,
+# and w (= b) after 9, 10 and 11 steps.
+_NEURON_COSTS = [0.25, 0.237658788435, 0.225948184870, 0.214860371490, 0.204382041901,
+                 0.194495458342, 0.185179452416, 0.176410338918, 0.168162724524,
+                 0.160410203320, 0.153125939003]
+_NEURON_W = {9: 0.2016652275245, 10: 0.2208980122536, 11: 0.2395391630042}
+
+
+def _neuron_triple(got: Any, text: object) -> list[Any]:
+    """(costs, w, b) as a list; costs must be a list of the numbers, not of the Variables C."""
+    parts = expect_tuple(plain(got), 3, "costs, w, b", call=text)
+    costs = parts[0] if isinstance(parts[0], list) else []
+    if any(hasattr(v, "local_gradients") for v in [*costs, parts[1], parts[2]]):
+        raise Feedback(msg("autodiff.holds_variables"), kind="bad_result", call=text,
+                       got=parts, mistake="returned_variable_not_value")
+    if not isinstance(parts[0], list):
+        raise Feedback(msg("autodiff.costs_not_a_list"), kind="bad_result", call=text,
+                       got=parts[0])
+    return parts
 
 
 @check("autodiff", "train_neuron",
        "the lecture's neuron: one step from w = b = 0 costs 0.25 and moves both to 0.025")
 def _train_neuron_step(m: ModuleType) -> None:
     got, text = call(m, "train_neuron", 1, 0.1)
-    if not isinstance(got, tuple) or len(got) != 3:
-        raise CheckFailed(text, show(got, brief=True), "a tuple (costs, w, b)")
-    costs, w, b = got
-    if not isinstance(costs, list) or any(hasattr(c, "local_gradients") for c in costs):
-        raise CheckFailed(f"costs of {text}", show(costs), "[0.25], a list of floats",
-                          "record C.value, the number, not the Variable C")
-    expect(costs, np.array([0.25]), f"costs of {text}",
-           note="y = sigmoid(0) = 0.5 and C = (0.5 - 1)**2: the cost before the update")
+    costs, w, b = _neuron_triple(got, text)
+    expect_close(costs, np.array([0.25]), call=text, atol=1e-6, what="costs",
+                 hint=msg("hint.train_neuron_first_cost"),
+                 mistakes=[Mistake("train_neuron_cost_after_update", [_NEURON_COSTS[1]])])
     for label, value in (("w", w), ("b", b)):
-        expect(value, 0.025, f"{label} of {text}",
-               note="dC/dw = dC/db = 2(y - Y) * 0.25 = -0.25 (the lecture's 0.25), "
-                    "so each moves by -lr * -0.25")
+        expect_close(value, 0.025, call=text, atol=1e-6, what=label,
+                     hint=msg("hint.train_neuron_step"),
+                     mistakes=[Mistake("gradient_ascent", -0.025)])
 
 
 @check("autodiff", "train_neuron", "ten steps with lr = 0.1: the lecture's costs 0.25 ... 0.1604")
 def _train_neuron_ten(m: ModuleType) -> None:
     got, text = call(m, "train_neuron")
-    if not isinstance(got, tuple) or len(got) != 3:
-        raise CheckFailed(text, show(got, brief=True), "a tuple (costs, w, b)")
-    costs = np.array([0.25, 0.237658788435, 0.225948184870, 0.214860371490, 0.204382041901,
-                      0.194495458342, 0.185179452416, 0.176410338918, 0.168162724524,
-                      0.160410203320])
-    expect(got[0], costs, f"costs of {text}", atol=1e-9,
-           note="costs[k] is C before the k-th update")
-    expect(got[1], 0.2208980122536, f"w of {text}", atol=1e-9)
-    expect(got[2], 0.2208980122536, f"b of {text}", atol=1e-9)
+    costs, w, b = _neuron_triple(got, text)
+    expect_close(costs, np.array(_NEURON_COSTS[:10]), call=text, atol=1e-9, what="costs",
+                 hint=msg("hint.train_neuron_costs"),
+                 mistakes=[Mistake("train_neuron_cost_after_update", _NEURON_COSTS[1:]),
+                           Mistake("training_off_by_one", _NEURON_COSTS[:9]),
+                           Mistake("training_off_by_one", _NEURON_COSTS)])
+    for label, value in (("w", w), ("b", b)):
+        expect_close(value, _NEURON_W[10], call=text, atol=1e-9, what=label,
+                     mistakes=[Mistake("training_off_by_one", _NEURON_W[9]),
+                               Mistake("training_off_by_one", _NEURON_W[11])])
 
 
 _NINE_ZEROS = "w = [Variable(0.0) for _ in range(9)]"
+_XOR_CASES = "for x1, x2 in [(0, 0), (0, 1), (1, 0), (1, 1)]"
+
+
+def _xor_output(out: Any, text: str) -> float:
+    """The .value of what xor_net returned, which must be a Variable (the graph's output)."""
+    if not hasattr(out, "value"):
+        raise Feedback(msg("autodiff.xor_net_not_a_variable"), kind="bad_result", call=text,
+                       got=plain(out), mistake="xor_net_graph_lost")
+    return out.value
 
 
 @check("autodiff", "xor_net",
@@ -1022,16 +1028,19 @@ def _xor_net_zeros(m: ModuleType) -> None:
     Variable, xor_net = _function(m, "Variable"), _function(m, "xor_net")
     w = [Variable(0.0) for _ in range(9)]
     out = xor_net(w, 1.0, 1.0)
-    expect(_value(out, "xor_net(w, 1, 1)"), 0.5, f"xor_net(w, 1, 1).value with {_NINE_ZEROS}",
-           note="sigmoid at every unit, the output too: sigmoid(0) = 0.5")
+    text = f"{_NINE_ZEROS}; y = xor_net(w, 1, 1)"
+    expect_close(plain(_xor_output(out, text)), 0.5, call=text, atol=1e-6, what="y.value",
+                 hint=msg("hint.xor_net_sigmoid_everywhere"),
+                 mistakes=[Mistake("xor_net_output_sigmoid_missing", 0.0)])
     wanted = {f"w[{j}]": (w[j], want) for j, want in
               enumerate([0.0] * 6 + [0.125, 0.125, 0.25])}
     try:
-        _expect_grads(m, out, wanted, f"xor_net(w, 1, 1) with {_NINE_ZEROS}")
-    except CheckFailed as failure:
-        failure.note = ("build the network from the Variable operators and sigmoid, so every "
-                        "weight is in its graph (a new Variable made from .value has none)")
-        raise
+        _expect_grads(m, out, wanted, "y", setup=text)
+    except Feedback as failure:
+        lost = failure.text.id == "autodiff.gradient_missing"
+        raise failure.replace(hint=msg("hint.xor_net_graph"),
+                              mistake="xor_net_graph_lost" if lost else failure.mistake) \
+            from None
 
 
 @check("autodiff", "xor_net",
@@ -1039,33 +1048,47 @@ def _xor_net_zeros(m: ModuleType) -> None:
 def _xor_net_hand_made(m: ModuleType) -> None:
     Variable, xor_net = _function(m, "Variable"), _function(m, "xor_net")
     weights = [6.0, 6.0, -3.0, -6.0, -6.0, 9.0, 8.0, 8.0, -12.0]
+    text = f"w = [Variable(v) for v in {weights}]; [xor_net(w, x1, x2).value {_XOR_CASES}]"
     got = []
     for x1, x2 in ((0, 0), (0, 1), (1, 0), (1, 1)):
         w = [Variable(v) for v in weights]
-        got.append(_value(xor_net(w, float(x1), float(x2)), f"xor_net(w, {x1}, {x2})"))
-    expect(np.array(got), np.array([0.026043963005, 0.962355100242, 0.962355100242,
-                                    0.026043963005]),
-           f"[xor_net(w, x1, x2).value for the four XOR inputs] with w = {weights}", atol=1e-9,
-           note="h1 = sigmoid(x1*w[0] + x2*w[1] + w[2]), h2 = sigmoid(x1*w[3] + x2*w[4] + w[5]),"
-                " output sigmoid(w[6]*h1 + w[7]*h2 + w[8])")
+        got.append(plain(_xor_output(xor_net(w, float(x1), float(x2)), text)))
+    expect_close(got, np.array([0.026043963005, 0.962355100242, 0.962355100242,
+                                0.026043963005]),
+                 call=text, atol=1e-9, what=msg("what.xor_net_outputs"),
+                 hint=msg("hint.xor_net_layout"),
+                 mistakes=[Mistake("xor_net_output_sigmoid_missing",
+                                   [-3.621580171187, 3.241186029159, 3.241186029159,
+                                    -3.621580171187])])
+
+
+# train_xor_autodiff's start with seed 0, and the weights after one epoch (lr = 0.1).
+_XOR_START = np.array([0.125730221093, -0.132104863291, 0.640422650443, 0.104900117153,
+                       -0.535669373161, 0.361595054909, 1.304000045130, 0.947080963129,
+                       -0.703735235807])
+_XOR_AFTER_ONE = np.array([0.120876588132, -0.135607356063, 0.632061777343, 0.100987685447,
+                           -0.538643554267, 0.354906895443, 1.285318544801, 0.931580686095,
+                           -0.732117159355])
+# np.random.seed(0); np.random.randn(9): the legacy generator instead of default_rng
+_LEGACY_START = [1.764052345968, 0.400157208367, 0.978737984106, 2.240893199201,
+                 1.867557990150, -0.977277879876, 0.950088417526, -0.151357208298,
+                 -0.103218851794]
 
 
 @check("autodiff", "train_xor_autodiff",
        "epochs=0 returns the start standard_normal(9); one epoch moves it as the lecture's step")
 def _train_xor_autodiff_start(m: ModuleType) -> None:
-    start = np.array([0.125730221093, -0.132104863291, 0.640422650443, 0.104900117153,
-                      -0.535669373161, 0.361595054909, 1.304000045130, 0.947080963129,
-                      -0.703735235807])
     got, text = call(m, "train_xor_autodiff", 0)
-    expect(got, start, text, atol=1e-9,
-           note="the start is np.random.default_rng(seed).standard_normal(9)")
-    after = np.array([0.120876588132, -0.135607356063, 0.632061777343, 0.100987685447,
-                      -0.538643554267, 0.354906895443, 1.285318544801, 0.931580686095,
-                      -0.732117159355])
+    expect_close(plain(got), _XOR_START, call=text, atol=1e-9, what=msg("what.nine_weights"),
+                 hint=msg("hint.xor_autodiff_start"),
+                 mistakes=[Mistake("xor_autodiff_wrong_start", _LEGACY_START)])
     got, text = call(m, "train_xor_autodiff", 1)
-    expect(got, after, text, atol=1e-9,
-           note="one epoch: C = the sum over the four cases of (xor_net - t)**2, then every "
-                "w_j <- w_j - lr * dC/dw_j at once")
+    step = _XOR_AFTER_ONE - _XOR_START  # a cost with 1/2 or a mean takes a half or quarter step
+    expect_close(plain(got), _XOR_AFTER_ONE, call=text, atol=1e-9,
+                 what=msg("what.nine_weights"), hint=msg("hint.xor_autodiff_epoch"),
+                 mistakes=[Mistake("xor_autodiff_cost_scaled", _XOR_START + step / 2),
+                           Mistake("xor_autodiff_cost_scaled", _XOR_START + step / 4),
+                           Mistake("gradient_ascent", _XOR_START - step)])
 
 
 @check("autodiff", "train_xor_autodiff",
@@ -1074,42 +1097,55 @@ def _train_xor_autodiff_start(m: ModuleType) -> None:
 def _train_xor_autodiff_learns(m: ModuleType) -> None:
     Variable, xor_net = _function(m, "Variable"), _function(m, "xor_net")
     got, text = call(m, "train_xor_autodiff")
-    outputs = [_value(xor_net([Variable(float(v)) for v in got], float(x1), float(x2)),
-                      "xor_net") for x1, x2 in ((0, 0), (0, 1), (1, 0), (1, 1))]
-    expect(np.array(outputs), np.array([0.029531457664, 0.974055552338, 0.974046507088,
-                                        0.031049532319]),
-           f"xor_net's outputs with the weights of {text}", atol=1e-6)
+    outputs = [plain(_xor_output(xor_net([Variable(float(v)) for v in got], float(x1),
+                                         float(x2)), str(text)))
+               for x1, x2 in ((0, 0), (0, 1), (1, 0), (1, 1))]
+    expect_close(outputs, np.array([0.029531457664, 0.974055552338, 0.974046507088,
+                                    0.031049532319]),
+                 call=text, atol=1e-6, what=msg("what.xor_net_outputs"))
 
 
 @check("overfitting", "polynomial_features", "x = [0, 2, -1], degree 3: columns 1, x, x², x³")
 def _polynomial_features(m: ModuleType) -> None:
-    expect_call(m, "polynomial_features", (np.array([0.0, 2.0, -1.0]), 3),
-                np.array([[1.0, 0, 0, 0], [1, 2, 4, 8], [1, -1, 1, -1]]),
-                note="column k is x**k, the constant column first (np.vander is reversed)")
+    want = np.array([[1.0, 0, 0, 0], [1, 2, 4, 8], [1, -1, 1, -1]])
+    expect_call(m, "polynomial_features", (np.array([0.0, 2.0, -1.0]), 3), want,
+                hint=msg("hint.polynomial_columns"),
+                mistakes=[Mistake("polynomial_features_reversed", want[:, ::-1]),
+                          Mistake("polynomial_features_wrong_columns", want[:, 1:]),
+                          Mistake("polynomial_features_wrong_columns", want[:, :3])])
 
 
 @check("overfitting", "fit_polynomial",
        "a line through (-1, 1), (0, 3), (1, 5) is w = [3, 2]; with l2 = 1, w[0] stays unpenalised")
 def _fit_polynomial(m: ModuleType) -> None:
     expect_call(m, "fit_polynomial", (np.array([-1.0, 0.0, 1.0]), np.array([1.0, 3.0, 5.0]), 1),
-                np.array([3.0, 2.0]), note="w[0] + w[1] x: the constant first")
+                np.array([3.0, 2.0]), hint=msg("hint.fit_polynomial_order"),
+                mistakes=[Mistake("fit_polynomial_reversed", [2.0, 3.0])])
+    # X^T X / m = I here, so the normal equations read (I + l2 D) w = X^T y / m = [3, 1].
     expect_call(m, "fit_polynomial", (np.array([-1.0, 1.0]), np.array([2.0, 4.0]), 1, 1.0),
-                np.array([3.0, 0.5]),
-                note="normal equations (X^T X / m + l2 D) w = X^T y / m with D[0, 0] = 0; "
-                     "[1.5, 0.5] means w[0] was penalised too, [3, 0.333] a missing 1/m")
+                np.array([3.0, 0.5]), hint=msg("hint.fit_polynomial_l2"),
+                mistakes=[Mistake("fit_polynomial_penalises_bias", [1.5, 0.5]),
+                          Mistake("fit_polynomial_l2_scale", [3.0, 2 / 3]),
+                          Mistake("fit_polynomial_l2_scale", [3.0, 1 / 3]),
+                          Mistake("fit_polynomial_ignores_l2", [3.0, 1.0]),
+                          Mistake("fit_polynomial_reversed", [0.5, 3.0])])
 
 
 @check("overfitting", "fit_polynomial",
        "one point (1, 3) and degree 2, l2 = 0: the minimum-norm w = [1, 1, 1]")
 def _fit_polynomial_min_norm(m: ModuleType) -> None:
+    args = (np.array([1.0]), np.array([3.0]), 2)
     try:
-        expect_call(m, "fit_polynomial", (np.array([1.0]), np.array([3.0]), 2),
-                    np.array([1.0, 1.0, 1.0]),
-                    note="every w with w[0] + w[1] + w[2] = 3 fits; the smallest is [1, 1, 1]")
+        expect_call(m, "fit_polynomial", args, np.array([1.0, 1.0, 1.0]),
+                    hint=msg("hint.fit_polynomial_min_norm"),
+                    mistakes=[Mistake("fit_polynomial_not_min_norm",
+                                      lambda g: not _not_finite(g) and np.size(g) == 3
+                                      and math.isclose(float(np.sum(g)), 3.0))])
     except np.linalg.LinAlgError as error:
-        raise CheckFailed("fit_polynomial(array([1.]), array([3.]), 2)", f"LinAlgError: {error}",
-                          "array([1., 1., 1.])", "X^T X is singular here: use np.linalg.lstsq "
-                          "or np.linalg.pinv, which give the minimum-norm solution") from None
+        raise Feedback(msg("status.raised", name="fit_polynomial", error_type="LinAlgError"),
+                       kind="raised", call=describe_call("fit_polynomial", args, {}),
+                       quoted=f"LinAlgError: {error}", hint=msg("hint.fit_polynomial_min_norm"),
+                       mistake="fit_polynomial_not_min_norm") from None
 
 
 @check("overfitting", "train_test_errors",
@@ -1117,12 +1153,15 @@ def _fit_polynomial_min_norm(m: ModuleType) -> None:
 def _train_test_errors(m: ModuleType) -> None:
     got, text = call(m, "train_test_errors", np.array([-1.0, 0.0, 1.0]),
                      np.array([1.0, 3.0, 5.0]), np.array([2.0]), np.array([7.0]), [0, 1])
-    if not isinstance(got, tuple) or len(got) != 2:
-        raise CheckFailed(text, show(got, brief=True), "a tuple (train_err, test_err)")
-    note = ("degree 0 fits the mean 3: training error (4 + 0 + 4) / (2 * 3), test error "
-            "(3 - 7)**2 / (2 * 1); the line fits all four points")
-    expect(got[0], np.array([4 / 3, 0.0]), f"train_err of {text}", note=note)
-    expect(got[1], np.array([8.0, 0.0]), f"test_err of {text}", note=note)
+    train, test = expect_tuple(plain(got), 2, "train_err, test_err", call=text)
+    hint = msg("hint.train_test_errors")
+    expect_close(train, np.array([4 / 3, 0.0]), call=text, atol=1e-6, what="train_err",
+                 hint=hint, mistakes=[Mistake("train_test_errors_swapped", [8.0, 0.0]),
+                                      Mistake("mse_mean_not_half", [8 / 3, 0.0])])
+    expect_close(test, np.array([8.0, 0.0]), call=text, atol=1e-6, what="test_err", hint=hint,
+                 mistakes=[Mistake("train_test_errors_swapped", [4 / 3, 0.0]),
+                           Mistake("train_test_errors_wrong_m", [8 / 3, 0.0]),
+                           Mistake("mse_mean_not_half", [16.0, 0.0])])
 
 
 @check("overfitting", "early_stopping_fit",
@@ -1130,33 +1169,49 @@ def _train_test_errors(m: ModuleType) -> None:
 def _early_stopping_fit(m: ModuleType) -> None:
     x = np.array([-1.0, 1.0])
     got, text = call(m, "early_stopping_fit", x, 2 * x, x, x, 1, 0.5, 10, 2)
-    if not isinstance(got, tuple) or len(got) != 4:
-        raise CheckFailed(text, show(got, brief=True), "a tuple (w, best_epoch, train, val)")
-    w, best, train, val = got
-    if np.ndim(val) == 1 and len(val) and math.isclose(float(val[0]), 0.5):
-        raise CheckFailed(f"val_curve of {text}", show(val), "array([0., 0.125, 0.28125])",
-                          "0.5 is the loss of the starting w = 0: record each epoch's losses "
-                          "after its step, not before it")
-    expect(val, np.array([0.0, 0.125, 0.28125]), f"val_curve of {text}",
-           note="w[1] goes 1, 1.5, 1.75: losses after each step")
-    expect(train, np.array([0.5, 0.125, 0.03125]), f"train_curve of {text}")
-    expect(best, 0, f"best_epoch of {text}", note="the 0-based index of the best epoch")
-    expect(w, np.array([0.0, 1.0]), f"w of {text}",
-           note="the weights of the best epoch, not the last ones ([0, 1.75])")
+    w, best, train, val = expect_tuple(plain(got), 4, "w, best_epoch, train_curve, val_curve",
+                                       call=text)
+    hint = msg("hint.early_stopping_fit_curves")
+    # Recorded before each step, the curves start with the loss of w = 0 (0.5 and 2.0).
+    expect_close(val, np.array([0.0, 0.125, 0.28125]), call=text, atol=1e-6, what="val_curve",
+                 hint=hint, mistakes=[Mistake("early_stopping_fit_losses_before_step",
+                                              lambda g: _starts_with(g, 0.5))])
+    expect_close(train, np.array([0.5, 0.125, 0.03125]), call=text, atol=1e-6,
+                 what="train_curve", hint=hint,
+                 mistakes=[Mistake("early_stopping_fit_losses_before_step",
+                                   lambda g: _starts_with(g, 2.0))])
+    expect_close(best, 0, call=text, atol=1e-6, what="best_epoch",
+                 hint=msg("hint.best_epoch_curve_index"),
+                 mistakes=[Mistake("early_stopping_fit_one_based_epoch", 1)])
+    expect_close(w, np.array([0.0, 1.0]), call=text, atol=1e-6, what="w",
+                 hint=msg("hint.early_stopping_fit_weights"),
+                 mistakes=[Mistake("early_stopping_fit_last_weights", [0.0, 1.75])])
+
+
+def _starts_with(got: Any, first: float) -> bool:
+    """True for a curve (1-D, numbers) whose first entry is ``first``."""
+    try:
+        curve = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return curve.ndim == 1 and curve.size > 0 and math.isclose(float(curve[0]), first)
 
 
 @check("vanishing", "layer_gradients",
        "the lecture's chain with 4 sigmoid layers: -0.00147 (w1) ... -0.550 (the last layer)")
 def _layer_gradients_sigmoid(m: ModuleType) -> None:
-    expect_call(m, "layer_gradients", (4,),
-                np.array([-0.00147218610620, -0.00694618895299, -0.02851597410763,
-                          -0.12421984392576, -0.55007319809800]), atol=1e-12,
-                note="w1 first, then each layer's w in order; a layer's w is used twice, "
-                     "y = w * f(w * y), so its gradient has two terms")
+    want = np.array([-0.00147218610620, -0.00694618895299, -0.02851597410763,
+                     -0.12421984392576, -0.55007319809800])
+    expect_call(m, "layer_gradients", (4,), want, atol=1e-12, what=msg("what.layer_gradients",
+                                                                       count=5),
+                hint=msg("hint.layer_gradients_order"),
+                mistakes=[Mistake("layer_gradients_reversed", want[::-1]),
+                          Mistake("layer_gradients_reversed", [want[0], *want[:0:-1]])])
 
 
 @check("vanishing", "layer_gradients", "relu with x = 0.5, Y = 2, 2 layers: [-1.5, -3, -3]")
 def _layer_gradients_relu(m: ModuleType) -> None:
     expect_call(m, "layer_gradients", (2, "relu", 0.5, 2.0), np.array([-1.5, -3.0, -3.0]),
-                note="y stays 0.5 and dC/dy = -2(Y - y) = -3; w1 gets -3 * x = -1.5; each "
-                     "layer's w is used twice, -3 * (f(z) + f'(z) * y_prev) = -3 * (0.5 + 0.5)")
+                what=msg("what.layer_gradients", count=3), hint=msg("hint.layer_gradients_relu"),
+                mistakes=[Mistake("layer_gradients_reversed", [-3.0, -3.0, -1.5]),
+                          Mistake("layer_gradients_one_use", [-1.5, -1.5, -1.5])])
