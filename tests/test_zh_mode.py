@@ -54,7 +54,7 @@ def troubled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     plant(folder, "losses", "np.log(", "np.log10(")
     plant(folder, "regularization", "cos, sin = _cos_sin(degrees)", "cos, sin = _cos_sin(-degrees)")
     plant(folder, "autodiff", GRADIENTS_BY_TOPOLOGY, GRADIENTS_BY_RECURSION)
-    plant(folder, "vanishing", "    f, f_prime = activations[activation]\n",
+    plant(folder, "vanishing", "    return activations[name]\n",
           "    while True:\n        pass\n")
     plant(folder, "backprop", "def backward(x, y, w1, w2):",
           "def backward(x, y, w1, w2):\n    raise NotImplementedError('TODO: backward')")
