@@ -46,7 +46,7 @@ def mse(y_pred, y):
 
 
 def softmax(v, axis=-1):
-    """The softmax function (归一化指数函数): exp(v) / sum(exp(v)) along ``axis``.
+    """The softmax function (Softmax函数): exp(v) / sum(exp(v)) along ``axis``.
 
     It turns scores into probabilities: positive, summing to 1 along
     ``axis``. Subtracting the maximum first changes nothing mathematically,

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from nngrade.release import STUDENT_MODULES
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_ROOTS = (ROOT / "grader", ROOT / "reference")
 
@@ -37,7 +39,8 @@ WORKER_ALLOWED = frozenset({"numpy"})
 # dependencies, tomli on Python 3.10 (tomllib's backport), and the nngrade modules
 # `nngrade release` copies into the bundle next to nngrade.student.
 STUDENT_ALLOWED = frozenset({"numpy", "click", "tomli"})
-STUDENT_NNGRADE = frozenset({"nngrade.contract", "nngrade.version"})
+# What ships beside nngrade.student in the student bundle (nngrade.release is the one list).
+STUDENT_NNGRADE = frozenset({"nngrade.version", *(f"nngrade.{m}" for m in STUDENT_MODULES)})
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,16 @@ def _module_name(root: Path, path: Path) -> str:
 
 
 def _modules() -> dict[str, Path]:
+    """Every importable module: a file whose folders below nngrade/ are all packages
+    (a folder of scripts, such as the gradebook's Alembic migrations, is not code to import)."""
     found: dict[str, Path] = {}
     for root in SOURCE_ROOTS:
-        for path in sorted((root / "nngrade").rglob("*.py")):
-            found[_module_name(root, path)] = path
+        top = root / "nngrade"
+        for path in sorted(top.rglob("*.py")):
+            folders = path.parent.relative_to(top).parents[:-1]
+            if all((top / folder / "__init__.py").is_file()
+                   for folder in (path.parent.relative_to(top), *folders) if str(folder) != "."):
+                found[_module_name(root, path)] = path
     return found
 
 

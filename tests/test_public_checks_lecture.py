@@ -2,7 +2,8 @@
 
 Each case plants one mistake in a copy of solutions/ (the same families the hidden
 suite names) and runs ``nngrade check``'s code path on it: the contract name's checks
-must fail, the others of the module must still pass, and the failure must say why.
+must fail, and the failure must say why, naming the mistake by the hidden suite's code
+where it is one.
 """
 
 from __future__ import annotations
@@ -12,23 +13,27 @@ from pathlib import Path
 
 import pytest
 
+from nngrade.messages import render
+from nngrade.mistakes import CODES, mistake_message
 from nngrade.student.check import FAILED, PASSED, run_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 
-# (module, code in solutions/, the mistake, the contract name whose check must fail,
-#  a phrase the failure's note or values must contain)
+# (module, code in solutions/, the mistake, the contract name whose check must fail, and
+#  why: the mistake's code, which the failure must name as the hidden suite does, or else
+#  a phrase its text must contain)
 MISTAKES = [
     ("gradient_descent", "np.maximum(np.abs(analytic) + np.abs(numeric), 1e-12)",
-     "(np.abs(analytic) + np.abs(numeric))", "gradient_check", "0/0"),
+     "(np.abs(analytic) + np.abs(numeric))", "gradient_check", "gradient_check_zero_division"),
     ("gradient_descent", "    return float(np.max(error)) if error.size else 0.0",
-     "    return float(np.mean(error)) if error.size else 0.0", "gradient_check", "not a mean"),
+     "    return float(np.mean(error)) if error.size else 0.0", "gradient_check",
+     "gradient_check_mean_or_norm"),
     ("gradient_descent", "    numeric = numerical_gradient(f, x, h)\n    error",
      "    numeric = np.array([(f(x + h * e) - f(x)) / h for e in np.eye(x.size)])\n    error",
-     "gradient_check", "one-sided"),
+     "gradient_check", "gradient_check_one_sided"),
     ("autodiff", "        costs.append(cost.value)", "        costs.append(cost)", "train_neuron",
-     "C.value"),
+     "returned_variable_not_value"),
     ("autodiff", "        costs.append(cost.value)\n        gradients = get_gradients(cost)\n"
      "        w = w - lr * gradients[w_node]\n        b = b - lr * gradients[b_node]\n",
      "        gradients = get_gradients(cost)\n        w = w - lr * gradients[w_node]\n"
@@ -36,30 +41,34 @@ MISTAKES = [
      "train_neuron", "before the update"),
     ("autodiff", "    return sigmoid(w[6] * h1 + w[7] * h2 + w[8])\n",
      "    return Variable(sigmoid(w[6] * h1 + w[7] * h2 + w[8]).value)\n", "xor_net",
-     "every weight is in its graph"),
+     "xor_net_graph_lost"),
     ("autodiff", "        gradients = get_gradients(cost)\n        weights = [v - lr",
      "        gradients = get_gradients(cost / 4)\n        weights = [v - lr",
-     "train_xor_autodiff", "every w_j"),
+     "train_xor_autodiff", "xor_autodiff_cost_scaled"),
     ("overfitting", "    return x[:, None] ** np.arange(degree + 1)",
-     "    return np.vander(x, degree + 1)", "polynomial_features", "np.vander"),
-    ("overfitting", "    penalty[0, 0] = 0.0\n", "", "fit_polynomial", "penalised"),
+     "    return np.vander(x, degree + 1)", "polynomial_features",
+     "polynomial_features_reversed"),
+    ("overfitting", "    penalty[0, 0] = 0.0\n", "", "fit_polynomial",
+     "fit_polynomial_penalises_bias"),
     ("overfitting", "    if l2 == 0:\n        return np.linalg.lstsq(features, y, rcond=None)[0]\n",
-     "", "fit_polynomial", "np.linalg.lstsq"),
+     "", "fit_polynomial", "fit_polynomial_not_min_norm"),
     ("overfitting", "            errors.append(float(residual @ residual / (2 * len(y))))",
      "            errors.append(float(residual @ residual / len(y)))", "train_test_errors",
-     "(2 * 3)"),
+     "mse_mean_not_half"),
     ("overfitting", "    return best_w, best_epoch, np.array(train_curve)",
      "    return w, best_epoch, np.array(train_curve)", "early_stopping_fit",
-     "not the last ones"),
+     "early_stopping_fit_last_weights"),
     ("overfitting", "        w = w - lr * features.T @ (features @ w - y) / m\n"
      "        residual, val_residual = features @ w - y, val_features @ w - y_val\n",
      "        residual, val_residual = features @ w - y, val_features @ w - y_val\n"
      "        w = w - lr * features.T @ (features @ w - y) / m\n",
-     "early_stopping_fit", "before it"),
+     "early_stopping_fit", "early_stopping_fit_losses_before_step"),
     ("vanishing", "    return np.array([grad * x] + layers[::-1], dtype=float)",
-     "    return np.array([grad * x] + layers, dtype=float)", "layer_gradients", "w1 first"),
+     "    return np.array([grad * x] + layers, dtype=float)", "layer_gradients",
+     "layer_gradients_reversed"),
     ("vanishing", "        layers.append(grad * (f(z) + w * f_prime(z) * y_in))",
-     "        layers.append(grad * f(z))", "layer_gradients", "used twice"),
+     "        layers.append(grad * f(z))", "layer_gradients",
+     "layer_gradients_one_use"),
 ]
 
 
@@ -73,17 +82,22 @@ def _plant(tmp_path: Path, module: str, old: str, new: str) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("module", "old", "new", "name", "phrase"), MISTAKES,
+@pytest.mark.parametrize(("module", "old", "new", "name", "why"), MISTAKES,
                          ids=[f"{m[3]}-{i}" for i, m in enumerate(MISTAKES)])
 def test_a_classic_mistake_fails_its_public_check_and_says_why(
-        tmp_path: Path, module: str, old: str, new: str, name: str, phrase: str) -> None:
+        tmp_path: Path, module: str, old: str, new: str, name: str, why: str) -> None:
     folder = _plant(tmp_path, module, old, new)
     outcomes, problems = run_checks(folder, [module], timeout=10.0)
     assert not problems
     mine = [o for o in outcomes[module] if o.check.name == name]
     failed = [o for o in mine if o.status == FAILED]
     assert failed, [(o.check.title, o.status, o.detail) for o in mine]
-    assert any(phrase in o.detail for o in failed), [o.detail for o in failed]
+    if why in CODES:
+        assert any(o.feedback is not None and o.feedback.mistake == why for o in failed), \
+            [o.detail for o in failed]
+        assert any(render(mistake_message(why), "en") in o.detail for o in failed)
+    else:
+        assert any(why in o.detail for o in failed), [o.detail for o in failed]
 
 
 def test_the_slow_check_trains_xor_with_the_lectures_defaults() -> None:

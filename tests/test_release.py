@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -22,9 +23,13 @@ from nngrade.release import build_release, release_command
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET_DIRS = ("solutions", "reference", "grader/nngrade/suites")
-GRADER_ONLY = {"batch", "sandbox", "worker", "runner", "scoring", "rubric", "feedback",
-               "mistakes", "unpack", "inprocess", "suites", "reference", "solutions", "report",
+GRADER_ONLY = {"batch", "sandbox", "worker", "runner", "scoring", "rubric", "unpack",
+               "inprocess", "suites", "reference", "solutions", "report",
                "nbgrader_bridge", "stubs", "release", "inbox"}
+# What the student tool may import of nngrade: the contract, the comparison core, the
+# mistakes it names and the message catalogs (never the grader, the sandbox, the reference).
+SHIPPED = ("contract", "student", "cli", "version", "messages", "language", "textlayout",
+           "feedback", "mistakes")
 
 
 # ---------------------------------------------------------------- an independent scanner
@@ -82,7 +87,7 @@ def scan(bundle: Path, source: Path) -> list[str]:
             if len(hits) >= 2 or any(len(x) >= 40 for x in hits):
                 problems.append(f"{rel}: solution code from {where}: {hits[0]}")
         for m in re.finditer(r"^\s*(?:from|import)\s+nngrade\.(\w+)", text, re.M):
-            if m.group(1) not in ("contract", "student", "cli", "version"):
+            if m.group(1) not in SHIPPED:
                 problems.append(f"{rel}: imports nngrade.{m.group(1)}")
     return problems
 
@@ -230,6 +235,37 @@ def test_installed_bundle_checks_the_fresh_exercises(installed_bundle: tuple[Pat
     assert result.returncode == 1, result.stdout + result.stderr
     assert "not implemented" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_installed_bundle_speaks_chinese(installed_bundle: tuple[Path, Path],
+                                         tmp_path: Path) -> None:
+    """The catalogs ship as package data: the installed tool reads them, in every language."""
+    from english import english_in_terminal
+
+    bundle, venv = installed_bundle
+    result = student_run(venv, "check", "--path", str(bundle / "exercises"), "-v", "--lang",
+                         "zh", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "尚未实现" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert not english_in_terminal(result.stdout, ("位置",))
+    (tmp_path / "nngrade.toml").write_text('[course]\nlang = "zh"\n', encoding="utf-8")
+    shutil.copytree(bundle / "exercises", tmp_path / "exercises")
+    result = student_run(venv, "check", "perceptron", cwd=tmp_path)
+    assert "尚未实现" in result.stdout, "the course's nngrade.toml chooses Chinese"
+    result = student_run(venv, "submit", "--help", cwd=tmp_path)
+    assert "用法：" in result.stdout
+
+
+def test_release_lang_writes_the_courses_language(fake_course: Path, tmp_path: Path) -> None:
+    from nngrade.student.config import course_settings
+
+    out = tmp_path / "bundle"
+    code, output = release(fake_course, out, "--lang", "zh")
+    assert code == 0, output
+    assert course_settings(out / "nngrade.toml")["lang"] == "zh"
+    assert not (tmp_path / "plain").exists()
+    release(fake_course, tmp_path / "plain")
+    assert not (tmp_path / "plain" / "nngrade.toml").exists()
 
 
 def test_installed_bundle_submits_to_an_inbox(installed_bundle: tuple[Path, Path],

@@ -1,114 +1,70 @@
-"""Verdicts that teach: compare a student's value with the reference and say why it differs.
+"""The comparison core: compare a value with the expected one and say, by id, how they differ.
 
-Hidden tests never show their source to students, so everything a student
-learns from a failed test comes from the `Feedback` raised here: what was
-called, what came back, what was expected, and, when the wrong value matches
-a classic mistake of the lecture, the mistake's name.
+Both sides use it: the public checks (``nngrade check``, in the student's own
+process, on the lecture's examples) and the hidden suites (in the grading
+process, on what came back from the sandbox). There is one failure type,
+`Feedback`, and it carries what a student needs to fix the code: what was
+called, what came back, what was expected and, when the wrong value is what
+a classic mistake of the lecture would give, that mistake's code. The
+sentence is a `nngrade.messages.Message` (an id with parameters, rendered in
+English or Chinese when someone reads it); values are rendered by
+`describe` into code-like text that needs no translation: matrices as rows
+and columns, the entries that differ marked with ``*``.
 
-All checks run in the grading process on plain data that came out of the
-sandbox (numpy arrays, numbers, lists, `Opaque` descriptions), never on an
-object of the student's, so a hostile ``__eq__`` or a patched ``np.allclose``
-cannot reach them.
+Threat model. Hidden side: everything compared here is plain data that
+crossed the sandbox boundary (numbers, bool/int/float arrays, str, lists,
+dicts, ``Opaque`` stand-ins); nothing of the student's code reaches these
+functions, so no hostile ``__eq__``, ``__array__`` or patched numpy can
+steer a verdict, and a result's text is rendered from data, never by the
+student's ``__repr__``. Public side: the student's objects are in the same
+process (their own machine, their own code); the checks turn results into
+plain data (`plain`) before comparing. Text that comes from student code
+(an exception's message, a warning) is kept apart as ``quoted`` text, shown
+verbatim as code and never formatted into a sentence.
+
+Cost. A passing comparison renders no text: `_plainly_close` settles the
+common case, messages and descriptions are made only on failure, and a
+call's description is a `LazyText` made on first use. Hidden suites make
+hundreds of passing checks per submission.
+
+This module ships to students: it imports only the standard library,
+numpy, ``nngrade.messages`` and ``nngrade.mistakes``.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from nngrade.mistakes import MISTAKES
+from nngrade.messages import Message, as_message, msg, render
+from nngrade.mistakes import mistake_message
+from nngrade.textlayout import labelled
 
 __all__ = [
     "Feedback",
     "LazyText",
     "Mistake",
+    "call_failure",
     "describe",
+    "describe_call",
     "driver_facts",
     "expect_close",
     "expect_equal",
-    "expect_true",
-    "expect_value_error",
     "expect_no_warnings",
     "expect_raises_value_error",
+    "expect_true",
+    "expect_tuple",
+    "expect_value_error",
+    "plain",
+    "what_named",
 ]
 
 
-@dataclass(frozen=True)
-class Mistake:
-    """A classic wrong answer: if the student's value matches ``value``, name ``code``.
-
-    ``value`` is what the wrong formula would have returned for the same call
-    (computed by the test), or a predicate over the student's value.
-    """
-
-    code: str
-    value: Any
-
-    def matches(self, got: Any, rtol: float, atol: float) -> bool:
-        if callable(self.value):
-            try:
-                return bool(self.value(got))
-            except Exception:
-                return False
-        return _close(got, self.value, rtol, atol)
-
-
-# Mistakes to try on a failed check, or a function that computes them (only then).
-Mistakes = Sequence[Mistake] | Callable[[], Sequence[Mistake]]
-
-
-class Feedback(AssertionError):
-    """A failed check, carrying what the student needs to fix it (never the test's source)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        kind: str = "mismatch",
-        call: object = None,
-        got: Any = None,
-        expected: Any = None,
-        mistake: str | None = None,
-        show_values: bool = True,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.kind = kind
-        self.call = str(call) if call else None
-        self.got = describe(got) if show_values and got is not None else None
-        self.expected = describe(expected) if show_values and expected is not None else None
-        self.mistake = mistake
-
-    def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"kind": self.kind, "message": self.message}
-        if self.call:
-            data["call"] = self.call
-        if self.got is not None:
-            data["got"] = self.got
-        if self.expected is not None:
-            data["expected"] = self.expected
-        if self.mistake:
-            data["mistake"] = {"code": self.mistake, "message": MISTAKES.get(self.mistake, "")}
-        return data
-
-    def render(self) -> str:
-        """The plain-text output shown in results.json's ``output``."""
-        lines = [self.message]
-        if self.call:
-            lines.append(f"Called:   {self.call}")
-        if self.got is not None:
-            lines.append(f"Got:      {self.got}")
-        if self.expected is not None:
-            lines.append(f"Expected: {self.expected}")
-        if self.mistake:
-            lines.append(f"Likely mistake: {MISTAKES.get(self.mistake, self.mistake)}")
-        return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- describing
+# ---------------------------------------------------------------- lazy text
 
 
 class LazyText:
@@ -143,45 +99,394 @@ class LazyText:
         return hash(str(self))
 
 
-_MAX_ITEMS = 8
+# ---------------------------------------------------------------- the failure
 
 
-def describe(value: Any, limit: int = 240) -> str:
-    """A short, readable rendering of a value for feedback (inputs shortened)."""
-    text = _describe(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+_NOTHING: Any = object()  # "no value given": None is a value a student can return
+_CALL_IRRELEVANT = frozenset({"not_implemented", "missing_module", "missing_name",
+                              "import_error"})
+VALUE = msg("what.value")
 
 
-def _describe(value: Any) -> str:
+def what_named(name: str | Message) -> Message:
+    """The subject of a sentence: a Message as it is, a plain name as code (`grad_w1`)."""
+    return name if isinstance(name, Message) else msg("what.named", name=name)
+
+
+class Feedback(AssertionError):
+    """A failed check: what the student needs to fix it, never the test's source.
+
+    ``message`` is the sentence (a `Message`; a plain string still works and
+    becomes the "untranslated" message). ``got``/``expected`` are values,
+    rendered once by `describe` (``marks`` flags the entries that differ).
+    ``quoted`` is text that came from the student's code or from Python
+    (an exception and its traceback), shown verbatim; ``printed`` is what the
+    student's code printed; ``where`` the student's line (``file.py:12 (f)``);
+    ``detail`` is the sandbox's technical note for instructors, in English only.
+    """
+
+    def __init__(
+        self,
+        message: str | Message,
+        *,
+        kind: str = "mismatch",
+        call: object = None,
+        got: Any = _NOTHING,
+        expected: Any = _NOTHING,
+        mistake: str | None = None,
+        show_values: bool = True,
+        hint: str | Message | None = None,
+        quoted: str = "",
+        detail: str = "",
+        shown: Mapping[str, Any] | None = None,
+        printed: str = "",
+        where: str = "",
+        marks: np.ndarray | None = None,
+        focus: tuple[int, ...] | None = None,
+    ) -> None:
+        self.text = as_message(message)
+        self.quoted = quoted.strip() if quoted else ""
+        self.kind = kind
+        # A function that is missing or not written yet: its arguments say nothing, and a
+        # half-done submission has a hundred such tests (their calls are never rendered).
+        self.call = str(call) if call and kind not in _CALL_IRRELEVANT else None
+        self.got = describe(got, marks=marks, focus=focus) \
+            if show_values and got is not _NOTHING else None
+        self.expected = describe(expected, marks=marks, focus=focus) \
+            if show_values and expected is not _NOTHING else None
+        self.mistake = mistake
+        self.hint = as_message(hint) if hint else None
+        self.detail = detail.strip() if detail else ""
+        self.shown = {k: describe(v) for k, v in (shown or {}).items()}
+        self.printed = printed.rstrip() if printed else ""
+        self.where = where
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The sentence in English, then any quoted text (how results.json's output begins)."""
+        head = render(self.text, "en")
+        return f"{head}\n{self.quoted}" if self.quoted else head
+
+    def replace(self, **changes: Any) -> Feedback:
+        """A copy with some fields changed (e.g. a timeout re-raised with its mistake named)."""
+        copy = Feedback.__new__(Feedback)
+        copy.__dict__.update(self.__dict__)
+        AssertionError.__init__(copy, *self.args)
+        for key, value in changes.items():
+            if key == "call":
+                value = str(value) if value else None
+            elif key == "message":
+                key, value = "text", as_message(value)
+            elif key == "hint":
+                value = as_message(value) if value else None
+            if not hasattr(copy, key):
+                raise TypeError(f"Feedback has no field {key!r}")
+            setattr(copy, key, value)
+        copy.args = (copy.message,)
+        return copy
+
+    def with_mistake(self, mistake: str | None, *, kind: str | None = None,
+                     call: object = None) -> Feedback:
+        """The same feedback naming ``mistake`` (and, optionally, another kind or call)."""
+        changes: dict[str, Any] = {"mistake": mistake}
+        if kind is not None:
+            changes["kind"] = kind
+        if call:
+            changes["call"] = call
+        return self.replace(**changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """results.json's ``extra_data``: the English text next to the id and its parameters."""
+        data: dict[str, Any] = {"kind": self.kind, "message": self.message,
+                                "message_id": self.text.id,
+                                "message_params": self.text.to_json()["params"]}
+        if self.call:
+            data["call"] = self.call
+        if self.shown:
+            data["shown"] = dict(self.shown)
+        if self.got is not None:
+            data["got"] = self.got
+        if self.expected is not None:
+            data["expected"] = self.expected
+        if self.quoted:
+            data["quoted"] = self.quoted
+        if self.detail:
+            data["detail"] = self.detail
+        if self.printed:
+            data["printed"] = self.printed
+        if self.where:
+            data["where"] = self.where
+        if self.mistake:
+            data["mistake"] = {"code": self.mistake,
+                               "message": render(mistake_message(self.mistake), "en")}
+        if self.hint is not None:
+            data["hint"] = self.hint.to_json()
+        return data
+
+    def render(self, lang: str = "en") -> str:
+        """Plain text, one labelled field a line (results.json's ``output`` is the English one)."""
+        rows: list[tuple[str, str]] = []
+        if self.where:
+            rows.append((render(msg("label.where"), lang), self.where))
+        if self.call:
+            rows.append((render(msg("label.called"), lang), self.call))
+        for name, text in self.shown.items():
+            rows.append(("", f"{name} = {text}"))
+        if self.got is not None:
+            rows.append((render(msg("label.got"), lang), self.got))
+        if self.expected is not None:
+            rows.append((render(msg("label.expected"), lang), self.expected))
+        if self.mistake:
+            rows.append((render(msg("label.mistake"), lang),
+                         render(mistake_message(self.mistake), lang)))
+        if self.hint is not None:
+            rows.append((render(msg("label.hint"), lang), render(self.hint, lang)))
+        if self.detail and lang == "en":
+            rows.append((render(msg("label.detail"), lang), self.detail))
+        if self.printed:
+            rows.append((render(msg("label.printed"), lang), self.printed))
+        lines = [render(self.text, lang)]
+        if self.quoted:
+            lines += ["> " + line for line in self.quoted.splitlines()]
+        lines += labelled(rows, render(msg("label_colon"), lang))
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- describing values
+
+_INLINE = 6  # a call shows a 1-D array of up to this many entries inline
+_ROWS = 12  # a matrix shows at most this many rows...
+_COLS = 10  # ...and this many columns (a vector twice as many entries)...
+_BLOCKS = 3  # ...and this many 2-D slices of a higher-dimensional array
+_TEXT = 300  # other values are cut at this many characters
+
+
+def describe(value: Any, *, marks: np.ndarray | None = None,
+             focus: tuple[int, ...] | None = None) -> str:
+    """A readable, language-neutral rendering of a value, as code.
+
+    Arrays read like numpy's repr (rows and columns, ``dtype=`` when it is
+    not float64); a large array shows a window of rows and columns around
+    ``focus`` (the worst entry) with ``...`` for the rest and its
+    ``shape=``; ``marks`` (a boolean array shaped like the value) puts a
+    ``*`` before each entry that differs from the other side.
+    """
     if isinstance(value, np.ndarray):
-        flat = value.ravel()
-        with np.printoptions(precision=4, suppress=True, threshold=_MAX_ITEMS, edgeitems=3):
-            body = np.array2string(flat[: _MAX_ITEMS * 4] if flat.size > _MAX_ITEMS * 4 else flat)
-        if value.ndim == 0:
-            return f"array({value.item()!r}, dtype={value.dtype})"
-        shape = "x".join(str(s) for s in value.shape)
-        return f"array(shape={shape}, dtype={value.dtype}, values={body})"
-    if isinstance(value, (np.generic,)) and not isinstance(value, np.ndarray):
+        return _describe_array(value, marks, focus)
+    return _describe_scalarish(value)
+
+
+def _describe_scalarish(value: Any, depth: int = 0) -> str:
+    if isinstance(value, np.generic) and not isinstance(value, np.ndarray):
         value = value.item()
+    if isinstance(value, bool) or value is None:
+        return repr(value)
     if isinstance(value, float):
-        return repr(round(value, 10)) if np.isfinite(value) else repr(value)
-    if isinstance(value, (list, tuple)):
-        inner = ", ".join(_describe(v) for v in value[:_MAX_ITEMS])
-        more = ", ..." if len(value) > _MAX_ITEMS else ""
-        return f"({inner}{more})" if isinstance(value, tuple) else f"[{inner}{more}]"
-    if isinstance(value, dict):
-        inner = ", ".join(f"{k!r}: {_describe(v)}" for k, v in list(value.items())[:_MAX_ITEMS])
-        return "{" + inner + "}"
-    return repr(value)
+        return _number(value)
+    if isinstance(value, int):
+        return repr(value)
+    if isinstance(value, np.ndarray):
+        return _array_glimpse(value)
+    if depth < 3 and isinstance(value, (list, tuple)):
+        inner = ", ".join(_describe_scalarish(v, depth + 1) for v in value[:_COLS])
+        more = ", ..." if len(value) > _COLS else ""
+        if isinstance(value, tuple):
+            return f"({inner}{more}{',' if len(value) == 1 else ''})"
+        return f"[{inner}{more}]"
+    if depth < 3 and isinstance(value, dict):
+        items = list(value.items())
+        inner = ", ".join(f"{_describe_scalarish(k, depth + 1)}: "
+                          f"{_describe_scalarish(v, depth + 1)}" for k, v in items[:_COLS])
+        return "{" + inner + (", ..." if len(items) > _COLS else "") + "}"
+    if isinstance(value, np.random.Generator):
+        return "rng"
+    if isinstance(value, str):
+        text = repr(value)
+    else:
+        try:  # a student's object (public checks) may raise from any attribute it is asked for
+            type_name = getattr(value, "type_name", None)
+            if isinstance(type_name, str) and isinstance(getattr(value, "text", None), str):
+                text = f"<{type_name}: {value.text}>"  # an Opaque stand-in from the sandbox
+            elif callable(value) and isinstance(getattr(value, "__name__", None), str):
+                text = value.__name__
+            else:
+                text = _safe_repr(value)
+        except Exception:
+            text = f"<{type(value).__name__} object>"
+    return text if len(text) <= _TEXT else text[: _TEXT - 3] + "..."
 
 
-def describe_call(name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
-    """``name(arg, ..., key=value)`` with each argument shortened."""
-    parts = [describe(a, 80) for a in args] + [f"{k}={describe(v, 80)}" for k, v in kwargs.items()]
-    return f"{name}({', '.join(parts)})"
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception:  # a student's object whose __repr__ raises
+        return f"<{type(value).__name__} object>"
+
+
+def _number(value: float) -> str:
+    """A float as Python writes it, to 10 significant digits: 0.25, 2.0, 1e-09, nan."""
+    if not np.isfinite(value):
+        return repr(value)
+    text = format(value, ".10g")
+    return text if any(c in text for c in ".e") else text + ".0"
+
+
+def _entry(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return repr(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    value = float(value)
+    if not np.isfinite(value):
+        return repr(value)
+    text = format(value, ".6g")
+    return text if any(c in text for c in ".en") else text + "."  # numpy's "1." for floats
+
+
+def _dtype_suffix(array: np.ndarray) -> str:
+    return "" if array.dtype == np.float64 else f", dtype={array.dtype}"
+
+
+def _array_glimpse(array: np.ndarray) -> str:
+    """An array inside a container or a call: inline when small, else its shape."""
+    if array.ndim <= 1 and array.size <= _INLINE and array.dtype.kind in "biuf":
+        return _describe_array(array, None, None)
+    return f"array(shape={tuple(array.shape)}{_dtype_suffix(array)})"
+
+
+def _window(n: int, limit: int, focus: int | None) -> list[int | None]:
+    """Indices to show along an axis of length ``n`` (None marks a gap), keeping ``focus``."""
+    if n <= limit:
+        return list(range(n))
+    keep = set(range(limit - 3)) | {n - 2, n - 1}
+    if focus is not None and 0 <= focus < n:
+        keep |= {focus - 1, focus, focus + 1} & set(range(n))
+    shown: list[int | None] = []
+    previous = -1
+    for i in sorted(keep):
+        if i > previous + 1:
+            shown.append(None)
+        shown.append(i)
+        previous = i
+    return shown
+
+
+def _describe_array(array: np.ndarray, marks: np.ndarray | None,
+                    focus: tuple[int, ...] | None) -> str:
+    if array.dtype.kind not in "biuf":
+        return _safe_repr(array)[:_TEXT]
+    if marks is not None and (marks.shape != array.shape or not marks.any()):
+        marks = None
+    if array.ndim == 0:
+        mark = "*" if marks is not None and bool(marks) else ""
+        return f"array({mark}{_entry(array.item())}{_dtype_suffix(array)})"
+    if array.size == 0:
+        return f"array([], shape={tuple(array.shape)}{_dtype_suffix(array)})"
+    limits = [_BLOCKS] * (array.ndim - 2) + [_ROWS, _COLS][-min(array.ndim, 2):]
+    if array.ndim == 1:
+        limits = [_COLS * 2]
+    windows = [_window(n, lim, focus[k] if focus and k < len(focus) else None)
+               for k, (n, lim) in enumerate(zip(array.shape, limits, strict=True))]
+    elided = any(None in w for w in windows)
+    positions = itertools.product(*[[i for i in w if i is not None] for w in windows])
+    cells = {pos: _entry(array[pos]) for pos in positions}
+    width = max(len(text) for text in cells.values())
+    mark_width = 1 if marks is not None else 0
+
+    def block(prefix: tuple[int, ...], axis: int, indent: int) -> str:
+        """The rows of one axis, numpy-style: ``indent`` is the column of its ``[``."""
+        window = windows[axis]
+        if axis == array.ndim - 1:
+            parts = []
+            for i in window:
+                if i is None:
+                    parts.append("...".rjust(width + mark_width))
+                    continue
+                pos = (*prefix, i)
+                mark = ("*" if marks[pos] else " ") if marks is not None else ""
+                parts.append(mark + cells[pos].rjust(width))
+            return "[" + ", ".join(parts) + "]"
+        pieces = ["..." if i is None else block((*prefix, i), axis + 1, indent + 1)
+                  for i in window]
+        separator = "," + "\n" * (array.ndim - axis - 1) + " " * (indent + 1)
+        return "[" + separator.join(pieces) + "]"
+
+    text = block((), 0, len("array("))
+    shape = f", shape={tuple(array.shape)}" if elided else ""
+    return f"array({text}{_dtype_suffix(array)}{shape})"
+
+
+def describe_call(name: str, args: Sequence[Any], kwargs: Mapping[str, Any], *,
+                  brief: bool = False) -> str:
+    """``name(arg, ..., key=value)``; an argument too large for one line is named and shown below.
+
+    Small values stay inline (``mse(array([0.5, 0.5]), array([1., 0.]))``);
+    a matrix becomes ``arg1`` in the call and ``arg1 = array([[...]])`` on
+    the following lines, so it reads as rows and columns. ``brief`` shows
+    large arrays by their shape only (inputs that matter only by size).
+    """
+    parts: list[str] = []
+    below: list[str] = []
+    for position, value in [*enumerate(args, 1), *kwargs.items()]:
+        keyword = isinstance(position, str)
+        if not brief and isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and \
+                (value.ndim > 1 or value.size > _INLINE):
+            label = position if keyword else f"arg{position}"
+            parts.append(f"{position}={label}" if keyword else str(label))
+            body = describe(value)
+            pad = " " * (len(str(label)) + 3)
+            below.append("\n".join(line.rstrip() for line in
+                                   (f"{label} = " + body.replace("\n", "\n" + pad)).split("\n")))
+        else:
+            text = _describe_scalarish(value)
+            parts.append(f"{position}={text}" if keyword else text)
+    return "\n".join([f"{name}({', '.join(parts)})", *below])
 
 
 # ---------------------------------------------------------------- checking
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A classic wrong answer: if the student's value matches ``value``, name ``code``.
+
+    ``value`` is what the wrong formula would have returned for the same call
+    (computed by the test), or a predicate over the student's value.
+    """
+
+    code: str
+    value: Any
+
+    def matches(self, got: Any, rtol: float, atol: float) -> bool:
+        if callable(self.value):
+            try:
+                return bool(self.value(got))
+            except Exception:
+                return False
+        return _close(got, self.value, rtol, atol)
+
+
+# Mistakes to try on a failed check, or a function that computes them (only then).
+Mistakes = Sequence[Mistake] | Callable[[], Sequence[Mistake]]
+
+
+def plain(value: Any) -> Any:
+    """A student's result as plain data (the public checks' side of the boundary).
+
+    ndarray subclasses become ndarrays, numpy scalars Python numbers, tuples
+    and lists are converted item by item; anything else is left for the
+    comparison to reject as "not numeric".
+    """
+    if isinstance(value, np.ndarray):
+        return np.array(value, copy=True) if type(value) is not np.ndarray else value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
 
 
 def _as_array(value: Any) -> np.ndarray | None:
@@ -215,80 +520,6 @@ def _close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
     return True
 
 
-def _kind_name(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    return f"a {type(value).__name__}"
-
-
-def expect_close(
-    got: Any,
-    expected: Any,
-    *,
-    call: object = None,
-    rtol: float = 1e-6,
-    atol: float = 1e-8,
-    mistakes: Mistakes = (),
-    what: str = "value",
-    allow_scalar_as_array: bool = True,
-) -> None:
-    """Fail with teaching feedback unless ``got`` equals ``expected`` within tolerance.
-
-    Checks, in order: numeric type, shape, finiteness, closeness; on a
-    mismatch, each of ``mistakes`` is tried so the feedback can name it.
-    ``mistakes`` may be a function returning them: what a wrong formula
-    would give often costs more than the check, and is needed only when the
-    check fails.
-    """
-    if _plainly_close(got, expected, rtol, atol):
-        return
-    exp = _as_array(expected)
-    assert exp is not None, "expected value must be numeric"
-    g = _as_array(got)
-    if g is None:
-        raise Feedback(
-            f"The {what} should be numeric ({_kind_name(expected)}), but it is {_kind_name(got)}.",
-            kind="bad_result",
-            call=call,
-            got=got,
-            expected=expected,
-        )
-    if g.shape != exp.shape and not (allow_scalar_as_array and g.size == 1 and exp.size == 1):
-        raise Feedback(
-            f"The {what} has shape {g.shape}, expected shape {exp.shape}.",
-            call=call,
-            got=got,
-            expected=expected,
-            mistake=_first_mistake(got, mistakes, rtol, atol),
-        )
-    g = g.reshape(exp.shape)
-    if np.all(np.isfinite(exp)) and not np.all(np.isfinite(g.astype(float))):
-        raise Feedback(
-            f"The {what} contains nan or inf where the answer is finite.",
-            call=call,
-            got=got,
-            expected=expected,
-            mistake=_first_mistake(got, mistakes, rtol, atol) or "overflow",
-        )
-    if not _close(g, exp, rtol, atol):
-        with np.errstate(all="ignore"):
-            diff = np.abs(g.astype(float) - exp.astype(float))
-        known = ~np.isnan(diff)  # nan - nan, inf - inf: no distance to report there
-        worst = float(diff[known].max()) if known.any() else float("nan")
-        where = ""
-        if diff.size > 1 and known.any():
-            index = np.unravel_index(int(np.argmax(np.where(known, diff, -np.inf))), diff.shape)
-            where = f" at index {tuple(int(i) for i in index)}"
-        raise Feedback(
-            f"The {what} is not what the reference computes "
-            f"(largest difference {worst:.3g}{where}).",
-            call=call,
-            got=got,
-            expected=expected,
-            mistake=_first_mistake(got, mistakes, rtol, atol),
-        )
-
-
 def _plainly_close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
     """The common case, decided cheaply: two floats, or two float arrays of one shape, close.
 
@@ -308,38 +539,137 @@ def _plainly_close(got: Any, expected: Any, rtol: float, atol: float) -> bool:
     return False
 
 
-def expect_equal(got: Any, expected: Any, *, call: object = None, what: str = "value",
-                 mistakes: Mistakes = ()) -> None:
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return str(tuple(int(s) for s in shape))
+
+
+def _type_text(value: Any) -> str:
+    type_name = getattr(value, "type_name", None)
+    if isinstance(type_name, str):
+        return type_name  # an Opaque stand-in names the student's type
+    return type(value).__name__
+
+
+def _not_numeric(what: Message, got: Any, expected: np.ndarray) -> Message:
+    if got is None:
+        return msg("compare.none", what=what)
+    if expected.ndim == 0:
+        return msg("compare.not_a_number", what=what, got_type=_type_text(got))
+    return msg("compare.not_an_array", what=what, got_type=_type_text(got),
+               expected_shape=_shape_text(expected.shape))
+
+
+def expect_close(
+    got: Any,
+    expected: Any,
+    *,
+    call: object = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    mistakes: Mistakes = (),
+    what: str | Message = VALUE,
+    allow_scalar_as_array: bool = True,
+    hint: str | Message | None = None,
+) -> None:
+    """Fail with teaching feedback unless ``got`` equals ``expected`` within tolerance.
+
+    Checks, in order: numeric type, shape, finiteness, closeness; on a
+    mismatch, each of ``mistakes`` is tried so the feedback can name it.
+    ``mistakes`` may be a function returning them: what a wrong formula
+    would give often costs more than the check, and is needed only when the
+    check fails. ``what`` names the value (a Message, or a plain name such
+    as ``"grad_w1"``, shown as code).
+    """
+    if _plainly_close(got, expected, rtol, atol):
+        return
+    exp = _as_array(expected)
+    assert exp is not None, "expected value must be numeric"
+    subject = what_named(what)
+    g = _as_array(got)
+    if g is None:
+        raise Feedback(_not_numeric(subject, got, exp), kind="bad_result", call=call, got=got,
+                       expected=expected, hint=hint)
+    if g.shape != exp.shape and not (allow_scalar_as_array and g.size == 1 and exp.size == 1):
+        text = msg("compare.not_one_number", what=subject, got_shape=_shape_text(g.shape)) \
+            if exp.ndim == 0 else msg("compare.shape", what=subject,
+                                      got_shape=_shape_text(g.shape),
+                                      expected_shape=_shape_text(exp.shape))
+        raise Feedback(text, call=call, got=got, expected=expected,
+                       mistake=_first_mistake(got, mistakes, rtol, atol), hint=hint)
+    g = g.reshape(exp.shape)
+    with np.errstate(all="ignore"):
+        gf, ef = g.astype(float), exp.astype(float)
+    if np.all(np.isfinite(ef)) and not np.all(np.isfinite(gf)):
+        marks = ~np.isfinite(gf) if gf.ndim else None
+        raise Feedback(msg("compare.not_finite", what=subject), call=call, got=got,
+                       expected=expected, marks=marks,
+                       mistake=_first_mistake(got, mistakes, rtol, atol) or "overflow",
+                       hint=hint)
+    if not _close(g, exp, rtol, atol):
+        with np.errstate(all="ignore"):
+            diff = np.abs(gf - ef)
+            differs = ~((diff <= atol + rtol * np.abs(ef)) | (gf == ef))
+        known = ~np.isnan(diff)  # nan - nan, inf - inf: no distance to report there
+        mistake = _first_mistake(got, mistakes, rtol, atol)
+        if not known.any():
+            text = msg("compare.differs_no_distance", what=subject)
+            raise Feedback(text, call=call, got=got, expected=expected, mistake=mistake,
+                           hint=hint)
+        worst = float(diff[known].max())
+        if diff.size == 1:
+            text = msg("compare.differs_by", what=subject, difference=f"{worst:.3g}")
+            raise Feedback(text, call=call, got=got, expected=expected, mistake=mistake,
+                           hint=hint)
+        index = tuple(int(i) for i in np.unravel_index(
+            int(np.argmax(np.where(known, diff, -np.inf))), diff.shape))
+        text = msg("compare.differs_in", what=subject, count=int(differs.sum()),
+                   total=int(differs.size), difference=f"{worst:.3g}", index=str(index))
+        shown_got = got if isinstance(got, np.ndarray) and got.shape == exp.shape else g
+        raise Feedback(text, call=call, got=shown_got, expected=expected, marks=differs,
+                       focus=index, mistake=mistake, hint=hint)
+
+
+def expect_tuple(got: Any, count: int, names: str, *, call: object = None) -> list[Any]:
+    """A result that must be a tuple of ``count`` values, as a list (tuples cross as lists).
+
+    ``names`` lists the parts as the contract writes them (``"h, a, y_pred"``).
+    """
+    if isinstance(got, (list, tuple)) and len(got) == count:
+        return list(got)
+    raise Feedback(msg("compare.not_a_tuple", count=count, names=names), kind="bad_result",
+                   call=call, got=got)
+
+
+def expect_equal(got: Any, expected: Any, *, call: object = None,
+                 what: str | Message = VALUE, mistakes: Mistakes = (),
+                 hint: str | Message | None = None) -> None:
     """Exact equality for integer, boolean and 0/1 results (gates, step, masks)."""
-    expect_close(got, expected, call=call, rtol=0.0, atol=0.0, mistakes=mistakes, what=what)
+    expect_close(got, expected, call=call, rtol=0.0, atol=0.0, mistakes=mistakes, what=what,
+                 hint=hint)
 
 
-def expect_true(condition: bool, message: str, *, call: object = None, got: Any = None,
-                expected: Any = None, mistake: str | None = None) -> None:
+def expect_true(condition: bool, message: str | Message, *, call: object = None,
+                got: Any = _NOTHING, expected: Any = _NOTHING, mistake: str | None = None,
+                hint: str | Message | None = None) -> None:
     """Fail with ``message`` unless a property of the student's result holds."""
     if not condition:
-        raise Feedback(message, call=call, got=got, expected=expected, mistake=mistake)
+        raise Feedback(message, call=call, got=got, expected=expected, mistake=mistake,
+                       hint=hint)
 
 
 def expect_raises_value_error(outcome: Any, *, call: object, mistake: str | None = None) -> None:
     """``outcome`` is a `nngrade.records.CallResult`: the call must have raised ValueError."""
     if outcome.status == "raised" and outcome.error_type == "ValueError":
         return
+    name = str(call or "").split("(", 1)[0].strip()
     if outcome.status not in ("ok", "raised"):
-        raise Feedback(
-            f"Expected ValueError, but the call ended with {outcome.status.replace('_', ' ')}"
-            + (f": {outcome.error.strip().splitlines()[-1]}" if outcome.error.strip() else "."),
-            kind=outcome.status, call=call,
-        )
+        raise call_failure(outcome, name=name, module="", call=call)
     if outcome.status == "raised":
-        raise Feedback(
-            f"Expected ValueError, but the call raised {outcome.error_type}.",
-            call=call, mistake=mistake,
-        )
-    raise Feedback(
-        "Expected the call to raise ValueError, but it returned normally.",
-        call=call, got=outcome.value, mistake=mistake,
-    )
+        raise Feedback(msg("compare.value_error_but_raised", error_type=outcome.error_type
+                           or "Exception"), call=call, mistake=mistake,
+                       quoted=outcome.error or "")
+    raise Feedback(msg("compare.value_error_but_returned"), call=call, got=outcome.value,
+                   mistake=mistake)
 
 
 def expect_value_error(student: Any, name: str, args: tuple = (),
@@ -366,19 +696,15 @@ def driver_facts(got: Any, call: object, keys: tuple[str, ...] = (),
     readable = isinstance(got, dict) and (set(keys) | set(lists)) <= set(got) and all(
         isinstance(got[key], list) and len(got[key]) == length for key, length in lists.items())
     if not readable:
-        raise Feedback("The scenario's result could not be read (was the grader's code "
-                       "tampered with?).", kind="bad_result", call=call)
+        raise Feedback(msg("compare.unreadable_scenario"), kind="bad_result", call=call)
     return got
 
 
 def expect_no_warnings(outcome: Any, *, call: object, mistake: str | None = "overflow") -> None:
     """The call must not have made numpy (or anything) warn, e.g. about overflow in exp."""
     if outcome.warnings:
-        raise Feedback(
-            "The values are right, but computing them raised a warning: "
-            + "; ".join(outcome.warnings[:3]),
-            call=call, mistake=mistake,
-        )
+        raise Feedback(msg("compare.warned"), call=call, mistake=mistake,
+                       quoted="\n".join(outcome.warnings[:3]))
 
 
 def _first_mistake(got: Any, mistakes: Mistakes, rtol: float, atol: float) -> str | None:
@@ -388,4 +714,58 @@ def _first_mistake(got: Any, mistakes: Mistakes, rtol: float, atol: float) -> st
     return None
 
 
-Predicate = Callable[[Any], bool]
+# ---------------------------------------------------------------- calls that gave no value
+
+# Every status a call into student code can end with, other than "ok".
+STATUSES = ("not_implemented", "missing_module", "missing_name", "import_error", "raised",
+            "timeout", "crashed", "bad_result", "limit")
+_TIMEOUTS = {"submission_seconds": "status.timeout_submission",
+             "cpu_seconds": "status.timeout_cpu", "import_seconds": "status.timeout_import"}
+
+
+def _limit_name(limit: str | None) -> Message:
+    return msg(f"limit_name.{limit}") if limit in LIMIT_NAMES else msg("limit_name.other")
+
+
+LIMIT_NAMES = ("call_seconds", "import_seconds", "submission_seconds", "cpu_seconds",
+               "memory_bytes", "file_bytes", "scratch_bytes", "scratch_files", "open_files",
+               "processes", "output_chars", "max_elements", "max_frame_bytes", "max_depth",
+               "max_items")
+
+
+def call_failure(outcome: Any, *, name: str, module: str, call: object = None) -> Feedback:
+    """The Feedback for a call into student code that gave no value (``outcome.status != "ok"``).
+
+    ``outcome`` has the runner's ``Outcome`` fields (status, error,
+    error_type, seconds, limit). The student's exception text is quoted
+    verbatim; the sandbox's own wording of a timeout or crash is kept as
+    ``detail`` (for instructors, in English), and the sentence names the
+    limit by id so a Chinese report says it in Chinese.
+    """
+    status = str(outcome.status)
+    error = str(getattr(outcome, "error", "") or "").strip()
+    limit = getattr(outcome, "limit", None)
+    if status == "not_implemented":
+        return Feedback(msg("status.not_implemented", name=name), kind=status)
+    if status == "missing_module":
+        return Feedback(msg("status.missing_module", name=name, module=module), kind=status)
+    if status == "missing_name":
+        return Feedback(msg("status.missing_name", name=name, module=module), kind=status)
+    if status == "import_error":
+        return Feedback(msg("status.import_error", name=name, module=module), kind=status,
+                        quoted=error)
+    if status == "raised":
+        error_type = str(getattr(outcome, "error_type", "") or "") or "Exception"
+        return Feedback(msg("status.raised", name=name, error_type=error_type), kind=status,
+                        call=call, quoted=error)
+    if status == "timeout":
+        seconds = float(getattr(outcome, "seconds", 0.0) or 0.0)
+        text = msg(_TIMEOUTS[limit], name=name, module=module) if limit in _TIMEOUTS \
+            else msg("status.timeout", name=name, seconds=f"{seconds:.2g}")
+        return Feedback(text, kind=status, call=call, detail=error)
+    if status in ("crashed", "bad_result", "limit"):
+        text = msg(f"status.{status}", name=name, limit=_limit_name(limit)) if limit \
+            else msg(f"status.{status}_plain", name=name)
+        return Feedback(text, kind=status, call=call, detail=error)
+    return Feedback(msg("status.other", name=name, status=status), kind=status, call=call,
+                    detail=error)

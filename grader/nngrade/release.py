@@ -3,9 +3,11 @@
 The bundle is built from an allow-list, never by copying the repository
 and deleting: ``exercises/``, the handout, a README, and a small installable
 ``tool/`` package holding only what ``nngrade check`` and ``nngrade submit``
-need (``nngrade.contract``, ``nngrade.student``, a student-only CLI). The
-solutions, the hidden suites, the rubric, the reference engine and the
-grader's sandbox, worker and batch code are simply never read.
+need (`STUDENT_MODULES`: the contract, the comparison core and the classic
+mistakes it names, the message catalogs in English and Chinese; the
+``nngrade.student`` package; a student-only CLI). The solutions, the hidden
+suites and their titles, the rubric, the reference engine and the grader's
+sandbox, worker and batch code are simply never read.
 
 After building, the bundle is scanned for leaks anyway (a solution line, a
 copy of a secret file, a secret module's name) before it is moved into
@@ -43,10 +45,16 @@ SECRET_DIRS = ("solutions", "reference", "grader/nngrade/suites")
 SECRET_FILES = ("grader/nngrade/rubric.toml",)
 # Grader modules that have no business in a student's hands (by file stem).
 SECRET_MODULES = frozenset({
-    "batch", "sandbox", "worker", "runner", "scoring", "rubric", "feedback", "mistakes",
+    "batch", "sandbox", "worker", "runner", "scoring", "rubric",
     "unpack", "inprocess", "release", "inbox", "suites", "reference", "solutions", "report",
     "nbgrader_bridge", "stubs", "intake", "hidden", "grade", "records",
 })
+# The modules of nngrade/ that ship, besides the nngrade.student package: what check and
+# submit import (the test of the student side imports them in a clean interpreter).
+STUDENT_MODULES = ("contract", "messages", "language", "textlayout", "feedback", "mistakes")
+# Data files that ship with them (relative to nngrade/): the message catalogs, the titles
+# of the public checks. The hidden suites' titles (suites/titles.toml) never do.
+STUDENT_DATA = ("catalogs/en.toml", "catalogs/zh.toml", "student/titles.toml")
 # A solution line is "non-trivial" from MIN_LINE characters on ("return out" and "else:"
 # are everywhere). One such line alone counts as a leak from LONG_LINE characters on; a
 # shorter one only with another line of the same solution region in the same file, since
@@ -95,7 +103,10 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup)
 @click.version_option(__version__, prog_name="nngrade")
 def main():
-    """nngrade: `nngrade check` while you work, `nngrade submit` to hand in."""
+    """nngrade: `nngrade check` while you work, `nngrade submit` to hand in.
+
+    做练习时用 `nngrade check` 检查，完成后用 `nngrade submit` 提交。
+    """
 
 
 if __name__ == "__main__":
@@ -122,6 +133,16 @@ nngrade = "nngrade.cli:main"
 
 [tool.setuptools]
 packages = [{packages}]
+
+[tool.setuptools.package-data]
+{package_data}
+'''
+
+COURSE_CONFIG = '''# The course's settings for `nngrade check` and `nngrade submit` (see README.md).
+# 课程设置：`nngrade check` 和 `nngrade submit` 会读取这个文件（见 README.md）。
+[course]
+lang = "{lang}"
+# inbox = "/path/to/the/course/inbox"   # where `nngrade submit` hands in / 提交的收件箱
 '''
 
 
@@ -161,17 +182,32 @@ def _student_packages(tool_pkg: Path) -> list[str]:
     return packages
 
 
-def _render_readme(has_handout: bool) -> str:
+def _render_readme(has_handout: bool, has_handout_zh: bool = False) -> str:
     from nngrade.report.render import render
 
-    parts = [render("release_readme.md", lang, handout=has_handout).strip()
-             for lang in ("en", "zh")]
+    parts = [render("release_readme.md", lang, handout=has_handout,
+                    handout_zh=has_handout_zh).strip() for lang in ("en", "zh")]
     head = "# Course exercises · 课程练习\n\nEnglish first, then 中文.\n\n"
     return head + "\n\n---\n\n".join(parts) + "\n"
 
 
-def build_release(source: Path, out: Path) -> list[Path]:
-    """Write the bundle into the empty folder ``out``; returns the files written."""
+def _package_data() -> str:
+    """The pyproject lines that make setuptools install `STUDENT_DATA` beside the code."""
+    by_package: dict[str, list[str]] = {}
+    for rel in STUDENT_DATA:
+        folder, name = rel.rsplit("/", 1)
+        package = "nngrade.student" if folder == "student" else "nngrade"
+        by_package.setdefault(package, []).append(name if package != "nngrade" else rel)
+    return "\n".join(f'"{package}" = [{", ".join(repr(n) for n in names)}]'.replace("'", '"')
+                     for package, names in by_package.items())
+
+
+def build_release(source: Path, out: Path, lang: str | None = None) -> list[Path]:
+    """Write the bundle into the empty folder ``out``; returns the files written.
+
+    ``lang`` ("en" or "zh") writes the course's ``nngrade.toml`` with that
+    language, so the bundle's ``nngrade check`` and ``submit`` speak it.
+    """
     written: list[Path] = []
     exercises = out / "exercises"
     exercises.mkdir(parents=True)
@@ -181,23 +217,33 @@ def build_release(source: Path, out: Path) -> list[Path]:
             shutil.copy2(path, exercises / path.name)
             written.append(exercises / path.name)
     handout = source / "docs" / "handout.md"
-    if handout.is_file():
-        (out / "docs").mkdir()
-        shutil.copy2(handout, out / "docs" / "handout.md")
-        written.append(out / "docs" / "handout.md")
+    for doc in sorted((source / "docs").glob("handout*.md")):  # handout.md, handout.zh.md
+        (out / "docs").mkdir(exist_ok=True)
+        shutil.copy2(doc, out / "docs" / doc.name)
+        written.append(out / "docs" / doc.name)
 
     tool_pkg = out / "tool" / "nngrade"
     tool_pkg.mkdir(parents=True)
-    shutil.copy2(PACKAGE_DIR / "contract.py", tool_pkg / "contract.py")
-    written.append(tool_pkg / "contract.py")
+    for name in STUDENT_MODULES:
+        shutil.copy2(PACKAGE_DIR / f"{name}.py", tool_pkg / f"{name}.py")
+        written.append(tool_pkg / f"{name}.py")
     written += _copy_py_tree(PACKAGE_DIR / "student", tool_pkg / "student")
+    for rel in STUDENT_DATA:
+        (tool_pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PACKAGE_DIR / rel, tool_pkg / rel)
+        written.append(tool_pkg / rel)
     (tool_pkg / "__init__.py").write_text(STUDENT_INIT.format(version=__version__))
     (tool_pkg / "version.py").write_text(f'__version__ = "{__version__}"\n')
     (tool_pkg / "cli.py").write_text(STUDENT_CLI.format())
     packages = ", ".join(f'"{p}"' for p in _student_packages(tool_pkg))
-    (out / "tool" / "pyproject.toml").write_text(
-        STUDENT_PYPROJECT.format(version=__version__, packages=packages))
-    (out / "README.md").write_text(_render_readme(handout.is_file()), encoding="utf-8")
+    (out / "tool" / "pyproject.toml").write_text(STUDENT_PYPROJECT.format(
+        version=__version__, packages=packages, package_data=_package_data()))
+    (out / "README.md").write_text(
+        _render_readme(handout.is_file(), (source / "docs" / "handout.zh.md").is_file()),
+        encoding="utf-8")
+    if lang:
+        (out / "nngrade.toml").write_text(COURSE_CONFIG.format(lang=lang), encoding="utf-8")
+        written.append(out / "nngrade.toml")
     (out / RELEASE_MARKER).write_text(f"nngrade {__version__}\n")
     written += [tool_pkg / "__init__.py", tool_pkg / "cli.py", out / "tool" / "pyproject.toml",
                 out / "README.md"]
@@ -303,7 +349,10 @@ def find_leaks(bundle: Path, source: Path) -> list[Leak]:
               default=None, metavar="REPO",
               help="The course repository (default: the checkout nngrade runs from).")
 @click.option("--force", is_flag=True, help="Replace DIR if it holds an earlier release.")
-def release_command(out: Path, source: Path | None, force: bool) -> None:
+@click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
+              help="The language `nngrade check` and `nngrade submit` speak in the bundle "
+              "(written to its nngrade.toml; default: each student's locale).")
+def release_command(out: Path, source: Path | None, force: bool, lang: str | None) -> None:
     """Build what students receive: exercises/, the handout, and `nngrade check`/`submit`.
 
     Nothing secret goes in (no solutions, hidden tests, rubric or reference
@@ -319,7 +368,7 @@ def release_command(out: Path, source: Path | None, force: bool) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        files = build_release(repo, staging)
+        files = build_release(repo, staging, lang)
         leaks = find_leaks(staging, repo)
         if leaks:
             listing = "\n".join(f"  {leak}" for leak in leaks[:20])

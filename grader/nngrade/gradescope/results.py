@@ -65,14 +65,32 @@ def _plain(line: str) -> str:
 
 
 def _test_markdown(view: TestView, lang: str) -> str:
+    """A failed test as the HTML report shows it, field by field, in Gradescope's Markdown.
+
+    The headline is nngrade's sentence; text from the student's code or from
+    Python (``quoted``: an exception and its message) follows it verbatim in
+    a code block, as the headline's "quoted below" promises.
+    """
     parts = [f"**{_plain(view.verdict)}**: {_plain(view.headline)}"]
+    if view.quoted:
+        parts.append(code_block(view.quoted))
     if view.original:
         parts += [f"{text('original', lang)}:", code_block(view.original)]
-    for key, value in (("called", view.call), ("got", view.got), ("expected", view.expected)):
+    if view.where:
+        parts += [f"{text('where', lang)}:", code_block(view.where)]
+    if view.call:
+        parts += [f"{text('called', lang)}:", code_block(view.call)]
+    for name, value in view.shown.items():
+        parts.append(code_block(f"{name} = {value}"))
+    for key, value in (("got", view.got), ("expected", view.expected)):
         if value:
             parts += [f"{text(key, lang)}:", code_block(value)]
     if view.mistake_text:
         parts.append(f"**{text('mistake', lang)}**: {_plain(view.mistake_text)}")
+    if view.hint:
+        parts.append(f"**{text('hint', lang)}**: {_plain(view.hint)}")
+    if view.detail:
+        parts.append(f"**{text('detail', lang)}**: {_plain(view.detail)}")
     if view.printed:
         parts += [f"{text('printed', lang)}:", code_block(view.printed)]
     return "\n\n".join(parts)

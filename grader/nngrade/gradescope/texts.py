@@ -21,6 +21,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "got": {"en": "Got", "zh": "实际返回"},
     "expected": {"en": "Expected", "zh": "期望结果"},
     "mistake": {"en": "Likely mistake", "zh": "可能的错误"},
+    "where": {"en": "Where", "zh": "位置"},
+    "hint": {"en": "Hint", "zh": "提示"},
+    "detail": {"en": "Detail", "zh": "详情"},
     "printed": {"en": "Your code printed", "zh": "你的代码输出"},
     "original": {"en": "Grader's message", "zh": "评分程序的原始信息"},
     "late": {

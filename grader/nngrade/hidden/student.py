@@ -18,23 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nngrade.feedback import Feedback, LazyText, describe_call
+from nngrade.feedback import LazyText, call_failure, describe_call
 from nngrade.records import CallResult
 
 __all__ = ["Ask", "Request", "StudentModule", "Step"]
-
-# What the student's value of a failed call is replaced by in the test's feedback, by status.
-STATUS_MESSAGES = {
-    "not_implemented": "`{name}` is not implemented yet (it raises NotImplementedError).",
-    "missing_module": "{module}.py is missing from the submission, so `{name}` cannot be graded.",
-    "missing_name": "{module}.py defines no `{name}`.",
-    "import_error": "{module}.py could not be imported, so `{name}` cannot be graded: {error}",
-    "raised": "The call raised {error}",
-    "timeout": "The call did not finish in time: {error}",
-    "crashed": "The call crashed the worker process: {error}",
-    "bad_result": "The call returned something that cannot be graded: {error}",
-    "limit": "A resource limit was hit: {error}",
-}
 
 # A call as a replay tree records it: (op, module, name, timeout, the encoded request).
 Step = tuple[str, str, str, float | None, bytes | None]
@@ -134,10 +121,7 @@ class StudentModule:
         """The value of a call that worked; else `Feedback` saying what went wrong."""
         if out.ok:
             return out.value
-        template = STATUS_MESSAGES.get(out.status, "The call failed ({status}): {error}")
-        message = template.format(name=name, module=self._module, error=out.error.strip()
-                                  or out.status, status=out.status)
-        raise Feedback(message, kind=out.status, call=self.last_call)
+        raise call_failure(out, name=name, module=self._module, call=self.last_call)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_"):

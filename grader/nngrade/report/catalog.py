@@ -1,15 +1,13 @@
-"""Keeping the translation catalogs complete: extract, update, check.
+"""Keeping the report pages' catalogs complete: extract, update, check.
 
-Every English string a report can show is collected here from four
-places: the templates (``_()``/``ngettext()`` calls), this package's Python
-(``N_()``/``gettext()`` marks), the grader's own wording that reaches a
-page (``nngrade.mistakes.MISTAKES``, the explanations of the classic
-mistakes) and the hidden tests' titles (the first docstring line of each
-test in ``grader/suites``, under the message context ``test``). A title is
-only a title, never the test's code, and it is already shown in English;
-titles and mistake explanations are optional in a catalog (they belong to
-the grader, change with it, and a missing one falls back to the grader's
-English, by design); everything the report itself says is required.
+Every English string a report page says itself is collected here from two
+places: the templates (``_()``/``ngettext()`` calls) and this package's
+Python (``N_()``/``gettext()`` marks). Everything is required: a page that
+mixes languages is a bug. (What the grader says about a submission is not
+here: it is stored by message id, `nngrade.messages`, with its catalogs in
+``nngrade/catalogs``; the hidden tests' titles are in
+``nngrade/suites/titles.toml``. `suite_titles` lists those titles for the
+checks of that file.)
 
 ``python -m nngrade.report.catalog update`` rewrites ``locale/messages.pot``
 and merges new strings into each language's .po (new entries arrive
@@ -23,6 +21,7 @@ from __future__ import annotations
 import ast
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 import jinja2.ext
 from babel.messages.catalog import Catalog
@@ -32,7 +31,6 @@ from babel.messages.pofile import read_po, write_po
 from nngrade.report.i18n import DOMAIN, LOCALE_DIR, SUPPORTED_LANGS
 
 __all__ = [
-    "TEST_CONTEXT",
     "extract",
     "missing",
     "po_path",
@@ -43,8 +41,6 @@ __all__ = [
 
 PACKAGE_DIR = Path(__file__).parent
 SUITES_DIR = PACKAGE_DIR.parent / "suites"
-TEST_CONTEXT = "test"
-MISTAKE_COMMENT = "mistake code:"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 POT_PATH = LOCALE_DIR / f"{DOMAIN}.pot"
 
@@ -64,8 +60,12 @@ def _has_placeholder(msgid: str | tuple[str, ...]) -> bool:
     return "%(" in text
 
 
-def suite_titles(suites: Path = SUITES_DIR) -> list[tuple[str, str, int]]:
-    """(title, file, line) of every hidden test: the first line of its docstring."""
+def suite_titles(suites: Path = SUITES_DIR) -> list[tuple[str, str, str, int]]:
+    """(test id, title, file, line) of every hidden test; the title is its docstring's first line.
+
+    The id (``test_activations.test_sigmoid_random``) is the key of the
+    title's translations in ``suites/titles.toml``.
+    """
     out = []
     for path in sorted(suites.glob("test_*.py")):
         try:
@@ -77,7 +77,8 @@ def suite_titles(suites: Path = SUITES_DIR) -> list[tuple[str, str, int]]:
                     node.name.startswith("test_"):
                 doc = ast.get_docstring(node)
                 if doc and doc.strip():
-                    out.append((doc.strip().splitlines()[0].strip(), path.name, node.lineno))
+                    out.append((f"{path.stem}.{node.name}", doc.strip().splitlines()[0].strip(),
+                                path.name, node.lineno))
     return out
 
 
@@ -88,7 +89,7 @@ def extract() -> Catalog:
     for path in sorted([*TEMPLATE_DIR.glob("*.html"), *TEMPLATE_DIR.glob("*.md")]):
         rel = path.relative_to(PACKAGE_DIR).as_posix()
         for lineno, msgid, comments, context in extract_from_file(
-            jinja2.ext.babel_extract, str(path), keywords=DEFAULT_KEYWORDS,
+            cast(Any, jinja2.ext.babel_extract), str(path), keywords=DEFAULT_KEYWORDS,
             options=_JINJA_OPTIONS,
         ):
             _add(catalog, msgid, context, (rel, lineno), comments)
@@ -98,15 +99,6 @@ def extract() -> Catalog:
             "python", str(path), keywords=DEFAULT_KEYWORDS
         ):
             _add(catalog, msgid, context, (rel, lineno), comments)
-    try:
-        from nngrade.mistakes import MISTAKES
-    except ImportError:  # a report-only checkout: nothing of the grader's to translate
-        MISTAKES = {}
-    for code, message in MISTAKES.items():
-        _add(catalog, message, None, ("../mistakes.py", 0), [f"{MISTAKE_COMMENT} {code}"])
-    for title, name, lineno in suite_titles():
-        catalog.add(title, locations=[(f"../suites/{name}", lineno)], context=TEST_CONTEXT,
-                    auto_comments=["the title of a hidden test (optional)"])
     return catalog
 
 
@@ -119,17 +111,13 @@ def read_catalog(lang: str) -> Catalog:
         return read_po(fh, locale=lang, domain=DOMAIN)
 
 
-def missing(lang: str, template: Catalog | None = None, *, optional: bool = False) -> list[str]:
-    """The msgids of ``template`` that ``lang`` does not translate (or only as fuzzy guesses).
-
-    The grader's own strings (test titles, mistake explanations) count only
-    with ``optional=True``.
-    """
+def missing(lang: str, template: Catalog | None = None) -> list[str]:
+    """The msgids of ``template`` that ``lang`` does not translate (or only as fuzzy guesses)."""
     template = template or extract()
     have = read_catalog(lang)
     out = []
     for message in template:
-        if not message.id or (_is_graders(message) and not optional):
+        if not message.id:
             continue
         found = have.get(message.id, context=message.context)
         strings = found.string if found is not None else None
@@ -140,13 +128,6 @@ def missing(lang: str, template: Catalog | None = None, *, optional: bool = Fals
         if found is None or not done or found.fuzzy:
             out.append(message.id if isinstance(message.id, str) else message.id[0])
     return out
-
-
-def _is_graders(message: object) -> bool:
-    """A string the grader owns (a test title or a mistake), not one of the report's own."""
-    comments = getattr(message, "auto_comments", []) or []
-    return getattr(message, "context", None) == TEST_CONTEXT or any(
-        c.startswith(MISTAKE_COMMENT) for c in comments)
 
 
 def update() -> list[Path]:
@@ -193,12 +174,6 @@ def main(argv: list[str] | None = None) -> int:
                 status = 1
                 print(f"{lang}: {len(gaps)} strings need a translation in {po_path(lang)} "
                       "(run `python -m nngrade.report.catalog update` first to add new ones)")
-            extra = [m for m in missing(lang, template, optional=True) if m not in gaps]
-            for msgid in extra:
-                print(f"{lang}: untranslated (grader's, optional): {msgid!r}")
-            if extra:
-                print(f"{lang}: {len(extra)} test titles or mistake explanations are shown "
-                      "in English until translated")
         return status
     print("usage: python -m nngrade.report.catalog [check|update]", file=sys.stderr)
     return 2

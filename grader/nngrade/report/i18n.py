@@ -1,4 +1,4 @@
-"""Translations for everything a student or instructor reads in a report.
+"""Translations of the report pages' own words (their headings, labels and explanations).
 
 English is the source language: every user-visible string in the templates
 and in this package is an English gettext msgid, and ``locale/<lang>/
@@ -6,9 +6,10 @@ LC_MESSAGES/messages.po`` holds its translation. Catalogs are compiled from
 the .po text at first use (babel), so there is no build step and no stale
 .mo file can disagree with the .po a translator just edited.
 
-Strings that come from the grader (mistake explanations, fixed feedback
-messages, test titles) are looked up in the same catalog: a string with a
-translation is shown translated, any other string is shown in English.
+What the grader says about a submission (feedback, mistakes, notes) is not
+here: results.json stores it as messages by id (`nngrade.messages`, whose
+catalogs also ship to students), and test titles are translated by test id
+(``suites/titles.toml``). The report renders both in its language.
 """
 
 from __future__ import annotations
@@ -26,10 +27,8 @@ __all__ = [
     "LOCALE_DIR",
     "SUPPORTED_LANGS",
     "N_",
-    "has_translation",
     "html_lang",
     "normalize_lang",
-    "translate_if_known",
     "translations",
 ]
 
@@ -76,34 +75,3 @@ def translations(lang: str) -> gettext.NullTranslations:
     write_mo(buf, catalog, use_fuzzy=False)  # fuzzy entries are unchecked guesses: never shown
     buf.seek(0)
     return gettext.GNUTranslations(buf)
-
-
-def has_translation(lang: str, message: str, context: str | None = None) -> bool:
-    """True when ``lang`` shows ``message`` in its own words (always true for English)."""
-    if normalize_lang(lang) == "en":
-        return True
-    t = translations(lang)
-    if context is None:
-        return t.gettext(message) != message
-    return t.pgettext(context, message) != message
-
-
-def translate_if_known(
-    lang: str, *candidates: str | None, context: str | None = None
-) -> str | None:
-    """The first candidate the catalog translates, translated; else None.
-
-    Used for text produced by the grader (e.g. a mistake's explanation, where
-    both the message stored in results.json and the current wording of the
-    code's message are tried).
-    """
-    t = translations(lang)
-    for text in candidates:
-        if not text:
-            continue
-        if normalize_lang(lang) == "en":
-            return text
-        out = t.gettext(text) if context is None else t.pgettext(context, text)
-        if out != text:
-            return out
-    return None

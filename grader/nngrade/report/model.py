@@ -17,10 +17,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from nngrade.contract import MODULES
-from nngrade.report.i18n import N_, normalize_lang, translate_if_known, translations
+from nngrade.messages import UNTRANSLATED, Message, has_text, render
+from nngrade.mistakes import mistake_message
+from nngrade.report.i18n import N_, normalize_lang, translations
+from nngrade.report.legacy import read_feedback, read_limit_detail, read_note
+from nngrade.student.titles import load_titles
 
 __all__ = [
     "MODULE_TITLES",
@@ -121,19 +127,9 @@ PROTECTIONS: dict[str, str] = {
     "no_new_privs": N_("No privilege escalation (no_new_privs)"),
 }
 
-# The grader's fixed messages: listed so that they are extracted into the
-# catalog; any other message is matched verbatim and shown in English if unknown.
-GRADER_MESSAGES: tuple[str, ...] = (
-    N_("A hidden check on the result failed."),
-    N_("The value is not what the reference computes."),
-    N_("The value contains nan or inf where the answer is finite."),
-    N_("Expected the call to raise ValueError, but it returned normally."),
-    N_(
-        "The grader could not check this test (an internal error); "
-        "your instructor has been told."
-    ),
-    N_("file not found in the submission"),
-)
+# The hidden tests' titles in other languages (never shipped to students).
+HIDDEN_TITLES = Path(__file__).resolve().parent.parent / "suites" / "titles.toml"
+
 
 def fmt_points(x: float | int | None) -> str:
     """12.0 -> "12", 10.5 -> "10.5", 1.3333 -> "1.33": points read as people write them."""
@@ -187,9 +183,18 @@ def split_title(test: Mapping[str, Any]) -> str:
     return name[len(prefix):] if contract and name.startswith(prefix) else name
 
 
+@cache
+def _titles_by_english(lang: str) -> dict[str, str]:
+    """English title -> ``lang`` title of every hidden test (results.json holds the English)."""
+    return {entry["en"].strip(): entry[lang] for entry in load_titles(HIDDEN_TITLES).values()
+            if entry.get(lang)}
+
+
 def translated_title(title: str, lang: str) -> str:
-    """A hidden test's title in ``lang`` where the catalog has it (context "test"), else English."""
-    return translate_if_known(lang, title, context="test") or title
+    """A hidden test's title in ``lang`` where ``suites/titles.toml`` has it, else English."""
+    if normalize_lang(lang) == "en":
+        return title
+    return _titles_by_english(normalize_lang(lang)).get(title.strip(), title)
 
 
 def mistake_of(test: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -203,21 +208,17 @@ def mistake_of(test: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def _current_mistakes() -> Mapping[str, str]:
-    """The grader's current wording of each mistake code (the catalog's msgids)."""
-    try:
-        from nngrade.mistakes import MISTAKES
-    except ImportError:  # a report-only install, or an older grader
-        return {}
-    return MISTAKES
-
-
 def mistake_text(code: str, english: str, lang: str) -> str:
-    """A mistake's explanation in ``lang``: translated where the catalog knows it, else English."""
-    current = _current_mistakes().get(code)
-    if normalize_lang(lang) == "en":
-        return english or current or code
-    return translate_if_known(lang, english, current) or english or current or code
+    """A mistake's explanation in ``lang``, by its code; the stored English for unknown codes."""
+    if has_text(f"mistake.{code}", "en"):
+        return render(mistake_message(code), normalize_lang(lang))
+    return english or code
+
+
+def note_text(text: str, lang: str) -> str:
+    """A note of the intake (a warning, a module's status, why nothing was graded) in ``lang``."""
+    message = read_note(text)
+    return render(message, normalize_lang(lang)) if message is not None else text
 
 
 def grading_problem(results: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -267,13 +268,18 @@ class TestView:
     passed: bool
     kind: str
     verdict: str
-    headline: str = ""
-    original: str = ""
+    headline: str = ""  # in the reader's language; `code` in backticks
+    original: str = ""  # the grader's words when no catalog knows them (English)
+    quoted: str = ""  # text from the student's code or from Python, verbatim
+    detail: str = ""  # the sandbox's technical note (English reports only)
+    where: str = ""
     call: str = ""
+    shown: dict[str, str] = field(default_factory=dict)
     got: str = ""
     expected: str = ""
     mistake_code: str = ""
     mistake_text: str = ""
+    hint: str = ""
     printed: str = ""
     seconds: float | None = None
 
@@ -400,25 +406,52 @@ def _test_view(test: Mapping[str, Any], index: int, lang: str) -> TestView:
     )
     if passed:
         return view
-    message = _text(extra.get("message")).strip()
-    if not extra and test.get("output"):
-        # No structured feedback: the plain output is all there is.
-        message = _text(test.get("output")).strip()
-    translated = translate_if_known(lang, message) if message else None
-    if translated:
-        view.headline = translated
-    else:
-        view.headline = t.gettext(EXPLANATIONS.get(kind, EXPLANATIONS["failed"]))
-        view.original = message
+    _explain(view, test, extra, lang)
     view.call = _text(extra.get("call"))
+    shown = extra.get("shown")
+    view.shown = {str(k): _text(v) for k, v in shown.items()} if isinstance(shown, Mapping) else {}
     view.got = _text(extra.get("got"))
     view.expected = _text(extra.get("expected"))
+    view.where = _text(extra.get("where"))
     view.printed = _text(extra.get("printed") or extra.get("stdout"))
+    hint = Message.from_json(extra.get("hint"))
+    view.hint = render(hint, lang) if hint is not None else ""
     found = mistake_of(test)
     if found:
         view.mistake_code = found[0]
         view.mistake_text = mistake_text(found[0], found[1], lang)
     return view
+
+
+def _explain(view: TestView, test: Mapping[str, Any], extra: Mapping[str, Any],
+             lang: str) -> None:
+    """The headline of a failed test in ``lang``: by its message id, else by its old wording.
+
+    A message whose id no catalog knows (a newer grader's) and an old text
+    no pattern knows both fall back to a generic explanation of the kind,
+    with the grader's own words shown beside it as they are.
+    """
+    english = _text(extra.get("message")).strip()
+    if not extra and test.get("output"):
+        # No structured feedback: the plain output is all there is.
+        english = _text(test.get("output")).strip()
+    message = Message.from_json({"id": extra.get("message_id"),
+                                 "params": extra.get("message_params")})
+    quoted, detail = _text(extra.get("quoted")), _text(extra.get("detail"))
+    if message is not None and (message.id == UNTRANSLATED or not has_text(message.id, "en")):
+        message = None  # a finished English text, or an id this grader does not know
+    if message is None and english:
+        reading = read_feedback(english, module=view.module, name=view.name)
+        if reading is not None:
+            message, quoted, detail = reading.text, reading.quoted, reading.detail
+    if message is not None:
+        view.headline = render(message, lang)
+    else:
+        view.headline = translations(lang).gettext(
+            EXPLANATIONS.get(view.kind, EXPLANATIONS["failed"]))
+        view.original = english
+    view.quoted = quoted
+    view.detail = detail if lang == "en" else ""
 
 
 def _module_views(results: Mapping[str, Any], lang: str) -> list[ModuleView]:
@@ -432,7 +465,8 @@ def _module_views(results: Mapping[str, Any], lang: str) -> list[ModuleView]:
     views = []
     for key in [*MODULES, OTHER_MODULE]:
         tests = grouped[key]
-        info = declared.get(key) if isinstance(declared.get(key), Mapping) else None
+        found = declared.get(key)
+        info = found if isinstance(found, Mapping) else None
         if key == OTHER_MODULE and not tests:
             continue
         if info is not None:
@@ -444,8 +478,10 @@ def _module_views(results: Mapping[str, Any], lang: str) -> list[ModuleView]:
             score = sum(x.score for x in tests)
             max_score = sum(x.max_score for x in tests)
             status, message = "ok", ""
-        if message:
-            message = translate_if_known(lang, message) or message
+        if status == "missing":
+            message = render(Message("module.missing"), lang)
+        elif message and status != "import_error":  # an import error's text is Python's
+            message = note_text(message, lang)
         # failures first, otherwise the grader's order (stable sort)
         tests = sorted(tests, key=lambda x: x.passed)
         views.append(ModuleView(
@@ -477,7 +513,7 @@ def student_view(results: Mapping[str, Any], lang: str = "en") -> StudentView:
             test=_text(hit.get("test")),
             limit=_text(hit.get("limit")),
             label=_label(LIMITS, _text(hit.get("limit")), lang),
-            detail=_text(hit.get("detail")),
+            detail=_limit_detail(_text(hit.get("detail")), lang),
         )
         for hit in (ng.get("limits_hit") or [])
         if isinstance(hit, Mapping)
@@ -503,6 +539,14 @@ def student_view(results: Mapping[str, Any], lang: str = "en") -> StudentView:
         limits=limits,
         missing_protections=[_label(PROTECTIONS, str(p), lang)
                              for p in (ng.get("missing_protections") or [])],
-        warnings=[_text(w) for w in (ng.get("warnings") or [])],
+        warnings=[note_text(_text(w), lang) for w in (ng.get("warnings") or [])],
     )
+
+
+def _limit_detail(text: str, lang: str) -> str:
+    """The sandbox's words about a limit, in ``lang`` where known (English ones only in English)."""
+    message = read_limit_detail(text)
+    if message is not None:
+        return render(message, lang)
+    return text if lang == "en" else ""
 

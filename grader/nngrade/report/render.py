@@ -9,12 +9,13 @@ into a page the instructor opens.
 
 from __future__ import annotations
 
+import re
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from nngrade.atomic import write_atomic  # re-exported: the report modules write pages with it
 from nngrade.report.i18n import html_lang, normalize_lang, translations
@@ -36,6 +37,19 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}"
 
 
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def message_html(text: str) -> Markup:
+    """A rendered message as HTML: escaped, with its `code` spans as <code> elements.
+
+    The text may hold a student's values (names, numbers): it is escaped
+    first, so a backtick span can only ever wrap escaped text.
+    """
+    escaped = str(escape(text))
+    return Markup(_CODE_SPAN.sub(lambda m: f"<code>{m.group(1)}</code>", escaped))
+
+
 @cache
 def environment(lang: str) -> jinja2.Environment:
     code = normalize_lang(lang)
@@ -52,6 +66,7 @@ def environment(lang: str) -> jinja2.Environment:
     env.filters["points"] = fmt_points
     env.filters["width"] = _width
     env.filters["pct"] = _pct
+    env.filters["msgtext"] = message_html
     env.globals["lang"] = code
     env.globals["html_lang"] = html_lang(code)
     env.globals["passed_row"] = lambda t: _passed_row(code, t.anchor, t.kind, t.score,

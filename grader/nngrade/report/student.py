@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nngrade.report.i18n import normalize_lang, translate_if_known
-from nngrade.report.model import student_view
+from nngrade.report.i18n import normalize_lang
+from nngrade.report.model import note_text, student_view
 from nngrade.report.render import render, stylesheet, write_atomic
 from nngrade.version import __version__
 
@@ -29,7 +29,7 @@ def render_student_report(results: Mapping[str, Any], lang: str = "en") -> str:
     view = student_view(results, lang)
     problem_text = ""
     if view.problem is not None and view.problem[0] == "error":
-        problem_text = translate_if_known(lang, view.problem[1]) or view.problem[1]
+        problem_text = note_text(view.problem[1], lang)
     return render(
         "student.html",
         lang,

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from nngrade.contract import MODULES
 from nngrade.report.chart import histogram_svg
-from nngrade.report.i18n import N_, normalize_lang, translate_if_known, translations
+from nngrade.report.i18n import N_, normalize_lang, translations
 from nngrade.report.model import (
     MODULE_TITLES,
     as_mapping,
@@ -33,6 +33,7 @@ from nngrade.report.model import (
     is_passed,
     mistake_of,
     mistake_text,
+    note_text,
     percent,
     split_title,
     student_id,
@@ -170,7 +171,7 @@ def _entry(results: Mapping[str, Any], lang: str) -> Entry:
     )
     if problem is not None:
         entry.problem_label = t.gettext(PROBLEM_LABELS[problem[0]])
-        entry.problem_text = translate_if_known(lang, problem[1]) or problem[1]
+        entry.problem_text = note_text(problem[1], lang)
     return entry
 
 

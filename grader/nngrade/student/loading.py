@@ -26,11 +26,14 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 
 from nngrade.contract import MODULES
+from nngrade.feedback import Feedback
+from nngrade.messages import msg
 
 __all__ = [
     "TimeLimit",
     "StudentModules",
     "find_folder",
+    "student_frame",
     "student_location",
     "student_modules",
     "time_limit",
@@ -54,7 +57,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
         and hasattr(signal, "setitimer")
         and threading.current_thread() is threading.main_thread()
     )
-    if not usable:
+    if not usable or seconds is None:
         yield
         return
 
@@ -83,21 +86,30 @@ def find_folder(path: Path) -> Path | None:
     return None
 
 
-def student_location(tb: TracebackType | None, folder: Path) -> str:
-    """``file.py:line in function`` of the innermost traceback frame inside ``folder``, or ''."""
-    where = ""
+def student_frame(tb: TracebackType | None, folder: Path) -> traceback.FrameSummary | None:
+    """The innermost traceback frame inside ``folder`` (the student's own code), or None."""
+    found = None
     for frame in traceback.extract_tb(tb):
-        path = Path(frame.filename)
-        if path.parent.resolve() == folder.resolve():
-            where = f"{path.name}:{frame.lineno} in {frame.name}"
-    return where
+        if Path(frame.filename).parent.resolve() == folder.resolve():
+            found = frame
+    return found
+
+
+def student_location(tb: TracebackType | None, folder: Path) -> str:
+    """``file.py:line (function)`` of the innermost traceback frame inside ``folder``, or ''."""
+    frame = student_frame(tb, folder)
+    return f"{Path(frame.filename).name}:{frame.lineno} ({frame.name})" if frame else ""
 
 
 def _describe_import_error(error: BaseException, path: Path, folder: Path) -> str:
-    """What went wrong importing ``path``, pointing at the student's line."""
+    """What went wrong importing ``path``, as Python would say it, pointing at the student's line.
+
+    This is quoted text (the interpreter's own words and the student's
+    source), shown verbatim in every language.
+    """
     if isinstance(error, SyntaxError):
         name = Path(error.filename).name if error.filename else path.name
-        text = f"{name}:{error.lineno}: {error.msg}"
+        text = f"{name}:{error.lineno}: {type(error).__name__}: {error.msg}"
         if error.text and error.text.strip():
             source = error.text.rstrip("\n")
             indent = len(source) - len(source.lstrip())
@@ -105,8 +117,6 @@ def _describe_import_error(error: BaseException, path: Path, folder: Path) -> st
             if error.offset and error.offset > indent:
                 text += "\n    " + " " * (error.offset - 1 - indent) + "^"
         return text
-    if isinstance(error, TimeLimit):
-        return f"importing {path.name} took longer than {error.args[0]:g} s (a loop at top level?)"
     where = student_location(error.__traceback__, folder) or path.name
     return f"{where}: {type(error).__name__}: {error}"
 
@@ -118,7 +128,7 @@ class StudentModules:
     folder: Path
     timeout: float | None = 5.0
     modules: dict[str, ModuleType] = field(default_factory=dict)
-    problems: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, Feedback] = field(default_factory=dict)
 
     def load(self, name: str) -> ModuleType | None:
         """The freshly loaded module ``name``, or None with the reason in ``problems[name]``."""
@@ -126,7 +136,8 @@ class StudentModules:
             return self.modules.get(name)
         path = self.folder / f"{name}.py"
         if not path.is_file():
-            self.problems[name] = f"missing: there is no {name}.py in {self.folder}"
+            self.problems[name] = Feedback(msg("load.missing", module=name,
+                                               folder=str(self.folder)), kind="missing_module")
             return None
         existing = sys.modules.get(name)
         if existing is not None and _file_of(existing) == path.resolve():
@@ -145,11 +156,15 @@ class StudentModules:
             raise
         except BaseException as error:  # SystemExit, TimeLimit, anything the file raises
             sys.modules.pop(name, None)
-            problem = "could not import: " + _describe_import_error(error, path, self.folder)
-            tail = printed.getvalue().strip().splitlines()[-5:]
-            if tail:
-                problem += "\n    printed: " + "\n             ".join(tail)
-            self.problems[name] = problem
+            tail = "\n".join(printed.getvalue().strip().splitlines()[-5:])
+            if isinstance(error, TimeLimit):
+                self.problems[name] = Feedback(
+                    msg("load.import_timeout", module=name, seconds=f"{error.args[0]:g}"),
+                    kind="timeout", printed=tail)
+            else:
+                self.problems[name] = Feedback(
+                    msg("load.import_failed", module=name), kind="import_error",
+                    quoted=_describe_import_error(error, path, self.folder), printed=tail)
             return None
         self.modules[name] = module
         return module

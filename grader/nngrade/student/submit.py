@@ -21,8 +21,12 @@ UTC time, tool version, each file's SHA-256), the layout the grader's
 unpacker reads. The inbox layout is ``INBOX/<student>/<stamp>-<hash>.zip``
 plus a marker file, read back by ``nngrade.intake.inbox`` on the grader's side.
 
+It speaks English or Chinese like ``nngrade check`` (``--lang``, the
+course's ``nngrade.toml``, the locale); the manifest stays in English.
+
 This module ships to students: it imports only the standard library,
-click, ``nngrade.contract`` and ``nngrade.student`` (tomli on Python 3.10).
+click, ``nngrade.contract``, ``nngrade.messages``, ``nngrade.feedback`` and
+``nngrade.student`` (tomli on Python 3.10).
 """
 
 from __future__ import annotations
@@ -45,6 +49,12 @@ from typing import Any
 import click
 
 from nngrade.contract import module_names
+from nngrade.language import choose_language
+from nngrade.messages import Message, msg, render
+from nngrade.student.config import CONFIG_NAME, course_settings, find_config
+from nngrade.student.errors import StudentError
+from nngrade.student.localized import LocalizedCommand
+from nngrade.textlayout import labelled
 from nngrade.version import __version__
 
 __all__ = [
@@ -58,13 +68,14 @@ __all__ = [
     "SubmitError",
     "inspect_folder",
     "submit_command",
+    "course_settings",
+    "find_config",
     "write_submission",
 ]
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "nngrade-submission/1"
 INBOX_MARKER = ".nngrade-inbox"
-CONFIG_NAME = "nngrade.toml"
 STUDENT_ENV = "NNGRADE_STUDENT"
 INBOX_ENV = "NNGRADE_INBOX"
 ARCHIVE_DIR_IN_ZIP = "exercises"
@@ -77,84 +88,37 @@ STAMP_FORMAT = "%Y%m%dT%H%M%S.%fZ"
 STUDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
-class SubmitError(click.ClickException):
+class SubmitError(StudentError):
     """A reason not to submit, phrased as what to do next."""
 
 
-# ---------------------------------------------------------------- configuration
+# ---------------------------------------------------------------- who, where, what
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SubmitError(f"could not read {path}: {exc}. Fix or remove that file.") from exc
+def _say(message: Message, lang: str) -> str:
+    return render(message, lang)
 
 
-def find_config(*starts: Path) -> Path | None:
-    """The nearest ``nngrade.toml`` in any of ``starts`` or their parents."""
-    for start in starts:
-        for folder in [start.resolve(), *start.resolve().parents]:
-            candidate = folder / CONFIG_NAME
-            if candidate.is_file():
-                return candidate
-    return None
-
-
-def course_settings(config: Path | None) -> dict[str, str]:
-    """The ``[course]`` table of the config file; relative ``inbox`` paths are resolved."""
-    if config is None:
-        return {}
-    course = _load_toml(config).get("course", {})
-    if not isinstance(course, dict):
-        raise SubmitError(f"{config}: [course] must be a table. See the course README.")
-    out = {k: str(v) for k, v in course.items() if k in ("inbox", "student")}
-    if "inbox" in out:
-        inbox = Path(out["inbox"]).expanduser()
-        out["inbox"] = str(inbox if inbox.is_absolute() else (config.parent / inbox))
-    return out
-
-
-def resolve_student(option: str | None, settings: dict[str, str]) -> str:
+def resolve_student(option: str | None, settings: dict[str, str], lang: str = "en") -> str:
     student = option or os.environ.get(STUDENT_ENV) or settings.get("student")
     if not student:
-        raise SubmitError(
-            "who is submitting? Give your student id with --student ID, set the "
-            f'{STUDENT_ENV} environment variable, or add `student = "ID"` under '
-            f"[course] in {CONFIG_NAME} in your course folder."
-        )
+        raise SubmitError(msg("submit.who", env=STUDENT_ENV, config=CONFIG_NAME), lang)
     if not STUDENT_RE.match(student):
-        raise SubmitError(
-            f"{student!r} is not a usable student id: use letters, digits, '.', '_', '-' or "
-            "'@' (at most 64), starting with a letter or digit, e.g. your university id."
-        )
+        raise SubmitError(msg("submit.bad_student", student=repr(student)), lang)
     return student
 
 
-def resolve_inbox(option: Path | None, settings: dict[str, str]) -> Path:
+def resolve_inbox(option: Path | None, settings: dict[str, str], lang: str = "en") -> Path:
     raw = option or os.environ.get(INBOX_ENV) or settings.get("inbox")
     if not raw:
-        raise SubmitError(
-            "where should the submission go? Give the course inbox with --to DIR, set the "
-            f'{INBOX_ENV} environment variable, or add `inbox = "PATH"` under [course] in '
-            f"{CONFIG_NAME} in your course folder (your instructor gives the path)."
-        )
+        raise SubmitError(msg("submit.where", env=INBOX_ENV, config=CONFIG_NAME), lang)
     inbox = Path(raw).expanduser()
     if not inbox.is_dir():
-        raise SubmitError(
-            f"the inbox {inbox} does not exist or is not a folder. Check the path your "
-            "instructor gave you (is the shared drive mounted?); if the inbox is meant to be "
-            f"a local folder, create it first with: mkdir -p {inbox}"
-        )
+        raise SubmitError(msg("submit.no_inbox", inbox=str(inbox)), lang)
     return inbox
 
 
-def resolve_folder(option: Path | None) -> Path:
+def resolve_folder(option: Path | None, lang: str = "en") -> Path:
     """The folder holding the module files: --path, else ./exercises, else the current folder."""
     if option is not None:
         folder = option
@@ -163,10 +127,7 @@ def resolve_folder(option: Path | None) -> Path:
     else:
         folder = Path.cwd()
     if not folder.is_dir():
-        raise SubmitError(
-            f"{folder} is not a folder. Give the folder with your exercises: "
-            "nngrade submit --path exercises"
-        )
+        raise SubmitError(msg("submit.not_a_folder", folder=str(folder)), lang)
     return folder
 
 
@@ -182,6 +143,9 @@ class FolderCheck:
     missing: list[str] = field(default_factory=list)
     syntax_errors: list[str] = field(default_factory=list)  # "file:line: message"
     unreadable: list[str] = field(default_factory=list)
+    # (where, Python's own message) of each entry above, for output in any language
+    syntax_parts: list[tuple[str, str]] = field(default_factory=list)
+    unreadable_parts: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def blocking(self) -> bool:
@@ -203,8 +167,10 @@ def inspect_folder(folder: Path) -> FolderCheck:
         except SyntaxError as exc:
             where = f"{path}:{exc.lineno}" if exc.lineno else str(path)
             check.syntax_errors.append(f"{where}: {exc.msg}")
+            check.syntax_parts.append((where, str(exc.msg)))
         except (OSError, ValueError) as exc:
             check.unreadable.append(f"{path}: {exc}")
+            check.unreadable_parts.append((str(path), str(exc)))
     return check
 
 
@@ -217,12 +183,16 @@ class ChecksSummary:
     total: int = 0
     failed: list[str] = field(default_factory=list)
     todo: list[str] = field(default_factory=list)
-    problems: dict[str, str] = field(default_factory=dict)
-    note: str = ""
+    problems: dict[str, Message] = field(default_factory=dict)
+    why: Message | None = None  # why the checks did not run
 
     @property
     def all_passed(self) -> bool:
         return self.ran and self.total > 0 and self.passed == self.total
+
+    @property
+    def note(self) -> str:
+        return render(self.why, "en") if self.why is not None else ""
 
     def as_manifest(self) -> dict[str, Any]:
         return {"ran": self.ran, "passed": self.passed, "total": self.total,
@@ -254,7 +224,7 @@ summary = {"passed": [], "failed": [], "todo": []}
 for name, statuses in by_function.items():
     key = "failed" if "failed" in statuses else "passed" if statuses == {"passed"} else "todo"
     summary[key].append(name)
-summary["problems"] = {m: (str(p).strip().splitlines() or [""])[0] for m, p in problems.items()}
+summary["problems"] = {m: p.text.to_json() for m, p in problems.items()}
 print("\n" + sentinel + json.dumps(summary))
 """
 
@@ -272,19 +242,21 @@ def run_public_checks(folder: Path, timeout: float, per_check: float = 5.0) -> C
             env=dict(os.environ, NO_COLOR="1"),
         )
     except subprocess.TimeoutExpired:
-        return ChecksSummary(False, note=f"the public checks did not finish within {timeout:g} s")
+        return ChecksSummary(False, why=msg("submit.checks_timeout", seconds=f"{timeout:g}"))
     except OSError as exc:
-        return ChecksSummary(False, note=f"could not run the public checks: {exc}")
+        return ChecksSummary(False, why=msg("submit.checks_not_run", error=str(exc)))
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(_SENTINEL)]
     if not lines:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return ChecksSummary(False, note=f"the public checks stopped early ({last})")
+        last = (proc.stderr.strip().splitlines() or ["-"])[-1]
+        return ChecksSummary(False, why=msg("submit.checks_stopped", last=last))
     data = json.loads(lines[-1][len(_SENTINEL):])
     if "missing" in data:
-        return ChecksSummary(False, note="this nngrade has no public checks")
+        return ChecksSummary(False, why=msg("submit.checks_missing"))
     total = len(data["passed"]) + len(data["failed"]) + len(data["todo"])
+    problems = {m: Message.from_json(p) or msg("untranslated", text=str(p))
+                for m, p in data["problems"].items()}
     return ChecksSummary(True, len(data["passed"]), total, sorted(data["failed"]),
-                         sorted(data["todo"]), data["problems"])
+                         sorted(data["todo"]), problems)
 
 
 # ---------------------------------------------------------------- writing the archive
@@ -349,7 +321,7 @@ def _publish(tmp: Path, folder: Path, stem: str) -> Path:
             os.close(fd)
             os.replace(tmp, final)
             return final
-    raise SubmitError(f"could not find a free archive name in {folder}; tell your instructor.")
+    raise SubmitError(msg("submit.no_free_name", folder=str(folder)))
 
 
 def write_submission(
@@ -413,36 +385,62 @@ def write_submission(
 # ---------------------------------------------------------------- the command
 
 
-def _say_folder(check: FolderCheck) -> None:
+def _say_folder(check: FolderCheck, lang: str) -> None:
     for module in check.missing:
-        click.secho(f"  missing: {module}.py", fg="red")
-    for line in check.syntax_errors:
-        click.secho(f"  syntax error: {line}", fg="red")
-    for line in check.unreadable:
-        click.secho(f"  unreadable: {line}", fg="red")
+        click.secho("  " + _say(msg("submit.missing", module=module), lang), fg="red")
+    for where, error in check.syntax_parts:
+        click.secho("  " + _say(msg("submit.syntax_error", where=where, error=error), lang),
+                    fg="red")
+    for where, error in check.unreadable_parts:
+        click.secho("  " + _say(msg("submit.unreadable", where=where, error=error), lang),
+                    fg="red")
     if not check.blocking:
-        click.echo(f"  all {len(check.present)} modules present and parse")
+        click.echo("  " + _say(msg("submit.all_present", count=len(check.present)), lang))
 
 
-def _say_checks(summary: ChecksSummary) -> None:
+def _say_checks(summary: ChecksSummary, lang: str) -> None:
     if not summary.ran:
-        click.secho(f"  public checks skipped: {summary.note}", fg="yellow")
+        why = summary.why if summary.why is not None else msg("submit.checks_missing")
+        click.secho("  " + _say(msg("submit.checks_skipped", why=why), lang), fg="yellow")
         return
     if summary.all_passed:
-        click.secho(f"  public checks: all {summary.total} functions pass", fg="green")
+        click.secho("  " + _say(msg("submit.checks_all_pass", total=summary.total), lang),
+                    fg="green")
         return
-    click.secho(f"  public checks: {summary.passed}/{summary.total} functions pass "
-                "(you can still submit; run `nngrade check` for the details)", fg="yellow")
+    click.secho("  " + _say(msg("submit.checks_some", passed=summary.passed,
+                                total=summary.total), lang), fg="yellow")
     for module, problem in summary.problems.items():
-        click.echo(f"    {module}.py did not load: {problem}")
+        click.echo("    " + _say(msg("submit.module_not_loaded", module=module,
+                                     problem=problem), lang))
     if summary.failed:
-        click.echo(f"    failed: {', '.join(summary.failed)}")
+        click.echo("    " + _say(msg("submit.failed", names=summary.failed), lang))
     if summary.todo:
-        shown = ", ".join(summary.todo[:8]) + (" ..." if len(summary.todo) > 8 else "")
-        click.echo(f"    not implemented yet ({len(summary.todo)}): {shown}")
+        shown = summary.todo[:8] + (["..."] if len(summary.todo) > 8 else [])
+        click.echo("    " + _say(msg("submit.todo", count=len(summary.todo), names=shown),
+                                 lang))
 
 
-@click.command("submit")
+def _say_receipt(receipt: Receipt, lang: str) -> None:
+    files = _say(msg("submit.file_count", count=len(receipt.files)), lang)
+    if receipt.missing:
+        files += _say(msg("submit.file_missing", names=[f"{m}.py" for m in receipt.missing]),
+                      lang)
+    rows = [
+        (_say(msg("submit.label_student"), lang), receipt.student),
+        (_say(msg("submit.label_time"), lang),
+         f"{receipt.submitted_at.strftime('%Y-%m-%d %H:%M:%S')} UTC"),
+        (_say(msg("submit.label_files"), lang), files),
+        (_say(msg("submit.label_archive"), lang), str(receipt.archive)),
+        ("sha256", receipt.sha256),
+    ]
+    click.echo("")
+    click.secho(_say(msg("submit.submitted"), lang), fg="green", bold=True)
+    for line in labelled(rows, _say(msg("label_colon"), lang)):
+        click.echo("  " + line)
+    click.echo(_say(msg("submit.keep"), lang))
+
+
+@click.command("submit", cls=LocalizedCommand)
 @click.option(
     "--path",
     "path",
@@ -476,7 +474,15 @@ def _say_checks(summary: ChecksSummary) -> None:
     type=click.FloatRange(1),
     default=120.0,
     show_default=True,
+    metavar="SECONDS",
     help="Seconds the public checks may take before they are skipped.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default=None,
+    help="Language of the output: en or zh (default: the course's nngrade.toml, else your "
+    "locale).",
 )
 def submit_command(
     path: Path | None,
@@ -485,36 +491,34 @@ def submit_command(
     force: bool,
     no_checks: bool,
     check_timeout: float,
+    lang: str | None,
 ) -> None:
     """Hand in your exercises: a new archive in the course inbox, and a receipt.
 
     Every run makes a new submission; earlier ones are kept. The grader
     takes your newest one (before the deadline, if there is one).
     """
-    folder = resolve_folder(path)
-    settings = course_settings(find_config(folder, Path.cwd()))
-    student_id = resolve_student(student, settings)
-    inbox = resolve_inbox(to, settings)
+    early = choose_language(lang, None, os.environ)
+    folder = resolve_folder(path, early)
+    settings = course_settings(find_config(folder, Path.cwd()), early)
+    language = choose_language(lang, settings.get("lang"), os.environ)
+    student_id = resolve_student(student, settings, language)
+    inbox = resolve_inbox(to, settings, language)
 
-    click.echo(f"Checking {folder} ...")
+    click.echo(_say(msg("submit.checking", folder=str(folder)), language))
     check = inspect_folder(folder)
-    _say_folder(check)
+    _say_folder(check, language)
     if check.blocking and not force:
-        raise SubmitError(
-            "nothing was submitted. Fix the problems above (a missing or broken module "
-            "scores 0), or hand in as it is with: nngrade submit --force"
-        )
+        raise SubmitError(msg("submit.blocked"), language)
     if not check.present:
-        raise SubmitError(
-            f"no module files ({', '.join(module_names())}.py) in {folder}: "
-            "nothing to submit. Use --path to point at your exercises folder."
-        )
+        raise SubmitError(msg("submit.nothing", files=[f"{m}.py" for m in module_names()],
+                              folder=str(folder)), language)
 
     checks = None
     if not no_checks:
-        click.echo("Running the public checks ...")
+        click.echo(_say(msg("submit.running_checks"), language))
         summary = run_public_checks(folder, check_timeout)
-        _say_checks(summary)
+        _say_checks(summary, language)
         checks = summary.as_manifest()
 
     try:
@@ -522,21 +526,6 @@ def submit_command(
             inbox, student_id, check.present, missing=check.missing, checks=checks
         )
     except OSError as exc:
-        raise SubmitError(
-            f"could not write to the inbox {inbox}: {exc}. Nothing was "
-            "submitted; check the path and your permissions, then try again."
-        ) from exc
-    click.echo("")
-    click.secho("Submitted.", fg="green", bold=True)
-    click.echo(f"  student:   {receipt.student}")
-    click.echo(f"  time:      {receipt.submitted_at.strftime('%Y-%m-%d %H:%M:%S')} UTC")
-    click.echo(
-        f"  files:     {len(receipt.files)} modules"
-        + (f" (missing: {', '.join(receipt.missing)})" if receipt.missing else "")
-    )
-    click.echo(f"  archive:   {receipt.archive}")
-    click.echo(f"  sha256:    {receipt.sha256}")
-    click.echo(
-        "Keep this receipt: the sha256 identifies exactly what you handed in. "
-        "Submitting again adds a new archive; this one stays."
-    )
+        raise SubmitError(msg("submit.write_failed", inbox=str(inbox), error=str(exc)),
+                          language) from exc
+    _say_receipt(receipt, language)

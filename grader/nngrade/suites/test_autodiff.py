@@ -26,8 +26,11 @@ from nngrade.feedback import (
     expect_close,
     expect_equal,
     expect_true,
+    expect_tuple,
+    what_named,
 )
 from nngrade.hidden.answers import remembered
+from nngrade.messages import Message, msg
 from nngrade.reference.course import autodiff as _ref_module
 from nngrade.worker.drivers.autodiff import path_gradients, run_graph, variable_identity_facts
 from nngrade.worker.drivers.autodiff_programs import xor_net_facts
@@ -193,11 +196,10 @@ def _numbers(values: list, names: list[str], what: str, call: object,
     for i in indices:
         v = values[i]
         if v is None:
-            raise Feedback(f"get_gradients' dict has no entry for {names[i]}, which the output "
-                           "depends on.", call=call)
+            raise Feedback(msg("autodiff.gradient_missing", name=names[i]), call=call)
         if not isinstance(v, float):
-            raise Feedback(f"The {what} of {names[i]} is a {v}, not a number.",
-                           kind="bad_result", call=call)
+            raise Feedback(msg("autodiff.not_a_number", kind=msg(f"autodiff.kind_{what}"),
+                               name=names[i]), kind="bad_result", call=call, got=v)
     return np.array([values[i] for i in indices], dtype=float)
 
 
@@ -218,8 +220,8 @@ def check_graph(student, tape: dict, *, gradients: bool = True, partials: bool =
     def describe() -> str:
         built = describe_tape(tape)
         if gradients and repeat > 1:
-            return f"{built}; get_gradients({names[out]}) called {repeat} times"
-        return f"get_gradients({names[out]}) where {built}" if gradients else built
+            return f"{built}; get_gradients({names[out]})  (×{repeat})"
+        return f"{built}; get_gradients({names[out]})" if gradients else built
 
     call = LazyText(describe)
     lists = dict.fromkeys(["values", "is_variable", "value_is_float", "partials"], len(names))
@@ -232,40 +234,37 @@ def check_graph(student, tape: dict, *, gradients: bool = True, partials: bool =
     everything = range(len(names))
     for i in everything:
         if not got["is_variable"][i]:
-            raise Feedback(f"{names[i]} is not a Variable: each operator must return a new "
-                           "Variable (a plain number on either side included).",
+            raise Feedback(msg("autodiff.not_a_variable", name=names[i]),
                            kind="bad_result", call=call, mistake="returned_wrong_type")
     values = _numbers(got["values"], names, "value", call, everything)
     for i in everything:
         expect_close(float(values[i]), expected["values"][i], call=call,
-                     what=f"value of {names[i]}")
+                     what=msg("what.value_of", name=names[i]))
     for i in everything:
-        expect_true(got["value_is_float"][i],
-                    f"{names[i]}.value should be a float (it is a number of another type).",
+        expect_true(got["value_is_float"][i], msg("autodiff.value_not_float", name=names[i]),
                     call=call)
     if partials:
         leaves = names[: len(tape["leaves"])]
         for i in everything:
             g, e = got["partials"][i], expected["partials"][i]
-            if isinstance(g, str):
-                raise Feedback(f"The graph below {names[i]} holds {g}: local_gradients must be "
-                               "pairs of (child Variable, number).", kind="bad_result",
+            if isinstance(g, str):  # the driver's "a graph of more than 100,000 nodes"
+                raise Feedback(msg("autodiff.graph_too_big", name=names[i]), kind="bad_result",
                                call=call)
             if not (isinstance(g, list) and len(g) == len(e)
                     and all(isinstance(v, float) for v in g)):
                 driver_facts(None, call)
             expect_close(np.array(g, dtype=float), np.array(e, dtype=float), call=call,
-                         what=f"derivative of {names[i]} with respect to ({', '.join(leaves)}), "
-                              "following the local derivatives its operators recorded,")
+                         what=msg("what.local_derivatives", name=names[i],
+                                  leaves=", ".join(leaves)))
     if gradients:
         if got["grads_type"] != "dict":
-            raise Feedback(f"get_gradients should return a dict, not a {got['grads_type']}.",
+            raise Feedback(msg("autodiff.gradients_not_dict", type=got["grads_type"]),
                            kind="bad_result", call=call)
         wanted = [i for i in everything if expected["grads"][i] is not None and i != out]
         grads = _numbers(got["grads"], names, "gradient", call, wanted)
         for k, i in enumerate(wanted):  # leaves first: the most telling gradients
             expect_close(float(grads[k]), expected["grads"][i], call=call, rtol=1e-6, atol=1e-9,
-                         what=f"gradient d{names[out]}/d{names[i]}",
+                         what=msg("what.gradient", output=names[out], name=names[i]),
                          mistakes=lambda: [Mistake(mistake, lambda _: True)] if mistake else ())
 
 
@@ -290,22 +289,22 @@ def test_variable_identity(student, rng):
         got = student.drive("variable_identity", {"x": x}, name="Variable")
     except Feedback as fb:
         if fb.kind == "raised" and "unhashable" in fb.message:
-            raise Feedback("Variables must be hashable (keys of the gradient dict): " + fb.message,
-                           kind="raised", call=call, mistake="variable_compares_by_value") from None
+            raise fb.replace(message=msg("autodiff.unhashable", error_type=fb.text.params.get(
+                "error_type", "TypeError")), call=call,
+                mistake="variable_compares_by_value") from None
         raise
     driver_facts(got, call, ("distinct_keys", "a_eq_b", "a_eq_a", "grad_a", "grad_b"))
     expected = variable_identity_facts(ref.Variable, ref.get_gradients, x)
     same = got["distinct_keys"] == expected["distinct_keys"] and got["a_eq_b"] is False
-    expect_true(same, "a and b hold the same value but are different Variables: they must be "
-                "two keys of a dict, and a == b must be False.", call=call,
+    expect_true(same, msg("autodiff.same_value_different_nodes"), call=call,
                 mistake="variable_compares_by_value")
-    expect_true(got["a_eq_a"] is True, "a == a should be True.", call=call)
+    expect_true(got["a_eq_a"] is True, msg("autodiff.a_eq_a"), call=call)
     for key in ("grad_a", "grad_b"):
         expect_true(isinstance(got[key], float),
-                    f"get_gradients(z) should give a number for {key[-1]}, got {got[key]!r}.",
+                    msg("autodiff.identity_gradient_not_number", name=key[-1]), got=got[key],
                     call=call, mistake="variable_compares_by_value")
     expect_close([got["grad_a"], got["grad_b"]], [expected["grad_a"], expected["grad_b"]],
-                 call=call, what="gradients (dz/da, dz/db)")
+                 call=call, what=msg("what.gradient_pair"))
 
 
 # ------------------------------------------------------------------ the operators
@@ -493,10 +492,9 @@ def _paths(student, kind: str, n: int, x: float, call: str) -> dict:
         if fb.kind == "timeout":
             mistake = "get_gradients_exponential" if kind == "doubling" \
                 else "get_gradients_recursion"
-            raise Feedback(fb.message, kind="timeout", call=call, mistake=mistake) from None
+            raise fb.replace(kind="timeout", call=call, mistake=mistake) from None
         if (fb.kind == "raised" and recursion) or fb.kind == "crashed":
-            raise Feedback(fb.message, kind=fb.kind, call=call,
-                           mistake="get_gradients_recursion") from None
+            raise fb.replace(call=call, mistake="get_gradients_recursion") from None
         raise
     return driver_facts(got, call, ("value", "grad"))
 
@@ -505,17 +503,17 @@ def _paths(student, kind: str, n: int, x: float, call: str) -> dict:
 def test_get_gradients_exponentially_many_paths(student, rng):
     """get_gradients takes linear time on y = y + y repeated 60 times (2**60 paths)"""
     x = round(float(rng.uniform(0.5, 2)), 3)
-    call = f"y = x = Variable({x}); 60 times: y = y + y; get_gradients(y)"
+    call = f"y = x = Variable({x}); y = y + y  (×60); get_gradients(y)"
     got = _paths(student, "doubling", 60, x, call)
     if isinstance(got.get("probe_visits"), int) and isinstance(got.get("probe_depth"), int):
         raise Feedback(
-            f"get_gradients walked the children of the {got['probe_depth'] + 1} nodes of "
-            f"y = y + y ({got['probe_depth']} times) {got['probe_visits']} times: it follows "
-            "every path, so 60 doublings would take longer than the universe's age.",
+            msg("autodiff.walked_every_path", nodes=got["probe_depth"] + 1,
+                depth=got["probe_depth"], visits=got["probe_visits"]),
             kind="timeout", call=call, mistake="get_gradients_exponential")
     expected = _reference_paths("doubling", 60, x)
-    for key, what in (("value", "value of y"), ("grad", "dy/dx")):
-        expect_true(isinstance(got[key], float), f"The {what} should be a number.", call=call,
+    for key, what in (("value", msg("what.value_of", name="y")), ("grad", "dy/dx")):
+        expect_true(isinstance(got[key], float),
+                    msg("autodiff.should_be_number", what=what_named(what)), call=call,
                     got=got[key])
         expect_close(got[key], expected[key], call=call, what=what)
 
@@ -527,10 +525,11 @@ def test_get_gradients_deep_chain(student, rng):
     # recursion limit: the contract asks for linear time, not for recursion-free code.
     x = round(float(rng.uniform(0.5, 2)), 3)
     n = 400 + int(rng.integers(0, 50))
-    call = f"y = x = Variable({x}); {n} times: y = y * 1.0; get_gradients(y)"
+    call = f"y = x = Variable({x}); y = y * 1.0  (×{n}); get_gradients(y)"
     got = _paths(student, "chain", n, x, call)
     expected = _reference_paths("chain", n, x)
-    expect_true(isinstance(got["grad"], float), "dy/dx should be a number.", call=call,
+    expect_true(isinstance(got["grad"], float),
+                msg("autodiff.should_be_number", what=what_named("dy/dx")), call=call,
                 got=got["grad"])
     expect_close(got["grad"], expected["grad"], call=call, what="dy/dx")
 
@@ -552,18 +551,15 @@ def _returned_variables(value: Any) -> bool:
     return False
 
 
-def _no_variables(value: Any, call: str, what: str) -> None:
+def _no_variables(value: Any, call: str) -> None:
     if _returned_variables(value):
-        raise Feedback(f"The {what} holds Variable objects where plain numbers belong.",
-                       kind="bad_result", call=call, got=value,
+        raise Feedback(msg("autodiff.holds_variables"), kind="bad_result", call=call, got=value,
                        mistake="returned_variable_not_value")
 
 
 def _triple(got: Any, call: str) -> tuple[Any, Any, Any]:
-    if not isinstance(got, (list, tuple)) or len(got) != 3:
-        raise Feedback("Expected a tuple of 3 values (costs, w, b).", kind="bad_result",
-                       call=call, got=got)
-    _no_variables(got, call, "result")
+    expect_tuple(got, 3, "costs, w, b", call=call)
+    _no_variables(got, call)
     return got[0], got[1], got[2]
 
 
@@ -591,7 +587,7 @@ def _check_neuron(student, steps: int | None, lr: float | None) -> None:
     n_steps, rate = (10 if steps is None else steps), (0.1 if lr is None else lr)
     want = ref.train_neuron(n_steps, rate)
     expect_true(isinstance(costs, (list, tuple, np.ndarray)) and np.shape(costs) == (n_steps,),
-                f"costs should be a list of {n_steps} floats, one per step.",
+                msg("autodiff.costs_per_step", count=n_steps),
                 call=student.last_call, got=costs, expected=want[0],
                 mistake="training_off_by_one" if np.ndim(costs) == 1 else None)
     expect_close(np.asarray(costs, dtype=float), np.array(want[0]), call=student.last_call,
@@ -658,7 +654,8 @@ def _xor_net_weight_sets(rng: np.random.Generator) -> list[list[float]]:
 
 
 def _xor_net_facts(student, weights: list[float]) -> tuple[dict, str]:
-    call = f"w = [Variable(v) for v in {weights}]; [xor_net(w, x1, x2) for the four XOR inputs]"
+    call = (f"w = [Variable(v) for v in {weights}]; "
+            "[xor_net(w, x1, x2) for x1, x2 in [(0, 0), (0, 1), (1, 0), (1, 1)]]")
     got = student.drive("xor_net", {"weights": weights, "inputs": _XOR_INPUTS}, name="xor_net")
     return driver_facts(got, call, lists={"values": 4, "is_variable": 4, "partials": 4}), call
 
@@ -671,10 +668,10 @@ def test_xor_net_outputs(student, rng):
         want = _reference_xor_net(tuple(weights))
         values = facts["values"]
         expect_true(all(isinstance(v, float) for v in values),
-                    "Every output should be a number (the .value of a Variable).",
+                    msg("autodiff.outputs_not_numbers"),
                     call=call, got=values)
         expect_close(np.array(values), np.array(want["values"]), call=call, rtol=1e-9,
-                     atol=1e-12, what="outputs",
+                     atol=1e-12, what=msg("what.xor_net_outputs"),
                      mistakes=functools.partial(_named_xor_net_mistakes, weights))
 
 
@@ -686,15 +683,14 @@ def test_xor_net_graph_reaches_every_weight(student, rng):
     want = _reference_xor_net(tuple(weights))
     for k, (is_variable, partials) in enumerate(zip(facts["is_variable"], facts["partials"],
                                                     strict=True)):
-        expect_true(is_variable is True, "xor_net should return the output Variable of the "
-                    "graph, not a plain number.", call=call, got=facts["values"][k],
-                    mistake="xor_net_graph_lost")
-        if isinstance(partials, str):
-            raise Feedback(f"The output's graph could not be walked: {partials}.", call=call)
+        expect_true(is_variable is True, msg("autodiff.xor_net_not_a_variable"), call=call,
+                    got=facts["values"][k], mistake="xor_net_graph_lost")
+        if isinstance(partials, str):  # the driver's reason, e.g. a node without local_gradients
+            raise Feedback(msg("autodiff.graph_not_walkable"), call=call, quoted=partials)
         lost = all(p == 0.0 for p in partials)
         expect_close(np.array(partials, dtype=float), np.array(want["partials"][k]), call=call,
                      rtol=1e-8, atol=1e-12,
-                     what=f"derivatives of the output for input {tuple(_XOR_INPUTS[k])}",
+                     what=msg("what.xor_net_partials", inputs=str(tuple(_XOR_INPUTS[k]))),
                      mistakes=[Mistake("xor_net_graph_lost", lambda _g, lost=lost: lost)])
 
 
@@ -714,14 +710,13 @@ _xor_continued: dict[tuple, list[float]] = {}
 
 def _nine(student, got: Any, call: str) -> np.ndarray:
     """The nine weights as a float array (a list, tuple or array of numbers is accepted)."""
-    _no_variables(got, call, "result")
+    _no_variables(got, call)
     numbers = (isinstance(got, np.ndarray) and got.dtype.kind in "iuf") or (
         isinstance(got, (list, tuple))
         and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got))
     array = np.asarray(got, dtype=float) if numbers else None
     if array is None or array.shape != (9,) or not np.all(np.isfinite(array)):
-        raise Feedback("Expected a list of nine finite floats (the trained weights).",
-                       kind="bad_result", call=call, got=got)
+        raise Feedback(msg("autodiff.nine_weights"), kind="bad_result", call=call, got=got)
     return array
 
 
@@ -759,7 +754,7 @@ def _check_xor_autodiff(student, epochs: int, lr: float, seed: int) -> None:
     got = _nine(student, student.train_xor_autodiff(epochs=epochs, lr=lr, seed=seed),
                 student.last_call)
     expect_close(got, np.array(ref.train_xor_autodiff(epochs, lr, seed)),
-                 call=student.last_call, rtol=1e-8, atol=1e-10, what="weights",
+                 call=student.last_call, rtol=1e-8, atol=1e-10, what=msg("what.nine_weights"),
                  mistakes=lambda: _xor_autodiff_mistakes(epochs, lr, seed))
 
 
@@ -821,12 +816,12 @@ def test_train_xor_autodiff_defaults(student, rng):
                     atol=1e-10) for e in (2, _XOR_PROBE))), None)
     if step is not None:
         weights = _settled_xor_descent(runs[1], epochs - 1, step)
-        call = (f"train_xor_autodiff() (its first epoch, {first_call}, continued by the "
-                f"reference with its steps of lr = {step:g})")
+        call = f"train_xor_autodiff()  # {first_call}"
+        hint: Message | None = msg("autodiff.continued_by_reference", lr=f"{step:g}")
     else:
         got = student.with_timeout(XOR_AUTODIFF_TIMEOUT).train_xor_autodiff()
         weights = list(_nine(student, got, student.last_call))
-        call = str(student.last_call)
+        call, hint = str(student.last_call), None
     outputs = np.array(ref.xor_outputs(weights))
     expect_equal(np.round(outputs), np.array([0.0, 1.0, 1.0, 0.0]), call=call,
-                 what="rounded outputs of xor_net on the four XOR inputs")
+                 what=msg("what.rounded_xor_outputs"), hint=hint)

@@ -6,11 +6,22 @@ classic wrong answers by hand so that feedback can name them.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import numpy as np
 import pytest
 
-from nngrade.feedback import Feedback, Mistake, expect_close, expect_equal, expect_true
+from nngrade.feedback import (
+    Feedback,
+    Mistake,
+    expect_close,
+    expect_equal,
+    expect_true,
+    expect_tuple,
+)
 from nngrade.hidden.answers import remembered
+from nngrade.messages import msg
 from nngrade.reference.course import activations as _ref_act_module
 from nngrade.reference.course import backprop as _ref_module
 
@@ -40,10 +51,7 @@ def _network(rng: np.random.Generator):
 
 def _parts(got, count: int, names: str, call: str) -> list:
     """The student's tuple, which crosses as a list; a clear message when it is not one."""
-    if not isinstance(got, (list, tuple)) or len(got) != count:
-        raise Feedback(f"Expected a tuple of {count} values ({names}).", kind="bad_result",
-                       call=call, got=got)
-    return list(got)
+    return expect_tuple(got, count, names, call=call)
 
 
 def _transposed(expected: np.ndarray) -> Mistake:
@@ -199,7 +207,7 @@ def test_xor_grads_other_data(student, rng):
     expected = ref.xor_grads(x, y, w1, w2)
     for i, name in enumerate(("grad_w1", "grad_w2")):
         expect_close(got[i], expected[i], call=student.last_call, what=name,
-                     mistakes=lambda i=i: _xor_mistakes(x, y, w1, w2, i))
+                     mistakes=functools.partial(_xor_mistakes, x, y, w1, w2, i))
 
 
 # ------------------------------------------------------------------ train_xor
@@ -215,8 +223,8 @@ def test_xor_grads_other_data(student, rng):
 # taken on the result. Any other training loop (momentum, schedules, ...) is
 # simply run in full, as the contract promises nothing about its steps.
 
-_DEFAULTS = {"hidden": 10, "epochs": 20000, "lr": 0.5, "seed": 0}
-_continued: dict[tuple[bytes, bytes, int, float], tuple[np.ndarray, np.ndarray]] = {}
+_DEFAULTS: dict[str, Any] = {"hidden": 10, "epochs": 20000, "lr": 0.5, "seed": 0}
+_continued: dict[tuple[bytes, bytes, int, float, bool], tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _descend(w1: np.ndarray, w2: np.ndarray, epochs: int, lr: float, *,
@@ -253,7 +261,7 @@ def _weights(student, got, hidden: int) -> tuple[np.ndarray, np.ndarray]:
     for name, w, shape in (("w1", w1, (2, hidden)), ("w2", w2, (hidden, 1))):
         expect_true(isinstance(w, np.ndarray) and w.dtype.kind in "fiu" and w.shape == shape
                     and bool(np.all(np.isfinite(w))),
-                    f"{name} should be a finite numeric array of shape {shape}.",
+                    msg("backprop.weights_shape", name=name, shape=str(shape)),
                     call=student.last_call, got=w)
     return w1.astype(float), w2.astype(float)
 
@@ -275,10 +283,10 @@ def test_train_xor_epochs_are_gradient_steps(student, rng):
         g1, g2 = ref.xor_grads(XOR_X, XOR_Y, *runs[0])
         ascent = np.allclose(runs[1][0], runs[0][0] + lr * g1, rtol=1e-7, atol=1e-9)
         expect_close(runs[1][0], runs[0][0] - lr * g1, call=student.last_call,
-                     what="w1 after one more epoch", rtol=1e-7, atol=1e-9,
+                     what=msg("what.after_epoch", name="w1"), rtol=1e-7, atol=1e-9,
                      mistakes=lambda: [Mistake("gradient_ascent", lambda _g: ascent)])
         expect_close(runs[1][1], runs[0][1] - lr * g2, call=student.last_call,
-                     what="w2 after one more epoch", rtol=1e-7, atol=1e-9)
+                     what=msg("what.after_epoch", name="w2"), rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.contract("backprop", "train_xor")
@@ -304,16 +312,16 @@ def test_train_xor_defaults(student, rng):
             later = w
     plain_descent = (first is not None and second is not None and later is not None
                      and _follows(first, second, 1, lr) and _follows(first, later, probe - 1, lr))
-    if plain_descent:
+    if plain_descent and first is not None:  # (plain_descent implies a first epoch)
         w1, w2 = _descend(first[0], first[1], epochs - 1, lr, settle=True)
-        call = f"train_xor() (its first epoch, {first_call}, continued by the reference)"
+        call, hint = f"train_xor()  # {first_call}", msg("backprop.continued_by_reference")
     else:
         got = student.with_timeout(TRAIN_TIMEOUT).train_xor()
         w1, w2 = _weights(student, got, hidden)
-        call = student.last_call
+        call, hint = student.last_call, None
     outputs = _sigmoid(_sigmoid(XOR_X @ w1) @ w2)
-    expect_equal(np.round(outputs), XOR_Y, call=call,
-                 what="network's rounded output on the four XOR inputs")
+    expect_equal(np.round(outputs), XOR_Y, call=call, what=msg("what.rounded_xor_outputs"),
+                 hint=hint)
 
 
 @pytest.mark.contract("backprop", "train_xor")
@@ -329,12 +337,10 @@ def test_train_xor_hidden_and_seed(student, rng):
         for name, w, shape in (("w1", w1, (2, hidden)), ("w2", w2, (hidden, 1))):
             expect_true(isinstance(w, np.ndarray) and w.dtype.kind in "fiu" and w.shape == shape
                         and bool(np.all(np.isfinite(w))),
-                        f"{name} should be a finite numeric array of shape {shape}.",
+                        msg("backprop.weights_shape", name=name, shape=str(shape)),
                         call=student.last_call, got=w)
         runs.append((w1, w2))
     same = all(np.array_equal(a, b) for a, b in zip(runs[0], runs[1], strict=True))
-    expect_true(same, "Two calls with the same seed returned different weights: draw the "
-                "initial weights from np.random.default_rng(seed).", call=student.last_call)
+    expect_true(same, msg("backprop.same_seed_differs"), call=student.last_call)
     differ = any(not np.array_equal(a, b) for a, b in zip(runs[0], runs[2], strict=True))
-    expect_true(differ, "Calls with different seeds returned the same weights: the seed must "
-                "decide the initial weights.", call=student.last_call)
+    expect_true(differ, msg("backprop.seed_ignored"), call=student.last_call)

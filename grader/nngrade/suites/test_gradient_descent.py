@@ -12,8 +12,9 @@ import functools
 import numpy as np
 import pytest
 
-from nngrade.feedback import Mistake, driver_facts, expect_close, expect_true
+from nngrade.feedback import Feedback, Mistake, driver_facts, expect_close, expect_true
 from nngrade.hidden.answers import remembered
+from nngrade.messages import Message, msg
 from nngrade.reference.course import gradient_descent as _ref_module
 from nngrade.worker.protocol import Fn
 
@@ -94,13 +95,14 @@ def test_numerical_gradient_leaves_x_unchanged(student, rng):
     call = f"numerical_gradient(f, x=array(shape={'x'.join(map(str, x.shape))}))"
     driver_facts(facts, call, ("x_after", "result"))
     after = facts["x_after"]
-    expect_true(isinstance(after, np.ndarray) and after.shape == x.shape
-                and bool(np.array_equal(after, x)),
-                "The caller's x was changed by the call.", call=call, got=after, expected=x,
-                mistake="numerical_gradient_mutates_input")
+    comparable = isinstance(after, np.ndarray) and after.shape == x.shape
+    if not (comparable and bool(np.array_equal(after, x))):
+        raise Feedback(msg("compare.input_changed", name="x"), call=call, got=after, expected=x,
+                       marks=(after != x) if comparable else None,
+                       mistake="numerical_gradient_mutates_input")
     # A call that changes nothing and returns nonsense must not pass: the values count too.
     expect_close(facts["result"], ref.numerical_gradient(f, x.copy()), call=call,
-                 rtol=NG_RTOL, atol=NG_ATOL, what="gradient")
+                 rtol=NG_RTOL, atol=NG_ATOL, what=msg("what.numerical_gradient"))
 
 
 # ------------------------------------------------------------------ gradient_descent
@@ -163,6 +165,7 @@ def test_gradient_descent_zero_and_one_step(student, rng):
 # drawn so that no gradient entry is near 0 (a relative error there is noise).
 
 GC_RTOL, GC_ATOL = 1e-5, 1e-12
+LARGEST_RELATIVE_ERROR = msg("what.largest_relative_error")
 
 
 def _spread_gradient_point(rng: np.random.Generator, grad: Fn,
@@ -211,7 +214,7 @@ def _gradient_check_mistakes(f: Fn, grad: Fn, x: np.ndarray, h: float) -> list[M
 
 
 def _check_gradient_check(student, f: Fn, grad: Fn, x: np.ndarray, h: float,
-                          what: str = "largest relative error") -> None:
+                          what: Message = LARGEST_RELATIVE_ERROR) -> None:
     expected = ref.gradient_check(f, grad, x, h)
     expect_close(student.gradient_check(f, grad, x, h), expected, call=student.last_call,
                  rtol=GC_RTOL, atol=GC_ATOL, what=what,
@@ -250,7 +253,7 @@ def test_gradient_check_uses_h_and_zero_gradients(student, rng):
     _check_gradient_check(student, f, grad, x, 2e-2)
     zero = {"a": np.zeros(3), "c": rng.normal(size=3)}
     _check_gradient_check(student, Fn("quadratic", zero), Fn("quadratic_grad", zero),
-                          rng.normal(size=3), 1e-5, what="error of two zero gradients")
+                          rng.normal(size=3), 1e-5, what=msg("what.error_of_zero_gradients"))
 
 
 @pytest.mark.contract("gradient_descent", "gradient_check")
@@ -269,9 +272,9 @@ def test_gradient_check_leaves_x_unchanged(student, rng):
     after = facts["x_after"]
     expect_true(isinstance(after, np.ndarray) and after.shape == x.shape
                 and bool(np.array_equal(after, x)),
-                "The caller's x was changed by the call.", call=call, got=after, expected=x,
+                msg("gradient_descent.x_changed"), call=call, got=after, expected=x,
                 mistake="gradient_check_mutates_input")
     # A call that changes nothing and returns nonsense must not pass: the value counts too.
     expect_close(facts["result"], ref.gradient_check(f, grad, x.copy(), 1e-4), call=call,
-                 rtol=GC_RTOL, atol=GC_ATOL, what="largest relative error",
+                 rtol=GC_RTOL, atol=GC_ATOL, what=LARGEST_RELATIVE_ERROR,
                  mistakes=lambda: _gradient_check_mistakes(f, grad, x.copy(), 1e-4))

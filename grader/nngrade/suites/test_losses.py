@@ -13,6 +13,7 @@ from nngrade.feedback import (
     expect_value_error,
 )
 from nngrade.hidden.answers import remembered
+from nngrade.messages import msg
 from nngrade.reference.course import losses as _ref_module
 
 ref = remembered(_ref_module)  # each answer computed once per process
@@ -43,7 +44,7 @@ def test_one_hot_is_float_with_unused_classes(student, rng):
     got = student.one_hot(labels, k)
     expect_equal(got, ref.one_hot(labels, k), call=student.last_call)
     expect_true(isinstance(got, np.ndarray) and got.dtype.kind == "f",
-                "one_hot should return a float array (the targets of cross_entropy).",
+                msg("losses.one_hot_float"),
                 call=student.last_call, got=got)
 
 

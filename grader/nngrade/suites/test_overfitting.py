@@ -21,11 +21,20 @@ import functools
 import numpy as np
 import pytest
 
-from nngrade.feedback import Feedback, Mistake, expect_close, expect_equal, expect_true
+from nngrade.feedback import (
+    Feedback,
+    Mistake,
+    expect_close,
+    expect_equal,
+    expect_true,
+    expect_tuple,
+)
 from nngrade.hidden.answers import remembered
+from nngrade.messages import msg
 from nngrade.reference.course import overfitting as _ref_module
 
 ref = remembered(_ref_module)  # each answer computed once per process
+WEIGHTS = msg("what.weight_vector")
 
 
 def _spread(rng: np.random.Generator, n: int, low: float = -1.0,
@@ -51,16 +60,17 @@ def _loss(w: np.ndarray, x: np.ndarray, y: np.ndarray, degree: int, l2: float = 
     return float(residual @ residual / (2 * len(y)) + 0.5 * l2 * np.sum(w[1:] ** 2))
 
 
-def _as_vector(got, length: int, what: str, call: str) -> np.ndarray:
-    """The student's vector as floats, or feedback saying it is not one of ``length`` numbers."""
+def _as_vector(got, length: int, call: str) -> np.ndarray:
+    """The student's w as floats, or feedback saying it is not a vector of ``length`` numbers."""
     if not (isinstance(got, np.ndarray) and got.dtype.kind in "iuf") and not (
             isinstance(got, (list, tuple))
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got)):
-        raise Feedback(f"The {what} should be an array of {length} numbers.",
-                       kind="bad_result", call=call, got=got)
+        raise Feedback(msg("overfitting.w_not_numbers", count=length), kind="bad_result",
+                       call=call, got=got)
     array = np.asarray(got, dtype=float)
-    expect_true(array.shape == (length,), f"The {what} should have shape ({length},), "
-                f"not {array.shape}.", call=call, got=got)
+    expect_true(array.shape == (length,),
+                msg("overfitting.w_shape", count=length, shape=str(array.shape)), call=call,
+                got=got)
     return array
 
 
@@ -95,7 +105,7 @@ def test_polynomial_features_small_cases(student, rng):
                      rtol=1e-12, atol=1e-15, allow_scalar_as_array=False,
                      mistakes=functools.partial(_feature_mistakes, xs, degree))
         expect_true(isinstance(got, np.ndarray) and got.dtype == np.float64,
-                    "The features should be a float64 array for float64 inputs.",
+                    msg("overfitting.features_float64"),
                     call=student.last_call, got=got)
 
 
@@ -134,11 +144,11 @@ def _fit_call(student, x: np.ndarray, y: np.ndarray, degree: int, l2: float | No
     args = (x, y, degree) if l2 is None else (x, y, degree, l2)
     out = student.outcome("fit_polynomial", args)
     if out.status == "raised" and out.error_type == "LinAlgError":
-        raise Feedback(f"The call raised LinAlgError: {out.error.strip().splitlines()[-1]}",
+        raise Feedback(msg("status.raised", name="fit_polynomial", error_type="LinAlgError"),
                        kind="raised", call=student.last_call,
+                       quoted=out.error.strip().splitlines()[-1],
                        mistake="fit_polynomial_not_min_norm")
-    return _as_vector(student.value_of(out, "fit_polynomial"), degree + 1, "weight vector w",
-                      student.last_call)
+    return _as_vector(student.value_of(out, "fit_polynomial"), degree + 1, student.last_call)
 
 
 @pytest.mark.contract("overfitting", "fit_polynomial")
@@ -151,7 +161,7 @@ def test_fit_polynomial_with_l2(student, rng):
         want = ref.fit_polynomial(x, y, degree, l2)
         got = _fit_call(student, x, y, degree, l2)
         expect_close(got, want, call=student.last_call, rtol=1e-7,
-                     atol=1e-9 * float(np.abs(want).max()), what="weight vector w",
+                     atol=1e-9 * float(np.abs(want).max()), what=WEIGHTS,
                      mistakes=functools.partial(_fit_mistakes, x, y, degree, l2))
 
 
@@ -171,10 +181,9 @@ def test_fit_polynomial_least_squares(student, rng):
         mistakes = _fit_mistakes(x, y, degree, 0.0)
         named = next((m.code for m in mistakes
                       if m.matches(got, 1e-6, 1e-8 * float(np.abs(want).max()))), None)
-        raise Feedback(
-            f"This w is not a least-squares fit: its training loss 1/(2m)*||Xw - y||^2 is "
-            f"{reached:.10g}, the minimum is {best:.10g}.",
-            call=student.last_call, got=got, expected=want, mistake=named)
+        raise Feedback(msg("overfitting.not_least_squares", loss=f"{reached:.10g}",
+                           minimum=f"{best:.10g}"),
+                       call=student.last_call, got=got, expected=want, mistake=named)
 
 
 @pytest.mark.contract("overfitting", "fit_polynomial")
@@ -189,7 +198,7 @@ def test_fit_polynomial_minimum_norm(student, rng):
         interpolates = bool(np.allclose(features @ got, y, rtol=1e-6, atol=1e-8))
         larger = float(np.linalg.norm(got)) > float(np.linalg.norm(want)) * (1 + 1e-6)
         expect_close(got, want, call=student.last_call, rtol=1e-6,
-                     atol=1e-8 * float(np.abs(want).max()), what="weight vector w",
+                     atol=1e-8 * float(np.abs(want).max()), what=WEIGHTS,
                      mistakes=[Mistake("fit_polynomial_not_min_norm",
                                        lambda _g, bad=interpolates and larger: bad),
                                Mistake("fit_polynomial_reversed", want[::-1])])
@@ -214,9 +223,7 @@ def _check_errors(student, x, y, x_test, y_test, degrees, l2: float | None) -> N
     args = (x, y, x_test, y_test, degrees) + (() if l2 is None else (l2,))
     got = student.train_test_errors(*args)
     call = student.last_call
-    if not isinstance(got, (list, tuple)) or len(got) != 2:
-        raise Feedback("Expected a tuple of 2 arrays (train_err, test_err).",
-                       kind="bad_result", call=call, got=got)
+    got = expect_tuple(got, 2, "train_err, test_err", call=call)
     l2 = 0.0 if l2 is None else l2
     want = ref.train_test_errors(x, y, x_test, y_test, degrees, l2)
     scale = float(np.max(want[1]))
@@ -284,9 +291,7 @@ def _disagreeing_problem(rng: np.random.Generator, patience: int, min_delta: flo
 def _stopping_facts(student, args: tuple) -> tuple[np.ndarray, object, np.ndarray, np.ndarray]:
     got = student.early_stopping_fit(*args)
     call = student.last_call
-    if not isinstance(got, (list, tuple)) or len(got) != 4:
-        raise Feedback("Expected a tuple of 4 values (w, best_epoch, train_curve, val_curve).",
-                       kind="bad_result", call=call, got=got)
+    got = expect_tuple(got, 4, "w, best_epoch, train_curve, val_curve", call=call)
     return got[0], got[1], got[2], got[3]
 
 
@@ -316,7 +321,7 @@ def _check_best(student, args: tuple, best_mistakes: list[Mistake] | None = None
                            Mistake("early_stopping_fit_one_based_epoch", want_best + 1)])
     length = np.shape(val)[0] if np.ndim(val) == 1 else None
     expect_true(length == len(want_val) and np.shape(train) == (len(want_val),),
-                f"The curves should hold the {len(want_val)} epochs that ran, not {length}.",
+                msg("overfitting.curve_length", count=len(want_val), got=str(length)),
                 call=call, got=length, expected=len(want_val),
                 mistake="early_stopping_off_by_one" if length is not None else None)
     scale = float(np.abs(want_w).max())

@@ -19,9 +19,11 @@ from nngrade.feedback import (
     expect_close,
     expect_equal,
     expect_true,
+    expect_tuple,
     expect_value_error,
 )
 from nngrade.hidden.answers import remembered
+from nngrade.messages import msg
 from nngrade.reference.course import regularization as _ref_module
 from nngrade.worker.drivers.regularization import early_stopping_trace
 from nngrade.worker.protocol import Rng
@@ -32,15 +34,13 @@ ref = remembered(_ref_module)  # each answer computed once per process
 
 
 def _pair(got, call: str, names: str = "out, mask") -> tuple:
-    if not isinstance(got, (list, tuple)) or len(got) != 2:
-        raise Feedback(f"Expected a tuple of 2 values ({names}).", kind="bad_result",
-                       call=call, got=got)
-    return got[0], got[1]
+    out, mask = expect_tuple(got, 2, names, call=call)
+    return out, mask
 
 
 def _check_mask(mask, shape: tuple[int, ...], call: str) -> np.ndarray:
     expect_true(isinstance(mask, np.ndarray) and mask.shape == shape,
-                f"mask should be an array shaped like x {shape}.", call=call, got=mask)
+                msg("dropout.mask_shape", shape=str(shape)), call=call, got=mask)
     return mask
 
 
@@ -69,7 +69,7 @@ def test_dropout_mask_is_boolean(student, rng):
     x = _dropout_input(rng)
     out, mask = _pair(student.dropout(x, 0.5, Rng(int(rng.integers(2**31)))), student.last_call)
     _check_mask(mask, x.shape, student.last_call)
-    expect_true(mask.dtype == bool, f"mask should have dtype bool, not {mask.dtype}.",
+    expect_true(mask.dtype == bool, msg("dropout.mask_dtype", dtype=str(mask.dtype)),
                 call=student.last_call, got=mask)
 
 
@@ -87,8 +87,8 @@ def test_dropout_keep_rate(student, rng):
     tolerance = 5 * np.sqrt(p * (1 - p) / x.size)  # five standard deviations
     mistake = "dropout_keeps_p" if abs(rate - p) <= tolerance else None
     expect_true(abs(rate - (1 - p)) <= tolerance,
-                f"With p = {p} about {1 - p:.0%} of the entries should be kept, "
-                f"but the mask keeps {rate:.1%}.", call=student.last_call, mistake=mistake)
+                msg("dropout.keep_rate", p=p, wanted=f"{1 - p:.0%}", kept=f"{rate:.1%}"),
+                call=student.last_call, mistake=mistake)
 
 
 @pytest.mark.contract("regularization", "dropout")
@@ -100,7 +100,7 @@ def test_dropout_identity_when_not_training(student, rng):
                           student.last_call)
         keep = _check_mask(mask, x.shape, student.last_call)
         expect_close(out, x, call=student.last_call, what="out")
-        expect_true(bool(np.all(keep)), "mask should be all True here.",
+        expect_true(bool(np.all(keep)), msg("dropout.mask_all_true"),
                     call=student.last_call, got=mask)
 
 
@@ -113,15 +113,14 @@ def test_dropout_uses_rng(student, rng):
     out2, mask2 = _pair(student.dropout(x, 0.5, Rng(seed)), student.last_call)
     _check_mask(mask1, x.shape, student.last_call)
     expect_true(bool(np.array_equal(mask1, mask2)) and bool(np.array_equal(out1, out2)),
-                "Two calls with generators of the same seed gave different results: draw the "
-                "mask from the rng argument (e.g. rng.random(x.shape)), not from np.random.",
-                call=student.last_call, mistake="dropout_ignores_rng")
+                msg("dropout.same_seed_differs"), call=student.last_call,
+                mistake="dropout_ignores_rng")
     big = np.ones((20, 20))
     _, mask3 = _pair(student.dropout(big, 0.5, Rng(seed)), student.last_call)
     _, mask4 = _pair(student.dropout(big, 0.5, Rng(seed + 1)), student.last_call)
     expect_true(not np.array_equal(mask3, mask4),
-                "Generators with different seeds gave the same mask: the mask must be drawn "
-                "from rng.", call=student.last_call, mistake="dropout_ignores_rng")
+                msg("dropout.seed_ignored"), call=student.last_call,
+                mistake="dropout_ignores_rng")
 
 
 @pytest.mark.contract("regularization", "dropout")
@@ -176,22 +175,22 @@ def _expected_trace(patience: int, min_delta: float | None, losses: list[float])
 def _check_stops(got: list, expected: list, call: str) -> None:
     bad = [s for s in got if not isinstance(s, bool)]
     if bad:
-        raise Feedback(f"step should return True or False, not {bad[0]!r}.", kind="bad_result",
-                       call=call, got=got)
+        raise Feedback(msg("early_stopping.step_not_bool"), kind="bad_result", call=call,
+                       got=got)
     first = expected.index(True) if True in expected else None
     got_first = got.index(True) if True in got else None
     off_by_one = (first is not None and got_first is not None and abs(got_first - first) == 1) \
         or (first is not None and got_first is None and len(got) == first + 1)
     expect_equal(np.array(got), np.array(expected), call=call,
-                 what="sequence of values returned by step",
+                 what=msg("what.step_sequence"),
                  mistakes=lambda: [Mistake("early_stopping_off_by_one", lambda _: off_by_one)])
 
 
 def _as_numbers(values: list, what: str, call: str) -> np.ndarray:
     bad = [v for v in values if not isinstance(v, (int, float)) or isinstance(v, bool)]
     if bad:
-        raise Feedback(f"{what} should be a number after every step, not {bad[0]!r}.",
-                       kind="bad_result", call=call, got=values)
+        raise Feedback(msg("early_stopping.not_a_number", name=what), kind="bad_result",
+                       call=call, got=values)
     return np.array(values, dtype=float)
 
 
@@ -208,10 +207,10 @@ def _run(student, patience: int, min_delta: float | None, losses: list[float],
     if check_best:
         expect_equal(_as_numbers(got["best_epoch"], "best_epoch", call),
                      np.array(expected["best_epoch"], dtype=float), call=call,
-                     what="best_epoch after each step (0-based)")
+                     what=msg("what.best_epoch_sequence"))
         expect_close(_as_numbers(got["best_loss"], "best_loss", call),
                      np.array(expected["best_loss"], dtype=float), call=call,
-                     what="best_loss after each step")
+                     what=msg("what.best_loss_sequence"))
 
 
 @pytest.mark.contract("regularization", "EarlyStopping")
@@ -316,15 +315,15 @@ def test_rotate_other_angles(student, rng):
         got = student.rotate(image, degrees)
         expected = ref.rotate(image, degrees)
         expect_true(isinstance(got, np.ndarray) and got.shape == image.shape,
-                    f"rotate should return an array of the image's shape {image.shape}.",
-                    call=student.last_call, got=got)
+                    msg("rotate.shape", shape=str(image.shape)), call=student.last_call, got=got)
         allowed = max(2, int(0.02 * image.size))
         differ = int(np.sum(~np.isclose(got.astype(float), expected)))
         clockwise = ref.rotate(image, -degrees)
         mistake = None
         if int(np.sum(~np.isclose(got.astype(float), clockwise))) <= allowed:
             mistake = "rotate_clockwise"
-        expect_true(differ <= allowed,
-                    f"{differ} of {image.size} pixels differ from the reference (at most "
-                    f"{allowed} may, on rounding ties).", call=student.last_call, got=got,
-                    expected=expected, mistake=mistake)
+        if not differ <= allowed:
+            raise Feedback(msg("rotate.pixels_differ", count=differ, total=image.size,
+                               allowed=allowed), call=student.last_call, got=got,
+                           expected=expected, mistake=mistake,
+                           marks=~np.isclose(got.astype(float), expected))

@@ -7,6 +7,7 @@ import pytest
 
 from nngrade.feedback import Mistake, expect_close, expect_true
 from nngrade.hidden.answers import remembered
+from nngrade.messages import msg
 from nngrade.reference.course import activations as _ref_act_module
 from nngrade.reference.course import vanishing as _ref_module
 
@@ -77,8 +78,8 @@ def test_chain_gradient_sigmoid_vanishes(student, rng):
     for depth in range(start, start + 6):
         got = abs(_check(student, depth, "sigmoid"))
         if previous is not None:
-            expect_true(got < previous, f"|dC/dw1| should shrink from depth {depth - 1} to "
-                        f"{depth}, but it went from {previous:.3g} to {got:.3g}.",
+            expect_true(got < previous, msg("vanishing.should_shrink_at", before=depth - 1,
+                                            after=depth, was=f"{previous:.3g}", now=f"{got:.3g}"),
                         call=student.last_call)
         previous = got
 
@@ -144,10 +145,10 @@ def _check_layers(student, depth: int, activation: str | None = None, x: float |
     target = 1.0 if Y is None else Y
     expected = np.asarray(ref.layer_gradients(depth, act, x=x_in, Y=target), dtype=float)
     expect_true(isinstance(got, np.ndarray) and got.dtype.kind == "f",
-                "layer_gradients should return a float array (one entry per weight).",
+                msg("vanishing.layer_gradients_float"),
                 call=call, got=got, expected=expected)
     expect_close(got, expected, call=call, rtol=RTOL, atol=ATOL, allow_scalar_as_array=False,
-                 what=f"gradients of the {depth + 1} weights (w1 first)",
+                 what=msg("what.layer_gradients", count=depth + 1),
                  mistakes=lambda: [Mistake(code, value) for code, value in
                                    _layer_alternatives(depth, act, x_in, target)])
 
