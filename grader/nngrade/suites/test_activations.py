@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -113,7 +115,7 @@ def test_sigmoid_prime_at_zero_and_scalars(student, rng):
     """sigmoid_prime(0) is 0.25 (its maximum), and plain numbers work"""
     for z in (0.0, float(rng.normal(0, 2)), float(rng.uniform(2, 6))):
         expect_close(student.sigmoid_prime(z), ref.sigmoid_prime(z), call=student.last_call,
-                     mistakes=lambda z=z: _sigmoid_prime_mistakes(z))
+                     mistakes=functools.partial(_sigmoid_prime_mistakes, z))
 
 
 @pytest.mark.contract("activations", "sigmoid_prime")
