@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from nngrade.grade.options import BatchOptions
 from nngrade.grade.pipeline import grade_class
+from nngrade.grade.shards import Shard
 
 __all__ = ["grade_command"]
 
@@ -28,6 +30,26 @@ def _class_table(all_results: Sequence[dict[str, Any]]) -> str:
             lines.append(f"{res['nngrade']['student'][:24]:24} "
                          f"{res['score']:>6g} / {res['max_score']:<4g}")
         return "\n".join(lines)
+
+
+# command-line parameter -> BatchOptions field a shard's plan holds
+_PLANNED_PARAMS = {"seed": "seed", "rubric_path": "rubric_path", "call_timeout": "call_timeout",
+                   "submission_timeout": "submission_timeout", "memory_mb": "memory_mb",
+                   "lang": "lang", "no_reports": "reports", "no_replay": "replay",
+                   "deadline": "deadline"}
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shard") from exc
+
+
+def _explicit(ctx: click.Context) -> frozenset[str]:
+    """The planned options the command line set (a shard refuses to differ from the plan)."""
+    return frozenset(field for param, field in _PLANNED_PARAMS.items()
+                     if ctx.get_parameter_source(param) is ParameterSource.COMMANDLINE)
 
 
 @click.command("grade")
@@ -58,13 +80,18 @@ def _class_table(all_results: Sequence[dict[str, Any]]) -> str:
               help="Run every hidden test in full for every submission. By default a test "
                    "that a submission answers exactly as an earlier one did reuses that "
                    "verdict (student code still runs): the same verdicts, in less time.")
+@click.option("--shard", "shard_text", default=None, metavar="K/N",
+              help="Grade only shard K of N (students by a stable hash of their id), with the "
+                   "seed and options of OUT/run.json (written by the first shard); then "
+                   "`nngrade merge OUT` writes the gradebook once all N are in.")
 @click.option("--nbgrader", "nbgrader", nargs=2, type=str, default=None,
               metavar="COURSE_DIR ASSIGNMENT",
               help="Grade an nbgrader course's submitted notebooks into its gradebook.")
 def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: int | None,
                   call_timeout: float, submission_timeout: float, memory_mb: int, force: bool,
                   deadline: datetime | None, lang: str, rubric_path: Path | None,
-                  no_reports: bool, no_replay: bool, nbgrader: tuple[str, str] | None) -> None:
+                  no_reports: bool, no_replay: bool, shard_text: str | None,
+                  nbgrader: tuple[str, str] | None) -> None:
     """Grade every submission in SUBMISSIONS (folders or .zip files named by student id).
 
     Writes DIR/<student>/results.json (Gradescope's schema) and report.html,
@@ -89,6 +116,15 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
     if out is None:
         raise click.UsageError("give --out DIR, the folder for the results")
     started = time.perf_counter()
+    if shard_text is not None:
+        shard = _shard(shard_text)
+        all_results = grade_class(submissions, out, options, shard=shard,
+                                  explicit=_explicit(click.get_current_context()))
+        click.echo(_class_table(all_results))
+        click.echo(f"\nShard {shard}: {len(all_results)} submissions in "
+                   f"{time.perf_counter() - started:.1f} s. When all {shard.n} shards are in: "
+                   f"nngrade merge {out}")
+        return
     all_results = grade_class(submissions, out, options)
     elapsed = time.perf_counter() - started
     click.echo(_class_table(all_results))

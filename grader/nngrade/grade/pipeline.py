@@ -28,6 +28,7 @@ from nngrade.grade.errors import GraderError
 from nngrade.grade.options import BatchOptions
 from nngrade.grade.output import OutputFolder
 from nngrade.grade.pool import grade_in_pool
+from nngrade.grade.shards import Shard, adopt_plan, write_shard_record
 from nngrade.intake import IntakeError, read_submissions
 from nngrade.records import Submission
 from nngrade.rubric import Rubric, RubricError, load_rubric
@@ -36,12 +37,24 @@ from nngrade.scoring import ungradeable_results
 __all__ = ["grade_class", "grade_directory"]
 
 
-def grade_class(source: Path, out: Path, options: BatchOptions) -> list[dict[str, Any]]:
-    """Grade every submission under ``source`` into ``out``; the results documents, by student."""
-    rubric = _rubric(options.rubric_path)
+def grade_class(source: Path, out: Path, options: BatchOptions, *, shard: Shard | None = None,
+                explicit: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Grade every submission under ``source`` into ``out``; the results documents, by student.
+
+    With ``shard``, only that shard's students, with the plan in ``out/run.json``
+    (`nngrade.grade.shards`; ``explicit`` names the options the command line
+    set), and no gradebook or class summary: ``nngrade merge`` writes those.
+    """
     folder = OutputFolder.create(out)
-    seed = _seed(options.seed, folder)
-    submissions = _read(source, options)
+    plan: dict[str, Any] | None = None
+    if shard is not None:
+        plan, rubric = adopt_plan(out, shard, options=options, source=source,
+                                  explicit=explicit, load_rubric=_rubric)
+        seed = int(plan["seed"])
+    else:
+        rubric = _rubric(options.rubric_path)
+        seed = _seed(options.seed, folder)
+    submissions = _read(source, options, shard)
 
     results: dict[str, dict[str, Any]] = {}
     todo: list[Submission] = []
@@ -65,6 +78,11 @@ def grade_class(source: Path, out: Path, options: BatchOptions) -> list[dict[str
             advance()
 
     everyone = [results[student] for student in sorted(results)]
+    if shard is not None and plan is not None:
+        write_shard_record(out, shard, plan=plan, students=sorted(results), graded=len(todo),
+                           reused=len(everyone) - len(todo),
+                           seconds=time.perf_counter() - started)
+        return everyone
     folder.write_gradebook(everyone)
     if options.reports:
         folder.write_class_summary(everyone, options.lang)
@@ -100,9 +118,10 @@ def _seed(given: int | None, folder: OutputFolder) -> int:
     return recorded if recorded is not None else secrets.randbelow(2**31)
 
 
-def _read(source: Path, options: BatchOptions) -> list[Submission]:
+def _read(source: Path, options: BatchOptions, shard: Shard | None) -> list[Submission]:
     try:
-        return read_submissions(source, options.deadline)
+        return read_submissions(source, options.deadline,
+                                keep=shard.holds if shard is not None else None)
     except IntakeError as exc:
         raise GraderError(str(exc)) from exc
 

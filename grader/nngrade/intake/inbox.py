@@ -31,7 +31,7 @@ from nngrade.student.submit import (
     STAMP_FORMAT,
 )
 
-__all__ = ["InboxEntry", "is_inbox", "select_from_inbox"]
+__all__ = ["InboxEntry", "is_inbox", "select_from_inbox", "student_folders"]
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +110,16 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def select_from_inbox(inbox: Path, deadline: dt.datetime | None = None) -> list[InboxEntry]:
-    """Each student's newest archive (before ``deadline`` when given), sorted by student.
+def student_folders(inbox: Path) -> list[tuple[str, str]]:
+    """(folder name, raw student id) of each student folder, none of its archives opened."""
+    return [(p.name, p.name) for p in sorted(Path(inbox).iterdir())
+            if p.is_dir() and not p.name.startswith(".")]
+
+
+def select_from_inbox(inbox: Path, deadline: dt.datetime | None = None,
+                      only: set[str] | None = None) -> list[InboxEntry]:
+    """Each student's newest archive (before ``deadline`` when given), sorted by student;
+    with ``only``, just the student folders of those names.
 
     ``deadline`` may be naive (read as local time) or timezone-aware. An
     archive submitted exactly at the deadline is on time.
@@ -120,6 +128,8 @@ def select_from_inbox(inbox: Path, deadline: dt.datetime | None = None) -> list[
     limit = _as_utc(deadline) if deadline is not None else None
     entries = []
     for folder in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if only is not None and folder.name not in only:
+            continue
         dated = []
         for archive in sorted(folder.glob("*.zip")):
             if archive.name.startswith(".") or not archive.is_file():

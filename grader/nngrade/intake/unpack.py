@@ -73,20 +73,27 @@ def student_id(raw: str) -> tuple[str, list[str]]:
     return cleaned, notes
 
 
-def discover(folder: Path | str) -> list[Submission]:
-    """Every hand-in in ``folder`` (its sub-folders and ``.zip`` files), sorted by name.
+def _hand_ins(folder: Path) -> list[Path]:
+    """The entries of ``folder`` that are hand-ins (sub-folders and ``.zip`` files), by name.
 
-    Hidden entries and other files (a README, a .DS_Store) are not hand-ins
-    and are skipped.
+    Hidden entries and other files (a README, a .DS_Store) are not hand-ins.
     """
-    folder = Path(folder)
-    found: list[Submission] = []
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.startswith(".") or entry.name in JUNK_DIRS or entry.is_symlink():
-            continue
-        if entry.is_dir() or (entry.is_file() and entry.suffix.lower() == ".zip"):
-            found.append(read_submission(entry))
-    return found
+    return [entry for entry in sorted(folder.iterdir(), key=lambda p: p.name)
+            if not (entry.name.startswith(".") or entry.name in JUNK_DIRS or entry.is_symlink())
+            and (entry.is_dir() or (entry.is_file() and entry.suffix.lower() == ".zip"))]
+
+
+def hand_in_names(folder: Path | str) -> list[tuple[str, str]]:
+    """(entry name, raw student id) of each hand-in `discover` would read, none opened."""
+    return [(entry.name, entry.stem if entry.is_file() else entry.name)
+            for entry in _hand_ins(Path(folder))]
+
+
+def discover(folder: Path | str, only: set[str] | None = None) -> list[Submission]:
+    """Every hand-in in ``folder`` (its sub-folders and ``.zip`` files), sorted by name;
+    with ``only``, just the entries of those names."""
+    return [read_submission(entry) for entry in _hand_ins(Path(folder))
+            if only is None or entry.name in only]
 
 
 def read_submission(path: Path | str, student: str | None = None) -> Submission:
