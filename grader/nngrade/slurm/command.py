@@ -155,6 +155,34 @@ def _set_aside_previous_run(slurm_dir: Path, plan: SlurmPlan | None) -> None:
             (slurm_dir / name).rename(previous / name)
 
 
+def _write_run_plan(plan: SlurmPlan, rubric_path: Path | None,
+                    deadline: datetime | None) -> None:
+    """OUT/run.json, the plan every ``nngrade grade --shard`` of the array grades with.
+
+    Written here, before any task starts, so that a plan left in OUT by an
+    earlier run (another N, another seed) is replaced rather than refused by
+    every shard; the tasks pass the same values on their command lines.
+    """
+    from nngrade.grade.options import BatchOptions
+    from nngrade.grade.shards import write_plan
+    from nngrade.rubric import RubricError, load_rubric
+
+    settings = plan.grade
+    try:
+        rubric = load_rubric(rubric_path.resolve() if rubric_path else None)
+    except (OSError, RubricError) as exc:
+        raise click.ClickException(f"cannot use the rubric: {exc}") from exc
+    options = BatchOptions(jobs=settings.jobs, seed=settings.seed,
+                           call_timeout=settings.call_timeout,
+                           submission_timeout=settings.submission_timeout,
+                           memory_mb=settings.memory_mb, lang=settings.lang,
+                           reports=settings.reports, replay=settings.replay,
+                           rubric_path=rubric_path.resolve() if rubric_path else None,
+                           deadline=deadline)
+    write_plan(Path(plan.out), n=plan.shards, seed=settings.seed, rubric=rubric,
+               options=options, source=Path(plan.submissions))
+
+
 @slurm_group.command("plan")
 @click.argument("submissions", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--out", "-o", type=click.Path(path_type=Path), required=True,
@@ -237,6 +265,7 @@ def plan_command(submissions: Path, out: Path, shards: int | None, max_running: 
     )
     for sub in ("logs", "shards"):
         (slurm_dir / sub).mkdir(parents=True, exist_ok=True)
+    _write_run_plan(plan, rubric_path, deadline)
     grade_path, merge_path = slurm_dir / GRADE_SCRIPT, slurm_dir / MERGE_SCRIPT
     grade_path.write_text(render_grade_script(plan), encoding="utf-8")
     merge_path.write_text(render_merge_script(plan), encoding="utf-8")
