@@ -263,3 +263,17 @@ def test_cancel_hands_every_job_of_the_run_to_scancel(tmp_path: Path,
     result = CliRunner().invoke(main, ["slurm", "cancel", plan.out])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "scancel.args").read_text().split() == ["12", "13", "20", "21"]
+
+
+def test_the_plan_step_writes_the_run_plan_every_shard_grades_with(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "run.json").write_text(json.dumps({"seed": 5, "shards": 4, "options": {}}))
+    _plan(out, "--shards", "3", "--seed", "11", "--call-timeout", "1.5")
+    from nngrade.grade.shards import read_plan
+
+    plan = read_plan(out)
+    assert plan is not None
+    assert (plan["shards"], plan["seed"]) == (3, 11)  # an earlier plan for 4 is replaced
+    assert plan["options"]["call_timeout"] == 1.5
+    assert plan["submissions"] == str(SAMPLE.resolve())
