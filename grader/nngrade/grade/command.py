@@ -84,6 +84,17 @@ def _explicit(ctx: click.Context) -> frozenset[str]:
               help="Grade only shard K of N (students by a stable hash of their id), with the "
                    "seed and options of OUT/run.json (written by the first shard); then "
                    "`nngrade merge OUT` writes the gradebook once all N are in.")
+@click.option("--assignment", "-a", "assignment", default=None, metavar="A",
+              help="Grade assignment A of the course (nngrade.toml: its inbox or LMS "
+                   "downloads, roster, due dates, rubric) into the semester gradebook; "
+                   "SUBMISSIONS and --out are not needed.")
+@click.option("--course", "course_path", type=click.Path(path_type=Path), default=None,
+              help="With --assignment: the course file or its folder (default: the nearest "
+                   "nngrade.toml).")
+@click.option("--reason", default=None,
+              help="With --assignment: why this (re)grade, kept with every grading recorded.")
+@click.option("--student", "students", multiple=True, metavar="ID",
+              help="With --assignment: only this roster student (repeatable).")
 @click.option("--nbgrader", "nbgrader", nargs=2, type=str, default=None,
               metavar="COURSE_DIR ASSIGNMENT",
               help="Grade an nbgrader course's submitted notebooks into its gradebook.")
@@ -91,7 +102,8 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
                   call_timeout: float, submission_timeout: float, memory_mb: int, force: bool,
                   deadline: datetime | None, lang: str, rubric_path: Path | None,
                   no_reports: bool, no_replay: bool, shard_text: str | None,
-                  nbgrader: tuple[str, str] | None) -> None:
+                  assignment: str | None, course_path: Path | None, reason: str | None,
+                  students: tuple[str, ...], nbgrader: tuple[str, str] | None) -> None:
     """Grade every submission in SUBMISSIONS (folders or .zip files named by student id).
 
     Writes DIR/<student>/results.json (Gradescope's schema) and report.html,
@@ -111,8 +123,19 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
                                options=options)
         click.echo(_class_table(results))
         return
+    if assignment is not None:
+        if submissions is not None or out is not None or shard_text is not None:
+            raise click.UsageError("--assignment takes the hand-ins and the output folder from "
+                                   "the course file: give neither SUBMISSIONS, --out nor --shard")
+        from nngrade.grade.assignment import grade_course_assignment
+
+        sys.exit(grade_course_assignment(assignment, course_path, options, reason=reason,
+                                         students=students))
+    if course_path is not None or reason is not None or students:
+        raise click.UsageError("--course, --reason and --student go with --assignment A")
     if submissions is None:
-        raise click.UsageError("give the SUBMISSIONS folder (or --nbgrader COURSE_DIR ASSIGNMENT)")
+        raise click.UsageError("give the SUBMISSIONS folder (or --assignment A, or --nbgrader "
+                               "COURSE_DIR ASSIGNMENT)")
     if out is None:
         raise click.UsageError("give --out DIR, the folder for the results")
     started = time.perf_counter()

@@ -70,6 +70,19 @@ def _refresh_page(course: Course, gb: Gradebook) -> None:
         click.echo(f"warning: the course page was not rewritten: {exc}", err=True)
 
 
+def _refresh_report(course: Course, gb: Gradebook, student: str, assignment: str) -> None:
+    """The student's report.html shows the override that now stands (or no longer)."""
+    from nngrade.gradebook.reports import rewrite_student_report
+
+    try:
+        path = rewrite_student_report(course, gb, student, assignment)
+    except Exception as exc:  # the override is recorded; a report bug must not hide that
+        click.echo(f"warning: {student}'s report was not rewritten: {exc}", err=True)
+        return
+    if path is not None:
+        click.echo(f"Report: {path}")
+
+
 def _when(text: str, course: Course) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
@@ -164,6 +177,7 @@ def override_command(student: str, assignment: str, points: float | None, clear:
         what = f"{points:g} points" if points is not None else "withdrawn"
         click.echo(f"Override for {student} in {assignment}: {what} (by {row.created_by}, "
                    f"{row.created_at.astimezone(course.timezone):%Y-%m-%d %H:%M}).")
+        _refresh_report(course, gb, student, assignment)
         _refresh_page(course, gb)
 
 
@@ -203,6 +217,7 @@ def extend_command(student: str, assignment: str, until: str | None, days: float
         if done is not None and done.changed:
             click.echo(f"The current score was worked out again: {done.reason}.")
         click.echo(f"Grade {assignment} again to pick up hand-ins that are on time now.")
+        _refresh_report(course, gb, student, assignment)
         _refresh_page(course, gb)
 
 

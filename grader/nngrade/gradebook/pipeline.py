@@ -14,7 +14,7 @@
    student, only where something changed (``nngrade.gradebook.record``);
 4. rewrites each student's report.html (when the grader wrote one) with
    the hand-in's own time of receipt and lateness, which the grader could
-   not know from the staged copy;
+   not know from the staged copy, and the override that stands, if any;
 5. writes the course page, ``<course out>/index.html``.
 
 The grader is called through ``grade_fn`` so that this module depends on
@@ -42,7 +42,8 @@ from nngrade.course.selection import Choice, Selection, select_attempts
 from nngrade.gradebook.database import Gradebook, open_gradebook
 from nngrade.gradebook.figures import assignment_figures
 from nngrade.gradebook.record import Recorded, record_grading
-from nngrade.gradebook.state import granted_extensions
+from nngrade.gradebook.reports import override_block
+from nngrade.gradebook.state import course_state, granted_extensions
 from nngrade.rubric import Rubric, load_rubric
 
 __all__ = ["GradeFn", "GradeRun", "grade_assignment", "stage_selection"]
@@ -110,8 +111,9 @@ def _read_results(path: Path) -> dict[str, Any] | str:
 
 
 def _report_with_hand_in(path: Path, results: dict[str, Any], choice: Choice,
-                         lang: str) -> str | None:
-    """Rewrite the student's report with the hand-in's own facts (time, lateness, source).
+                         lang: str, override: dict[str, Any] | None = None) -> str | None:
+    """Rewrite the student's report with the hand-in's own facts (time, lateness, source)
+    and the override that stands, if any (`nngrade.gradebook.reports`).
 
     The grader saw a staged copy, so its report knows neither when the work
     arrived nor whether it was late; results.json is left exactly as the
@@ -131,6 +133,8 @@ def _report_with_hand_in(path: Path, results: dict[str, Any], choice: Choice,
         **({"submitted_at": attempt.received_at.astimezone(dt.timezone.utc).isoformat()}
            if attempt.received_at else {}),
     }
+    if override is not None:
+        info["override"] = override
     try:
         from nngrade.report import write_student_report
 
@@ -171,6 +175,7 @@ def grade_assignment(course: Course, assignment: str, grade_fn: GradeFn, *,
                                              dir=course.out) as staging:
                 stage_selection(selection, Path(staging))
                 grade_fn(Path(staging), out)
+            reports: list[tuple[str, dict[str, Any], Choice]] = []
             for student, choice in sorted(selection.chosen.items()):
                 results = _read_results(out / student / "results.json")
                 if isinstance(results, str):
@@ -189,8 +194,15 @@ def grade_assignment(course: Course, assignment: str, grade_fn: GradeFn, *,
                     gb, student=student, assignment=target, attempt=choice.attempt,
                     results=results, figures=figures, due=choice.due, reason=reason, by=by,
                     now=dt.datetime.now(dt.timezone.utc)))
+                reports.append((student, results, choice))
+            # After recording: an override shows beside the grader's new score.
+            state = course_state(gb, course, [s for s, _, _ in reports]) if reports else None
+            for student, results, choice in reports:
+                cell = state.cell(student, target.name) if state is not None else None
+                override = override_block(cell.override, cell.grading, course.timezone) \
+                    if cell is not None else None
                 problem = _report_with_hand_in(out / student / "report.html", results, choice,
-                                               course.language)
+                                               course.language, override)
                 if problem:
                     run.problems.append(f"{student}: {problem}")
         if write_page:

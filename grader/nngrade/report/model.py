@@ -329,6 +329,33 @@ class LimitView:
 
 
 @dataclass
+class OverrideView:
+    """A score set by hand in the semester gradebook (``nngrade gradebook override``): the
+    student sees it, who set it, when and why, beside what the grader gave."""
+
+    points: float
+    out_of: float | None
+    automatic: float | None
+    reason: str
+    by: str
+    at: str
+
+
+def _override_view(value: Any) -> OverrideView | None:
+    data = as_mapping(value)
+    if not isinstance(data.get("points"), (int, float)):
+        return None
+
+    def number(key: str) -> float | None:
+        item = data.get(key)
+        return float(item) if isinstance(item, (int, float)) else None
+
+    return OverrideView(points=float(data["points"]), out_of=number("out_of"),
+                        automatic=number("automatic"), reason=_text(data.get("reason")),
+                        by=_text(data.get("by")), at=_text(data.get("at")))
+
+
+@dataclass
 class StudentView:
     student: str
     lang: str
@@ -349,6 +376,7 @@ class StudentView:
     limits: list[LimitView]
     missing_protections: list[str]
     warnings: list[str]
+    override: OverrideView | None = None
 
     @property
     def percent(self) -> float | None:
@@ -540,6 +568,7 @@ def student_view(results: Mapping[str, Any], lang: str = "en") -> StudentView:
         missing_protections=[_label(PROTECTIONS, str(p), lang)
                              for p in (ng.get("missing_protections") or [])],
         warnings=[note_text(_text(w), lang) for w in (ng.get("warnings") or [])],
+        override=_override_view(ng.get("override")),
     )
 
 

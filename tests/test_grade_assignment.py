@@ -1,0 +1,121 @@
+"""``nngrade grade --assignment A``: a course assignment graded into the semester gradebook, and
+an override shown in the student's report.html, through the command line an instructor uses.
+
+A two-student course (ada, ben of the sample class, handed in as a folder
+download) is graded, overridden, regraded and un-overridden with the real
+grader; the gradebook and the reports are read back.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from gradebook_fixtures import REPO, make_course
+
+from nngrade.cli import main
+from nngrade.course.config import load_course
+from nngrade.gradebook.database import open_gradebook
+from nngrade.gradebook.state import course_state, history
+
+SAMPLE = REPO / "examples" / "submissions"
+
+ASSIGNMENTS = """
+    [[assignments]]
+    name = "a1"
+    title = "Perceptron and activations"
+    modules = ["perceptron", "activations"]
+    opens = 2026-09-07T08:00:00Z
+    due = 2026-09-27T23:59:00Z
+    downloads = [{{ path = "{hand_ins}", format = "folder", received = 2026-09-27T20:00:00Z }}]
+    """
+
+
+def _run(*args: str) -> tuple[int, str]:
+    done = CliRunner().invoke(main, list(args))
+    return done.exit_code, done.output
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("course")
+    hand_ins = base / "hand-ins"
+    hand_ins.mkdir()
+    for student in ("ada", "ben"):
+        source = next(p for p in SAMPLE.iterdir() if p.name in (student, f"{student}.zip"))
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, hand_ins / source.name)
+    path = make_course(base / "course", assignments=ASSIGNMENTS.format(hand_ins=hand_ins))
+    code, output = _run("grade", "--assignment", "a1", "--course", str(path), "--seed", "7",
+                        "-j", "2", "--reason", "first run")
+    assert code == 0, output
+    return path
+
+
+def _report(course_file: Path, student: str) -> str:
+    return (load_course(course_file).out_dir("a1") / student / "report.html").read_text()
+
+
+def _override_text(report: str) -> str:
+    found = re.search(r'<div class="alert warn" id="override".*?</div>', report, re.S)
+    return re.sub(r"\s+", " ", found.group(0)) if found else ""
+
+
+def test_grading_an_assignment_records_every_student_in_the_gradebook(course: Path) -> None:
+    loaded = load_course(course)
+    gb = open_gradebook(loaded.gradebook)
+    try:
+        state = course_state(gb, loaded, ["ada", "ben"])
+        ada, ben = state.cell("ada", "a1"), state.cell("ben", "a1")
+        assert ada.grading is not None and ben.grading is not None
+        assert ada.final == ada.grading.points > 0  # the model solution: every point of a1
+        assert ben.final == 0.0  # the untouched stubs
+        assert ada.grading.seed == 7 and "first run" in ada.grading.reason
+    finally:
+        gb.close()
+    results = loaded.out_dir("a1") / "ada" / "results.json"
+    assert results.is_file() and (loaded.out / "index.html").is_file()
+    assert _override_text(_report(course, "ada")) == ""
+
+
+def test_an_override_shows_in_the_report_and_survives_a_regrade(course: Path) -> None:
+    code, output = _run("gradebook", "override", "ben", "a1", "--points", "3.5", "--reason",
+                        "appeal: the wrong folder was uploaded", "--by", "Prof. Li",
+                        "--course", str(course))
+    assert code == 0, output
+    shown = _override_text(_report(course, "ben"))
+    assert "set your score for this assignment to 3.5 of" in shown
+    assert "appeal: the wrong folder was uploaded" in shown and "Prof. Li" in shown
+    assert "The grader's score was 0;" in shown
+    assert _override_text(_report(course, "ada")) == ""
+
+    code, output = _run("grade", "--assignment", "a1", "--course", str(course), "-j", "2")
+    assert code == 0, output
+    assert re.search(r"ben\s+unchanged", output)
+    assert "3.5 of" in _override_text(_report(course, "ben"))  # rewritten, still there
+
+    code, output = _run("gradebook", "override", "ben", "a1", "--clear", "--reason",
+                        "appeal withdrawn", "--course", str(course))
+    assert code == 0, output
+    assert _override_text(_report(course, "ben")) == ""
+    loaded = load_course(course)
+    gb = open_gradebook(loaded.gradebook)
+    try:
+        _, overrides, _ = history(gb, "ben", "a1")
+        assert [o.points for o in overrides] == [3.5, None]  # nothing is ever deleted
+    finally:
+        gb.close()
+
+
+def test_the_assignment_options_are_checked(course: Path, tmp_path: Path) -> None:
+    code, output = _run("grade", str(SAMPLE), "--assignment", "a1", "--course", str(course))
+    assert code == 2 and "give neither SUBMISSIONS" in output
+    code, output = _run("grade", str(SAMPLE), "--out", str(tmp_path / "o"), "--reason", "x")
+    assert code == 2 and "go with --assignment A" in output
+    code, output = _run("grade", "--assignment", "a1", "--course", str(course),
+                        "--student", "zed")
+    assert code == 1 and "not on the roster" in output and "zed" in output
+    code, output = _run("grade", "--assignment", "a9", "--course", str(course))
+    assert code == 1 and "a9" in output
