@@ -15,6 +15,7 @@ import datetime as dt
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from nngrade.contract import module_names
 from nngrade.similarity.compare import Settings
@@ -43,9 +44,17 @@ class Fraction(click.ParamType):
 
 
 @click.command("similarity")
-@click.argument("submissions", type=click.Path(path_type=Path))
-@click.option("--out", "-o", type=click.Path(path_type=Path), required=True,
-              help="Folder for similarity.html and similarity.csv (created if needed).")
+@click.argument("submissions", type=click.Path(path_type=Path), required=False)
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Folder for similarity.html and similarity.csv (created if needed; with "
+                   "--assignment A, default: the course's OUT/A/similarity).")
+@click.option("--assignment", "-a", default=None, metavar="A",
+              help="Compare the attempts that assignment A of the course grades (nngrade.toml: "
+                   "inbox and downloads, due dates, extensions), in A's modules only; "
+                   "SUBMISSIONS is not needed.")
+@click.option("--course-file", type=click.Path(path_type=Path), default=None,
+              help="With --assignment: the course file or its folder (default: the nearest "
+                   "nngrade.toml).")
 @click.option("--threshold", type=Fraction(), default=str(Settings.threshold), show_default=True,
               help="Flag pairs scoring at least this (0-1 or a percentage).")
 @click.option("--module", "modules", multiple=True, metavar="MODULE",
@@ -74,7 +83,8 @@ class Fraction(click.ParamType):
               help="Shared uncommon tokens needed for a full score (about six lines).")
 @click.option("--top", type=click.IntRange(0), default=Settings.top, show_default=True,
               help="Pairs listed per module with a side-by-side view, at least.")
-def similarity_command(submissions: Path, out: Path, threshold: float, modules: tuple[str, ...],
+def similarity_command(submissions: Path | None, out: Path | None, assignment: str | None,
+                       course_file: Path | None, threshold: float, modules: tuple[str, ...],
                        deadline: dt.datetime | None, lang: str, course: Path | None,
                        given_paths: tuple[Path, ...], no_given: bool, max_share: float,
                        min_tokens: int, top: int) -> None:
@@ -87,6 +97,34 @@ def similarity_command(submissions: Path, out: Path, threshold: float, modules: 
     code, --given files) and code written the same way by many students are
     not counted.
     """
+    if assignment is None:
+        if course_file is not None:
+            raise click.UsageError("--course-file goes with --assignment A")
+        if submissions is None or out is None:
+            raise click.UsageError("give SUBMISSIONS_OR_INBOX and --out DIR (or --assignment A)")
+        _compare(submissions, out, threshold, modules, deadline, lang, course, given_paths,
+                 no_given, max_share, min_tokens, top)
+        return
+    if submissions is not None or deadline is not None:
+        raise click.UsageError("--assignment A takes the hand-ins and their deadlines from the "
+                               "course file: give neither SUBMISSIONS nor --deadline")
+    from nngrade.similarity.assignment import staged_assignment
+
+    explicit_lang = click.get_current_context().get_parameter_source("lang") \
+        is ParameterSource.COMMANDLINE
+    with staged_assignment(assignment, course_file) as staged:
+        for problem in staged.problems:
+            click.echo(f"warning: {problem}", err=True)
+        _compare(staged.folder, out or staged.out, threshold, modules or tuple(staged.modules),
+                 None, lang if explicit_lang else staged.language, course, given_paths,
+                 no_given, max_share, min_tokens, top)
+
+
+def _compare(submissions: Path, out: Path, threshold: float, modules: tuple[str, ...],
+             deadline: dt.datetime | None, lang: str, course: Path | None,
+             given_paths: tuple[Path, ...], no_given: bool, max_share: float,
+             min_tokens: int, top: int) -> None:
+    """The comparison of every pair of hand-ins in ``submissions``, written to ``out``."""
     from nngrade.similarity.analysis import analyse
     from nngrade.similarity.given import GivenCode, GivenCodeError, find_course, load_given
     from nngrade.similarity.intake import IntakeError, read_hand_ins
