@@ -1,0 +1,116 @@
+"""Benchmark: a class graded as 4 shards one after another, as a ratio to one plain run.
+
+Issue 17 asks that sharding cost at most 10% over a plain run on the same
+machine. Each round grades the same class twice, in an order that changes
+from round to round:
+
+- plain: ``nngrade grade SUBS --out A -j J --force --seed S``;
+- sharded: ``nngrade grade SUBS --out B --shard K/4 -j J --force --seed S``
+  for K = 1..4, one after another, then ``nngrade merge B``;
+
+each command a process of its own, as an instructor or a Slurm task runs it
+(start-up included). The headline is the median over rounds of the sharded
+wall time over the plain one in the same round (the machine's speed changes
+within minutes, so only ratios from one round compare). Each round also
+checks that both gradebooks are identical.
+
+What a shard costs beyond its students is fixed: an interpreter, nngrade's
+imports, its grading processes' start (suites collected, a sandbox each)
+and listing the whole submissions folder (it opens only its own hand-ins).
+So the ratio depends on the shard size; ``--students`` sets the class (by
+default 4 x 250, the shard size ``nngrade slurm`` picks by default).
+
+    python benchmarks/bench_shards.py [--students 1000] [--shards 4] [--jobs 2] [--rounds 3]
+
+The class is made as bench_grade.py makes it (the sample class without the
+two students whose endless loops only measure the call time limit, copied
+under new ids with a comment that changes each copy's content hash).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_grade import LOOPING, make_class  # noqa: E402
+
+NNGRADE = [sys.executable, "-c", "from nngrade.cli import main; main()"]
+
+
+def _run(args: list[str]) -> float:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    started = time.perf_counter()
+    done = subprocess.run([*NNGRADE, *args], env=env, capture_output=True, text=True,
+                          check=False, timeout=7200)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"nngrade {' '.join(args[:1])} failed:\n{done.stderr[-3000:]}")
+    return elapsed
+
+
+def plain(subs: Path, out: Path, jobs: int, seed: int) -> float:
+    return _run(["grade", str(subs), "--out", str(out), "-j", str(jobs), "--force",
+                 "--seed", str(seed), "--no-reports"])
+
+
+def sharded(subs: Path, out: Path, shards: int, jobs: int, seed: int) -> tuple[float, list[float]]:
+    each = [_run(["grade", str(subs), "--out", str(out), "--shard", f"{k}/{shards}",
+                  "-j", str(jobs), "--force", "--seed", str(seed), "--no-reports"])
+            for k in range(1, shards + 1)]
+    merge = _run(["merge", str(out)])
+    return sum(each) + merge, [*each, merge]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=1000)
+    parser.add_argument("--shards", type=int, default=4)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=20261204)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="nngrade-bench-shards-") as tmp:
+        root = Path(tmp)
+        subs = root / "class"
+        subs.mkdir()
+        make_class(subs, args.students, exclude=LOOPING)
+        rounds = []
+        for r in range(args.rounds):
+            plain_out, shard_out = root / f"plain-{r}", root / f"sharded-{r}"
+            if r % 2 == 0:
+                t_plain = plain(subs, plain_out, args.jobs, args.seed)
+                t_shards, parts = sharded(subs, shard_out, args.shards, args.jobs, args.seed)
+            else:
+                t_shards, parts = sharded(subs, shard_out, args.shards, args.jobs, args.seed)
+                t_plain = plain(subs, plain_out, args.jobs, args.seed)
+            same = ((plain_out / "gradebook.csv").read_text()
+                    == (shard_out / "gradebook.csv").read_text())
+            rounds.append({"plain_s": round(t_plain, 2), "sharded_s": round(t_shards, 2),
+                           "ratio": round(t_shards / t_plain, 3),
+                           "shard_and_merge_s": [round(p, 2) for p in parts],
+                           "same_gradebook": same})
+            print(json.dumps(rounds[-1]), flush=True)
+        ratios = [r["ratio"] for r in rounds]
+        summary = {
+            "students": args.students, "shards": args.shards, "jobs": args.jobs,
+            "rounds": rounds,
+            "median_ratio": round(statistics.median(ratios), 3),
+            "overhead_percent": round(100 * (statistics.median(ratios) - 1), 1),
+            "all_gradebooks_identical": all(r["same_gradebook"] for r in rounds),
+            "load_average": os.getloadavg(),
+        }
+        print(json.dumps(summary, indent=2))
+        return 0 if summary["all_gradebooks_identical"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
