@@ -119,3 +119,33 @@ def test_the_assignment_options_are_checked(course: Path, tmp_path: Path) -> Non
     assert code == 1 and "not on the roster" in output and "zed" in output
     code, output = _run("grade", "--assignment", "a9", "--course", str(course))
     assert code == 1 and "a9" in output
+
+
+def test_shards_of_an_assignment_record_into_one_gradebook(tmp_path: Path) -> None:
+    """Shards of a course assignment need no shared folder: each records into the gradebook."""
+    hand_ins = tmp_path / "hand-ins"
+    hand_ins.mkdir()
+    for student in ("ada", "ben"):
+        source = next(p for p in SAMPLE.iterdir() if p.name in (student, f"{student}.zip"))
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, hand_ins / source.name)
+    path = make_course(tmp_path / "course", assignments=ASSIGNMENTS.format(hand_ins=hand_ins))
+    code, output = _run("grade", "--assignment", "a1", "--course", str(path), "--shard", "1/2")
+    assert code == 2 and "needs --seed" in output
+    outputs = []
+    for k in range(1, 6):  # ada in shard 4 of 5, ben in 5, chen (nothing handed in) in 1
+        code, output = _run("grade", "--assignment", "a1", "--course", str(path), "--shard",
+                            f"{k}/5", "--seed", "7", "-j", "1", "--no-reports")
+        assert code == 0, output
+        outputs.append(output)
+    assert re.search(r"ada\s+first", outputs[3]) and "ben" not in outputs[3]
+    assert re.search(r"ben\s+first", outputs[4]) and "ada" not in outputs[4]
+    assert "no roster student of a1 falls in it" in outputs[1]
+    loaded = load_course(path)
+    gb = open_gradebook(loaded.gradebook)
+    try:
+        state = course_state(gb, loaded, ["ada", "ben", "chen"])
+        graded = {s: state.cell(s, "a1").grading for s in ("ada", "ben", "chen")}
+        assert {s: g.seed if g else None for s, g in graded.items()} == {
+            "ada": 7, "ben": 7, "chen": None}
+    finally:
+        gb.close()

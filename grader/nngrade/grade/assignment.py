@@ -9,6 +9,11 @@ the course page. This module only supplies its ``grade_fn``: the very
 the options the command was given, the course's rubric and language, into
 ``OUT/<assignment>/`` (so a rerun resumes what is graded already and keeps
 the seed in its run.json).
+
+``--shard K/N`` grades only the roster students of shard K: on a server
+gradebook (PostgreSQL) the shards need no shared folder, since every
+grading is recorded in the database with its seed, grader version and
+rubric, and the course page is written from the database after each shard.
 """
 
 from __future__ import annotations
@@ -20,14 +25,20 @@ from pathlib import Path
 import click
 
 from nngrade.grade.options import BatchOptions
+from nngrade.grade.shards import Shard
 
 __all__ = ["grade_course_assignment"]
 
 
 def grade_course_assignment(assignment: str, course_path: Path | None, options: BatchOptions, *,
                             reason: str | None = None, students: Sequence[str] = (),
-                            by: str | None = None) -> int:
+                            by: str | None = None, shard: Shard | None = None) -> int:
     """Grade ``assignment`` of the course into its gradebook; print what happened.
+
+    With ``shard``, only the roster students of that shard (`nngrade.grade.shards`):
+    on a server gradebook, N machines each grade one shard into their own
+    output folder and record into the one database, which is the merge (the
+    seed must be given to all of them; each grading records it).
 
     The exit status: 0, or 1 when a student could not be recorded (each
     problem is printed; the others are recorded all the same).
@@ -50,6 +61,14 @@ def grade_course_assignment(assignment: str, course_path: Path | None, options: 
             gb.close()
             raise click.ClickException(f"not on the roster {course.roster_path}: "
                                        f"{', '.join(unknown)}")
+
+    if shard is not None:
+        mine = [s for s in (students or course.roster.ids()) if shard.holds(s)]
+        if not mine:
+            gb.close()
+            click.echo(f"Shard {shard}: no roster student of {target.name} falls in it.")
+            return 0
+        students = mine
 
     def grade_fn(staged: Path, out: Path) -> None:
         run_options = copy.copy(options)

@@ -124,13 +124,17 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
         click.echo(_class_table(results))
         return
     if assignment is not None:
-        if submissions is not None or out is not None or shard_text is not None:
+        if submissions is not None or out is not None:
             raise click.UsageError("--assignment takes the hand-ins and the output folder from "
-                                   "the course file: give neither SUBMISSIONS, --out nor --shard")
+                                   "the course file: give neither SUBMISSIONS nor --out")
         from nngrade.grade.assignment import grade_course_assignment
 
-        sys.exit(grade_course_assignment(assignment, course_path, options, reason=reason,
-                                         students=students))
+        if shard_text is not None and seed is None:
+            raise click.UsageError("--assignment with --shard needs --seed S: the shards share "
+                                   "the gradebook, not a folder, so each must be given the seed")
+        sys.exit(grade_course_assignment(
+            assignment, course_path, options, reason=reason, students=students,
+            shard=_shard(shard_text) if shard_text is not None else None))
     if course_path is not None or reason is not None or students:
         raise click.UsageError("--course, --reason and --student go with --assignment A")
     if submissions is None:
