@@ -21,6 +21,16 @@ So the ratio depends on the shard size; ``--students`` sets the class (by
 default 4 x 250, the shard size ``nngrade slurm`` picks by default).
 
     python benchmarks/bench_shards.py [--students 1000] [--shards 4] [--jobs 2] [--rounds 3]
+        [--distinct] [--no-replay]
+
+The copies of one sample student answer every call alike, so a grading
+process reuses the verdicts of the first copy it graded (replays,
+`nngrade.hidden.replay`). Every shard starts its processes with empty
+replay caches, so on this class each shard pays again for the first copy
+of every sample student in each of its processes: a cost a real class,
+whose students rarely answer alike, mostly does not have. ``--distinct``
+makes every copy answer differently (as bench_grade.py's option), and
+``--no-replay`` turns the reuse off, to price that.
 
 The class is made as bench_grade.py makes it (the sample class without the
 two students whose endless loops only measure the call time limit, copied
@@ -45,9 +55,14 @@ from bench_grade import LOOPING, make_class  # noqa: E402
 NNGRADE = [sys.executable, "-c", "from nngrade.cli import main; main()"]
 
 
+EXTRA: list[str] = []  # --no-replay, for every grade command
+
+
 def _run(args: list[str]) -> float:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     started = time.perf_counter()
+    if args[0] == "grade":
+        args = [*args, *EXTRA]
     done = subprocess.run([*NNGRADE, *args], env=env, capture_output=True, text=True,
                           check=False, timeout=7200)
     elapsed = time.perf_counter() - started
@@ -76,13 +91,17 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20261204)
+    parser.add_argument("--distinct", action="store_true")
+    parser.add_argument("--no-replay", action="store_true")
     args = parser.parse_args()
+    if args.no_replay:
+        EXTRA.append("--no-replay")
 
     with tempfile.TemporaryDirectory(prefix="nngrade-bench-shards-") as tmp:
         root = Path(tmp)
         subs = root / "class"
         subs.mkdir()
-        make_class(subs, args.students, exclude=LOOPING)
+        make_class(subs, args.students, exclude=LOOPING, distinct=args.distinct)
         rounds = []
         for r in range(args.rounds):
             plain_out, shard_out = root / f"plain-{r}", root / f"sharded-{r}"
@@ -102,6 +121,7 @@ def main() -> int:
         ratios = [r["ratio"] for r in rounds]
         summary = {
             "students": args.students, "shards": args.shards, "jobs": args.jobs,
+            "distinct": args.distinct, "replay": not args.no_replay,
             "rounds": rounds,
             "median_ratio": round(statistics.median(ratios), 3),
             "overhead_percent": round(100 * (statistics.median(ratios) - 1), 1),

@@ -80,6 +80,9 @@ def _explicit(ctx: click.Context) -> frozenset[str]:
               help="Run every hidden test in full for every submission. By default a test "
                    "that a submission answers exactly as an earlier one did reuses that "
                    "verdict (student code still runs): the same verdicts, in less time.")
+@click.option("--cluster", default=None, metavar="local:N|tcp://HOST:PORT",
+              help="Grade on Dask workers instead of -j local processes: local:N starts N, "
+                   "an address uses a running scheduler (needs nngrade[dask]).")
 @click.option("--shard", "shard_text", default=None, metavar="K/N",
               help="Grade only shard K of N (students by a stable hash of their id), with the "
                    "seed and options of OUT/run.json (written by the first shard); then "
@@ -101,7 +104,8 @@ def _explicit(ctx: click.Context) -> frozenset[str]:
 def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: int | None,
                   call_timeout: float, submission_timeout: float, memory_mb: int, force: bool,
                   deadline: datetime | None, lang: str, rubric_path: Path | None,
-                  no_reports: bool, no_replay: bool, shard_text: str | None,
+                  no_reports: bool, no_replay: bool, cluster: str | None,
+                  shard_text: str | None,
                   assignment: str | None, course_path: Path | None, reason: str | None,
                   students: tuple[str, ...], nbgrader: tuple[str, str] | None) -> None:
     """Grade every submission in SUBMISSIONS (folders or .zip files named by student id).
@@ -114,7 +118,8 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
     options = BatchOptions(jobs=jobs, seed=seed, force=force, call_timeout=call_timeout,
                            submission_timeout=submission_timeout, memory_mb=memory_mb,
                            lang=lang, reports=not no_reports, progress=sys.stderr.isatty(),
-                           rubric_path=rubric_path, deadline=deadline, replay=not no_replay)
+                           rubric_path=rubric_path, deadline=deadline, replay=not no_replay,
+                           cluster=cluster)
     if nbgrader:
         from nngrade.nbgrader_bridge import grade_course
 

@@ -26,6 +26,7 @@ class BatchOptions:
     deadline: datetime | None = None
     limits: dict[str, float] = field(default_factory=dict)  # more `Limits` fields, by name
     replay: bool = True  # reuse a test's verdict for identical answers (nngrade.hidden.replay)
+    cluster: str | None = None  # "local:N" or a Dask scheduler (nngrade.grade.dask_cluster)
 
 
 def sandbox_limits(options: BatchOptions) -> dict[str, float]:

@@ -18,7 +18,7 @@ import contextlib
 import secrets
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +70,7 @@ def grade_class(source: Path, out: Path, options: BatchOptions, *, shard: Shard 
 
     started = time.perf_counter()
     with _progress(len(todo), options.progress) as advance, \
-            contextlib.closing(grade_in_pool(todo, seed=seed, rubric=rubric,
-                                             options=options)) as graded:
+            contextlib.closing(_grade(todo, seed, rubric, options)) as graded:
         for result in graded:
             folder.write_student(result, options)
             results[result["nngrade"]["student"]] = result
@@ -90,6 +89,17 @@ def grade_class(source: Path, out: Path, options: BatchOptions, *, shard: Shard 
                      reused=len(everyone) - len(todo), seconds=time.perf_counter() - started,
                      options=options)
     return everyone
+
+
+def _grade(todo: list[Submission], seed: int, rubric: Rubric,
+           options: BatchOptions) -> Generator[dict[str, Any], None, None]:
+    """The results of ``todo``: from the local pool, or from Dask workers with ``--cluster``."""
+    if options.cluster:
+        from nngrade.grade.dask_cluster import grade_on_dask
+
+        return grade_on_dask(todo, seed=seed, rubric=rubric, options=options,
+                             address=options.cluster)
+    return grade_in_pool(todo, seed=seed, rubric=rubric, options=options)
 
 
 def grade_directory(submissions: Path, out: Path, *, jobs: int = 2, seed: int | None = None,
