@@ -116,7 +116,10 @@ def merge_shards(out: Path) -> list[dict[str, Any]]:
             owner[student] = k
 
     on_disk = _students_on_disk(plan)
-    if on_disk is not None:
+    if on_disk is None:
+        click.echo(f"warning: cannot list {plan.get('submissions')}: hand-ins that no shard saw "
+                   "are not looked for", err=True)
+    else:
         unseen = sorted(s for s in on_disk if s not in owner
                         and str(stable_shard(s, n)) not in missing_shards)
         if unseen:
