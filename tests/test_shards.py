@@ -179,6 +179,9 @@ def test_a_shard_takes_the_plan_and_refuses_a_different_one(runs: dict[str, Path
     done = runner.invoke(main, ["grade", str(runs["class"]), "--out", str(out), "--shard",
                                 "1/5", "--no-reports"])
     assert done.exit_code == 2 and "planned for 4 shards, not 5" in done.output
+    other = _copy_class(tmp_path / "another-class", ("ada",))
+    done = runner.invoke(main, ["grade", str(other), "--out", str(out), "--shard", "1/4"])
+    assert done.exit_code == 2 and f"not {other.resolve()}" in done.output
     # Nothing given: the plan's seed and options, no question asked.
     done = runner.invoke(main, ["grade", str(runs["class"]), "--out", str(out), "--shard",
                                 "1/4", "-j", "1"])

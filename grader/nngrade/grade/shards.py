@@ -175,6 +175,9 @@ def adopt_plan(out: Path, shard: Shard, *, options: BatchOptions, source: Path,
                 rubric=rubric, options=options, source=source)
             write_atomic(Path(out) / "run.json", json.dumps(plan, indent=2) + "\n")
     problems = _disagreements(plan, shard, rubric, options, explicit)
+    source_now = str(Path(source).resolve())
+    if plan.get("submissions") not in (None, source_now):
+        problems.append(f"it grades the hand-ins in {plan['submissions']}, not {source_now}")
     if problems:
         raise GraderError(
             f"shard {shard} cannot join the run planned in {Path(out) / 'run.json'}: "
