@@ -105,14 +105,38 @@ class OutputFolder:
         folder = self.path / results["nngrade"]["student"]
         write_atomic(folder / "results.json", _results_text(results))
         if options.reports:
-            try:
-                from nngrade.report import write_student_report
+            self._write_report(results, options)
 
-                write_student_report(results, folder / "report.html", lang=options.lang)
-            except Exception as exc:  # a report bug must not lose the grade
-                results["nngrade"].setdefault("warnings", []).append(
-                    f"report not written: {exc}")
-                write_atomic(folder / "results.json", _results_text(results))
+    def refresh_report(self, results: dict[str, Any], options: BatchOptions) -> bool:
+        """Render the report of reused ``results`` again if it does not show them as asked.
+
+        A rerun without ``--force`` reuses the grades but follows the run's
+        presentation options: a page from another language, another grader
+        or other results (its stamp differs) is rendered again, nothing is
+        regraded. True if the page was (re)written.
+        """
+        if not options.reports:
+            return False
+        from nngrade.report.student import report_is_current
+
+        page = self.path / results["nngrade"]["student"] / "report.html"
+        if report_is_current(page, results, options.lang):
+            return False
+        self._write_report(results, options)
+        return True
+
+    def _write_report(self, results: dict[str, Any], options: BatchOptions) -> None:
+        folder = self.path / results["nngrade"]["student"]
+        try:
+            from nngrade.report import write_student_report
+
+            write_student_report(results, folder / "report.html", lang=options.lang)
+        except Exception as exc:  # a report bug must not lose the grade
+            warnings = results["nngrade"].setdefault("warnings", [])
+            if f"report not written: {exc}" in warnings:
+                return  # said already (a rerun that reused these results)
+            warnings.append(f"report not written: {exc}")
+            write_atomic(folder / "results.json", _results_text(results))
 
     def write_gradebook(self, all_results: Sequence[dict[str, Any]]) -> None:
         """``gradebook.csv``: student, total, max, one column per module, late, status."""
