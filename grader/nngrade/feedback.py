@@ -34,6 +34,7 @@ numpy, ``nngrade.messages`` and ``nngrade.mistakes``.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -733,6 +734,15 @@ LIMIT_NAMES = ("call_seconds", "import_seconds", "submission_seconds", "cpu_seco
                "max_items")
 
 
+_STUB_TODO = re.compile(r"TODO: implement ([A-Za-z_][\w.]*\w)")
+
+
+def _unimplemented_name(error: str) -> str:
+    """The name a stub's ``NotImplementedError("TODO: implement NAME ...")`` gives, else ""."""
+    found = _STUB_TODO.search(error)
+    return found.group(1) if found else ""
+
+
 def call_failure(outcome: Any, *, name: str, module: str, call: object = None) -> Feedback:
     """The Feedback for a call into student code that gave no value (``outcome.status != "ok"``).
 
@@ -746,6 +756,14 @@ def call_failure(outcome: Any, *, name: str, module: str, call: object = None) -
     error = str(getattr(outcome, "error", "") or "").strip()
     limit = getattr(outcome, "limit", None)
     if status == "not_implemented":
+        inner = _unimplemented_name(error)
+        if inner.startswith(name + "."):  # a method of the class under test: name it
+            return Feedback(msg("status.not_implemented", name=inner), kind=status)
+        if inner and inner != name and not name.endswith("." + inner):
+            # Given code (Variable.__add__) or a finished function that calls a stub: say
+            # which one is missing, never that the code the student has is not there.
+            return Feedback(msg("status.not_implemented_inside", name=name, inner=inner),
+                            kind=status)
         return Feedback(msg("status.not_implemented", name=name), kind=status)
     if status == "missing_module":
         return Feedback(msg("status.missing_module", name=name, module=module), kind=status)

@@ -87,7 +87,7 @@ def test_numerical_gradient_uses_h(student, rng):
 
 @pytest.mark.contract("gradient_descent", "numerical_gradient")
 def test_numerical_gradient_leaves_x_unchanged(student, rng):
-    """numerical_gradient leaves the caller's x exactly as it was"""
+    """numerical_gradient leaves the caller's x as it was and still returns the right gradient"""
     x = rng.normal(size=(2,) + _shape(rng, max_ndim=2))
     f = _quadratic(rng, x.shape)
     params = {"f": f.name, "f_params": dict(f.params), "x": x}
@@ -258,7 +258,7 @@ def test_gradient_check_uses_h_and_zero_gradients(student, rng):
 
 @pytest.mark.contract("gradient_descent", "gradient_check")
 def test_gradient_check_leaves_x_unchanged(student, rng):
-    """gradient_check leaves the caller's x exactly as it was"""
+    """gradient_check leaves the caller's x exactly as it was and still returns the right error"""
     shape = (2, int(rng.integers(2, 4)))
     a, c = rng.uniform(1.0, 3.0, size=shape), rng.normal(size=shape)
     wrong = {"a": a * rng.uniform(1.3, 2.5, size=shape), "c": c}  # its error is about 0.1-0.4
