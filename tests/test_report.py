@@ -14,7 +14,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_report_samples import bob, chen_wei, dave, erin, frank, make_results, sample_class
+from test_report_samples import (
+    bob,
+    chen_wei,
+    dave,
+    erin,
+    frank,
+    make_results,
+    mismatch,
+    sample_class,
+)
 
 from nngrade.contract import MODULES
 from nngrade.report import format_class_table, write_class_summary, write_student_report
@@ -254,6 +263,50 @@ def test_duplicate_or_empty_class(tmp_path: Path) -> None:
     write_class_summary([], tmp_path)
     assert "Class summary" in (tmp_path / "index.html").read_text()
     assert "no submission could be graded" in format_class_table([])
+
+
+def _stub(name: str, inner: str = "") -> dict:
+    if inner:
+        return {"kind": "not_implemented", "message_id": "status.not_implemented_inside",
+                "message_params": {"name": name, "inner": inner},
+                "message": f"`{name}` could not be checked yet: it calls `{inner}`, which is "
+                           "not implemented yet (it raises NotImplementedError)."}
+    return {"kind": "not_implemented", "message_id": "status.not_implemented",
+            "message_params": {"name": name},
+            "message": f"`{name}` is not implemented yet (it raises NotImplementedError)."}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_unimplemented_module_is_one_card_naming_its_stubs(tmp_path: Path, lang: str) -> None:
+    failures: dict = {f"autodiff.{n}": [_stub(n), _stub(n)] for n in MODULES["autodiff"]}
+    failures["autodiff.Variable.__add__"] = [_stub("Variable.__add__", "get_gradients")] * 2
+    failures["activations.sigmoid"] = mismatch("sigmoid(0)", "0.0", "0.5")  # a real mistake
+    failures["losses.mse"] = _stub("mse")  # a lone stub keeps its own card
+    results = make_results("una", failures=failures)
+    tags = elements(report(tmp_path, results, lang))
+    cards = [a for t, a in tags if t == "article"]
+    autodiff_cards = [a for a in cards if a.get("id", "").startswith("todo-autodiff")
+                      or a.get("data-contract", "").startswith("autodiff.")]
+    assert len(autodiff_cards) == 1, "one card for the untouched module"
+    card = autodiff_cards[0]
+    assert int(card["data-tests"]) == 2 * len(MODULES["autodiff"])
+    names = card["data-names"].split()
+    assert "get_gradients" in names and "Variable.__add__" not in names, \
+        "given code is never listed as not implemented: the stub it waits for is"
+    assert any(a.get("data-contract") == "activations.sigmoid" for a in cards)
+    assert any(a.get("data-contract") == "losses.mse" for a in cards)
+    # every test is still in the page once, with its points
+    tests = [a for t, a in tags if a.get("data-status") in ("passed", "failed")]
+    assert len(tests) == len(results["tests"])
+    assert sum(float(a["data-score"]) for a in tests) == pytest.approx(results["score"])
+
+
+def test_a_missing_module_is_one_card(tmp_path: Path) -> None:
+    results = make_results("mo", module_status={"losses": ("missing", "")})
+    tags = elements(report(tmp_path, results))
+    cards = [a for t, a in tags if t == "article"]
+    assert [a["id"] for a in cards] == ["todo-losses"]
+    assert cards[0]["data-kind"] == "missing_module"
 
 
 # ---------------------------------------------------------------- class table

@@ -282,6 +282,7 @@ class TestView:
     hint: str = ""
     printed: str = ""
     seconds: float | None = None
+    blocked_by: str = ""  # the stub a not-implemented test waits for, when not its own name
 
 
 @dataclass
@@ -306,6 +307,35 @@ class ModuleView:
     @property
     def passed(self) -> list[TestView]:
         return [t for t in self.tests if t.passed]
+
+    @property
+    def todo(self) -> list[TestView]:
+        """Tests that could not run at all, if several: a stub still raises
+        NotImplementedError, or the module's file is missing or does not import.
+
+        Each would say nothing beyond a name, so the report shows them as one
+        card (an untouched module is one card, not one per test).
+        """
+        kinds = {"not_implemented", "missing_module", "import_error"}
+        todo = [t for t in self.failed if t.kind in kinds]
+        return todo if len(todo) > 1 else []
+
+    @property
+    def todo_is_stubs(self) -> bool:
+        """The grouped tests wait for stubs (else the module's file is missing or broken)."""
+        return any(t.kind == "not_implemented" for t in self.todo)
+
+    @property
+    def failed_cards(self) -> list[TestView]:
+        """The failed tests shown as a card each: all but the grouped `todo`."""
+        grouped = {id(t) for t in self.todo}
+        return [t for t in self.failed if id(t) not in grouped]
+
+    @property
+    def todo_names(self) -> list[str]:
+        """The stubs to implement for the `todo` tests to run, once each, in test order."""
+        return list(dict.fromkeys(t.blocked_by or t.name or t.title for t in self.todo
+                                  if t.kind == "not_implemented"))
 
     @property
     def lost(self) -> float:
@@ -416,6 +446,9 @@ def _test_view(test: Mapping[str, Any], index: int, lang: str) -> TestView:
     view.printed = _text(extra.get("printed") or extra.get("stdout"))
     hint = Message.from_json(extra.get("hint"))
     view.hint = render(hint, lang) if hint is not None else ""
+    params = as_mapping(extra.get("message_params"))
+    if extra.get("message_id") == "status.not_implemented_inside" and params.get("inner"):
+        view.blocked_by = str(params["inner"])
     found = mistake_of(test)
     if found:
         view.mistake_code = found[0]
