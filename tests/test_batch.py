@@ -145,6 +145,7 @@ def test_a_rerun_in_another_language_rerenders_every_report_without_regrading(
         page = (again / student / "report.html").read_text(encoding="utf-8")
         assert '<html lang="zh-CN">' in page, f"{student}'s report is still English"
     assert '<html lang="zh-CN">' in (again / "index.html").read_text(encoding="utf-8")
+    assert rerun.output.splitlines()[0].split()[:2] == ["学生", "总分"], "the table speaks zh"
 
 
 def test_same_seed_same_verdicts(sample_run: tuple[Path, dict], tmp_path: Path) -> None:
@@ -185,4 +186,5 @@ def test_cli_exit_status(tmp_path: Path) -> None:
     failing = runner.invoke(grade_command, [str(subs), "--out", str(tmp_path / "o"),
                                             "--seed", "1", "--no-reports"])
     assert failing.exit_code == 0, failing.output
-    assert "ben" in failing.output and "0/100" in failing.output.replace(" ", "")
+    ben = next(line for line in failing.output.splitlines() if line.startswith("ben "))
+    assert ben.split()[1] == "0" and "1 graded: mean 0, median 0 of 100" in failing.output

@@ -312,22 +312,73 @@ def test_a_missing_module_is_one_card(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- class table
 
 
+def _table_rows(table: str) -> dict[str, list[str]]:
+    lines = table.splitlines()
+    body = lines[2:lines.index("")]
+    return {line.split()[0]: line.split()[1:] for line in body}
+
+
 def test_class_table() -> None:
     results = sample_class()
     table = format_class_table(results)
     lines = table.splitlines()
-    assert lines[0].split()[:2] == ["student", "score"]
-    assert len(lines[0].split()) == 2 + len(MODULES) + 1
-    body = {line.split()[0]: line for line in lines[2:] if line.strip() and ":" not in line}
+    assert lines[0].split() == ["student", "total", "percep", "activ", "losses", "grad",
+                                "backpr", "autodf", "overft", "regul", "vanish"]
+    body = _table_rows(table)
     assert set(body) == {"alice", "bob", "chen_wei", "dave", "erin", "frank"}
-    assert "100/100" in body["alice"]
-    assert "late" in body["chen_wei"] and "late" in body["frank"]
-    assert "NOT GRADED" in body["erin"] and "import error" in body["dave"]
+    assert body["alice"][0] == "100"
+    assert "late: chen_wei, frank" in lines
+    assert "not graded (see index.html): erin" in lines
+    assert body["erin"] == ["."] * (1 + len(MODULES))
+    assert "err" in body["dave"], "a module that does not import is marked, not a number"
+    legend = "\n".join(lines)
+    assert "percep = perceptron.py" in legend and "vanish = vanishing.py" in legend
+    assert "-- file missing, err does not import, . not graded" in lines
     scores = [r["score"] for r in results if not r["nngrade"]["error"]]
-    assert lines[-1].startswith(
+    assert lines[-1] == (
         f"5 graded: mean {fmt_points(statistics.fmean(scores))}, "
         f"median {fmt_points(statistics.median(scores))} of 100")
-    assert max(len(line) for line in lines) < 100, "fits a terminal"
+    assert max(len(line) for line in lines) <= 80, "fits an 80-column terminal"
+    assert all(line.isascii() for line in lines), "English is plain ASCII"
+
+
+def test_class_table_fits_80_columns_with_long_ids_in_both_languages() -> None:
+    from nngrade.report.table import display_width
+
+    results = sample_class()
+    results[0]["nngrade"]["student"] = "a-student-id-far-too-long-for-any-terminal"
+    results[1]["nngrade"]["student"] = "学生的名字也可能很长很长"
+    for lang in ("en", "zh"):
+        lines = format_class_table(results, lang).splitlines()
+        assert max(display_width(line) for line in lines) <= 80, (lang, lines)
+
+
+def test_class_table_in_chinese() -> None:
+    table = format_class_table(sample_class(), "zh")
+    lines = table.splitlines()
+    assert lines[0].split()[:3] == ["学生", "总分", "感知机"]
+    assert "迟交：chen_wei, frank" in lines
+    english = {"student", "total", "late", "graded", "mean", "median", "missing"}
+    assert not english & set(re.findall(r"[a-z]+", table)) - {"py", "err", "index", "html"}, \
+        "every word of the table is Chinese (file names and markers aside)"
+
+
+def test_class_table_has_the_gradebooks_numbers(tmp_path: Path) -> None:
+    import csv
+
+    from nngrade.grade.output import OutputFolder
+
+    results = sample_class()
+    OutputFolder(tmp_path).write_gradebook(results)
+    rows = {r["student"]: r for r in csv.DictReader((tmp_path / "gradebook.csv").open())}
+    shown = _table_rows(format_class_table(results))
+    for student, cells in shown.items():
+        if rows[student]["status"] == "ungraded":
+            continue
+        assert cells[0] == fmt_points(float(rows[student]["total"]))
+        for module, cell in zip(MODULES, cells[1:], strict=True):
+            if cell not in ("--", "err"):
+                assert cell == fmt_points(float(rows[student][module])), (student, module)
 
 
 def test_class_table_survives_results_without_modules() -> None:

@@ -17,11 +17,11 @@ from nngrade.grade.pipeline import grade_class
 __all__ = ["grade_command"]
 
 
-def _class_table(all_results: Sequence[dict[str, Any]]) -> str:
+def _class_table(all_results: Sequence[dict[str, Any]], lang: str = "en") -> str:
     try:
         from nngrade.report import format_class_table
 
-        return format_class_table(list(all_results))
+        return format_class_table(list(all_results), lang=lang)
     except Exception:  # fall back to a plain table
         lines = [f"{'student':24} {'score':>12}"]
         for res in all_results:
@@ -82,7 +82,7 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
         course, assignment = nbgrader
         results = grade_course(Path(course), assignment, out, jobs, seed, force,
                                options=options)
-        click.echo(_class_table(results))
+        click.echo(_class_table(results, lang))
         return
     if submissions is None:
         raise click.UsageError("give the SUBMISSIONS folder (or --nbgrader COURSE_DIR ASSIGNMENT)")
@@ -91,6 +91,6 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
     started = time.perf_counter()
     all_results = grade_class(submissions, out, options)
     elapsed = time.perf_counter() - started
-    click.echo(_class_table(all_results))
+    click.echo(_class_table(all_results, lang))
     click.echo(f"\n{len(all_results)} submissions in {elapsed:.1f} s. "
                f"Reports: {out / 'index.html'}; gradebook: {out / 'gradebook.csv'}")

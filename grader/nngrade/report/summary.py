@@ -41,6 +41,7 @@ from nngrade.report.model import (
     translated_title,
 )
 from nngrade.report.render import render, stylesheet, write_atomic
+from nngrade.report.table import COLUMN_HEADS
 from nngrade.version import __version__
 
 __all__ = ["ClassView", "class_view", "render_class_summary", "write_class_summary"]
@@ -51,17 +52,6 @@ PROBLEM_LABELS: dict[str, str] = {
     "empty": N_("Scored 0: no module files found"),
 }
 
-MODULE_ABBREVIATIONS: dict[str, str] = {
-    "perceptron": "perc",
-    "activations": "act",
-    "losses": "loss",
-    "gradient_descent": "gd",
-    "backprop": "bp",
-    "autodiff": "ad",
-    "overfitting": "fit",
-    "regularization": "reg",
-    "vanishing": "van",
-}
 
 
 @dataclass
@@ -252,7 +242,7 @@ def class_view(all_results: Sequence[Mapping[str, Any]], lang: str = "en") -> Cl
         mistakes=sorted(mistakes.values(),
                         key=lambda m: (-len(m.students), -m.occurrences, m.code)),
         problems=sorted((e for e in entries if e.problem), key=lambda e: e.student),
-        modules=[(k, MODULE_ABBREVIATIONS.get(k, k[:4]), t.gettext(MODULE_TITLES[k]))
+        modules=[(k, t.gettext(COLUMN_HEADS.get(k, k[:6])), t.gettext(MODULE_TITLES[k]))
                  for k in MODULES],
     )
 
