@@ -21,9 +21,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from nngrade.contract import MODULES
 from nngrade.messages import UNTRANSLATED, Message, has_text, render
 from nngrade.mistakes import mistake_message
+from nngrade.report.figures import Labels, figure_html
 from nngrade.report.i18n import N_, normalize_lang, translations
 from nngrade.report.legacy import read_feedback, read_limit_detail, read_note
 from nngrade.student.titles import load_titles
@@ -283,6 +286,7 @@ class TestView:
     printed: str = ""
     seconds: float | None = None
     blocked_by: str = ""  # the stub a not-implemented test waits for, when not its own name
+    figure: Markup | None = None  # the wrong value drawn beside the reference's (SVG)
 
 
 @dataclass
@@ -449,11 +453,22 @@ def _test_view(test: Mapping[str, Any], index: int, lang: str) -> TestView:
     params = as_mapping(extra.get("message_params"))
     if extra.get("message_id") == "status.not_implemented_inside" and params.get("inner"):
         view.blocked_by = str(params["inner"])
+    view.figure = figure_html(extra.get("figure"), figure_labels(lang))
     found = mistake_of(test)
     if found:
         view.mistake_code = found[0]
         view.mistake_text = mistake_text(found[0], found[1], lang)
     return view
+
+
+@cache
+def figure_labels(lang: str) -> Labels:
+    """The words of the report's pictures in ``lang``."""
+    _ = translations(lang).gettext
+    return Labels(expected=_("Expected (reference)"), got=_("Yours"),
+                  difference=_("Yours minus expected"),
+                  differs=_("Entries that differ (outlined)"), log_scale=_("log scale"),
+                  index=_("index"), best=_("best"), input=_("Input"))
 
 
 def _explain(view: TestView, test: Mapping[str, Any], extra: Mapping[str, Any],
