@@ -221,7 +221,7 @@ def test_class_summary_numbers(tmp_path: Path) -> None:
     assert float(by_id("stat-mean")["data-value"]) == pytest.approx(statistics.fmean(scores))
     assert float(by_id("stat-median")["data-value"]) == pytest.approx(statistics.median(scores))
     assert int(by_id("stat-late")["data-value"]) == 2
-    bars = [a for t, a in tags if t == "rect" and "data-count" in a]
+    bars = [a for t, a in tags if t == "rect" and a.get("class") == "hist-bar"]
     assert len(bars) == 10
     assert sum(int(a["data-count"]) for a in bars) == len(graded)
     top = next(a for a in bars if a["data-lo"] == "90")
@@ -250,7 +250,68 @@ def test_class_view_sorts_hardest_first_and_counts_mistakes() -> None:
     problems = {e.student: e.problem[0] for e in view.problems}
     assert problems == {"dave": "zero", "erin": "error"}
     sig = next(c for c in view.concepts if c.key == "activations.sigmoid_prime")
-    assert (sig.passed, sig.attempted) == (2, 5)  # alice, frank; erin is not counted
+    # alice and frank passed; erin was not graded and dave's activations.py does not import:
+    # rates count the students who handed the module in
+    assert (sig.passed, sig.attempted) == (2, 4)
+
+
+def _stub_class() -> list[dict]:
+    """The sample class, a student who handed in the stubs, and one who is far behind."""
+    stubs = {f"{m}.{n}": [_stub(n), _stub(n)] for m, names in MODULES.items() for n in names}
+    behind = {f"{m}.{n}": [mismatch(f"{n}(x)", "1.0", "2.0")] * 2 for m in ("perceptron",
+              "activations", "losses", "backprop") for n in MODULES[m]}
+    return [*sample_class(), make_results("sam", failures=stubs),
+            make_results("tina", failures=behind)]
+
+
+def test_the_grid_holds_each_students_points_per_concept(tmp_path: Path) -> None:
+    results = _stub_class()
+    html = write_class_summary(results, tmp_path).read_text(encoding="utf-8")
+    tags = elements(html)
+    heads = [a for t, a in tags if t == "th" and "data-col" in a]
+    keys = [a["data-key"] for a in heads]
+    assert keys[:2] == ["student", "total"] and keys[2:2 + len(MODULES)] == list(MODULES)
+    assert "autodiff.Variable.__add__" not in keys, "given code (0 points) is no concept"
+    assert "activations.sigmoid_prime" in keys
+    cells = [a for t, a in tags if t == "td" and "data-v" in a]
+    rows = [cells[i:i + len(keys)] for i in range(0, len(cells), len(keys))]
+    by_student = {r["nngrade"]["student"]: r for r in results}
+    assert [row[0]["data-v"] for row in rows] == sorted(by_student)
+    for row in rows:
+        r = by_student[row[0]["data-v"]]
+        if r["nngrade"]["error"]:
+            assert all(c["data-v"] == "" for c in row[1:])
+            continue
+        assert float(row[1]["data-v"]) == r["score"]
+        for key, cell in zip(keys[2 + len(MODULES):], row[2 + len(MODULES):], strict=True):
+            module, name = key.split(".", 1)
+            points = sum(t["score"] for t in r["tests"] if t["tags"] == [module, name])
+            assert cell["data-v"] == fmt_points(points), (row[0]["data-v"], key)
+    assert html.count("<script>") == 1 and "src=" not in html.split("<script>")[1]
+
+
+def test_rates_count_only_students_who_handed_the_module_in() -> None:
+    view = class_view(_stub_class())
+    problems = {e.student: e.problem[0] for e in view.problems}
+    assert problems["sam"] == "stubs", "the all-stub submission has no real grade"
+    step = next(c for c in view.concepts if c.key == "perceptron.step")
+    sam = next(e for e in view.entries if e.student == "sam")
+    assert sam.handed_in == frozenset() and step.attempted == 5, "sam and erin are not counted"
+    assert all(c.max_points > 0 for c in view.concepts), "no rate for given code"
+    stats = {m.key: m for m in view.module_stats}
+    assert stats["perceptron"].handed_in == 5 and stats["perceptron"].graded == 7
+
+
+def test_who_needs_help() -> None:
+    view = class_view(_stub_class())
+    rows = {h.entry.student: h for h in view.needs_help}
+    assert rows["tina"].below and "activations.relu" in rows["tina"].missed
+    relu = next(c for c in view.concepts if c.key == "activations.relu")
+    assert relu.passed >= 0.75 * relu.attempted, "listed: most of the class passed it"
+    assert "sam" not in rows and "dave" not in rows, "no real grade: listed apart"
+    assert "alice" not in rows
+    scores = [h.entry.score for h in view.needs_help]
+    assert scores == sorted(scores), "lowest score first"
 
 
 def test_class_summary_in_chinese(tmp_path: Path) -> None:

@@ -231,7 +231,9 @@ def grading_problem(results: Mapping[str, Any]) -> tuple[str, str] | None:
     detail); it is left out of the class statistics. ``"zero"``: it was graded
     but scored 0 because modules do not import (detail: each module's last
     error line). ``"empty"``: it scored 0 because no module file was found.
-    A 0 of the last two kinds is a real grade and counts in the statistics.
+    ``"stubs"``: it scored 0 because nothing in it is written yet (the handed
+    out stubs). A 0 of the last three kinds is a real grade and counts in the
+    statistics.
     """
     ng = results.get("nngrade") or {}
     if ng.get("error"):
@@ -248,7 +250,25 @@ def grading_problem(results: Mapping[str, Any]) -> tuple[str, str] | None:
     if modules and all(isinstance(i, Mapping) and i.get("status") == "missing"
                        for i in modules.values()):
         return "empty", ""
+    tests = [t for t in results.get("tests") or [] if isinstance(t, Mapping)]
+    if tests and all(test_kind(t) in NOT_STARTED for t in tests if not is_passed(t)) \
+            and not any(is_passed(t) and float(t.get("max_score") or 0) > 0 for t in tests):
+        return "stubs", ""
     return None
+
+
+# Kinds of a failed test that mean the code was not written (or not handed in) at all.
+NOT_STARTED = frozenset({"not_implemented", "missing_module", "missing_name"})
+
+
+def handed_in(results: Mapping[str, Any], module: str) -> bool:
+    """Whether the student handed ``module`` in: its file imports and something in it is
+    written (a test of it ran the student's own code). Class pass rates count only these."""
+    info = as_mapping(as_mapping((results.get("nngrade") or {}).get("modules")).get(module))
+    if info.get("status") not in (None, "ok"):
+        return False
+    return any(test_concept(t)[0] == module and test_kind(t) not in NOT_STARTED
+               for t in results.get("tests") or [] if isinstance(t, Mapping))
 
 
 def _last_line(text: Any) -> str:

@@ -123,7 +123,7 @@ def format_class_table(all_results: list[dict], lang: str = "en") -> str:
     out += _legend(modules, heads, t)
     notes = [(_("late: %(students)s"), late),
              (_("not graded (see index.html): %(students)s"), ungraded),
-             (_("scored 0 (no module imports or no module file): %(students)s"), zero)]
+             (_("scored 0 (nothing written, no module imports or no file): %(students)s"), zero)]
     for note, students in notes:
         if students:
             out += _wrapped("", note % {"students": ", ".join(students)})
