@@ -132,6 +132,7 @@ def test_decision_regions_show_the_network() -> None:
     ones = [int(n) for n in re.findall(r'data-ones="(\d+)"', html)]
     assert ones[0] > 150 and ones[1] == 0, "the right network has regions, the wrong none"
     assert len(re.findall(r"<circle", html)) == 8
+    assert html.startswith("<figure"), "markup, not escaped text"
 
 
 @pytest.mark.parametrize("data", [

@@ -190,7 +190,8 @@ def curves_svg(series: Sequence[tuple[str, Sequence[float | None], str]], *, tit
     def tick(v: float) -> str:
         return f"{10 ** v:.3g}" if log else f"{v:.3g}"
 
-    parts = [f'<svg class="curves" role="img" aria-label="{escape(title)}" width="{width}" '
+    label = title or " / ".join(str(s[0]) for s in series)
+    parts = [f'<svg class="curves" role="img" aria-label="{escape(label)}" width="{width}" '
              f'height="{height}" viewBox="0 0 {width} {height}" '
              f'xmlns="http://www.w3.org/2000/svg" data-log="{str(log).lower()}">',
              f'<text x="{left}" y="14" font-size="11" fill="{_INK}">{escape(title)}</text>',
@@ -290,9 +291,10 @@ def _regions(data: Mapping[str, Any], labels: Labels) -> Markup | None:
               if isinstance(p, list) and len(p) == 3]
     if not (isinstance(got, list) and isinstance(expected, list)):
         return None
-    return Markup('<figure class="fig" data-figure="regions"><div class="panels">'
-                  + regions_svg(expected, points, title=labels.expected)
-                  + regions_svg(got, points, title=labels.got) + "</div></figure>")
+    panels = str(regions_svg(expected, points, title=labels.expected)) + str(
+        regions_svg(got, points, title=labels.got))
+    return Markup(f'<figure class="fig" data-figure="regions"><div class="panels">{panels}'
+                  "</div></figure>")
 
 
 def _gradients(data: Mapping[str, Any], labels: Labels) -> Markup | None:
