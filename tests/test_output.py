@@ -116,7 +116,7 @@ def test_a_report_always_matches_its_results(folder: OutputFolder) -> None:
     results = _results("ann")
     folder.write_student(results, BatchOptions(reports=True))
     edited = json.loads((folder.path / "ann" / "results.json").read_text())
-    assert not folder.refresh_report(edited, BatchOptions()), "same document, other key order"
+    assert not folder.refresh_report(edited, BatchOptions()), "the same document read back"
     edited["score"] = 7.0  # an instructor's correction in results.json
     assert folder.refresh_report(edited, BatchOptions())
     (folder.path / "ann" / "report.html").unlink()

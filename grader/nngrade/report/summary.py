@@ -128,6 +128,7 @@ class Column:
     key: str  # "module.name"
     module: str
     name: str
+    max_points: float = 0.0  # per student
 
 
 @dataclass
@@ -308,9 +309,12 @@ def class_view(all_results: Sequence[Mapping[str, Any]], lang: str = "en") -> Cl
 
 def _columns(counted: Sequence[Entry]) -> list[Column]:
     """The concepts that carry points, in the contract's order."""
-    worth = {key for e in counted for key, (_, out_of) in e.concepts.items() if out_of > 0}
-    return [Column(f"{m}.{n}", m, n) for m, names in MODULES.items() for n in names
-            if f"{m}.{n}" in worth]
+    worth: dict[str, float] = {}
+    for e in counted:
+        for key, (_, out_of) in e.concepts.items():
+            worth[key] = max(worth.get(key, 0.0), out_of)
+    return [Column(f"{m}.{n}", m, n, worth[f"{m}.{n}"]) for m, names in MODULES.items()
+            for n in names if worth.get(f"{m}.{n}", 0.0) > 0]
 
 
 def _needs_help(counted: Sequence[Entry], concepts: Mapping[tuple[str, str], Rate]

@@ -16,17 +16,19 @@
     // numbers: highest first, then lowest; names: A to Z, then Z to A
     var dir = text ? (was === "ascending" ? -1 : 1) : (was === "descending" ? 1 : -1);
     var rows = Array.prototype.slice.call(body.rows);
+    var keys = new Map(), names = new Map();  // read each cell once, not once per comparison
+    rows.forEach(function (r) { keys.set(r, value(r, col)); names.set(r, value(r, 0)); });
     rows.sort(function (a, b) {
-      var x = value(a, col), y = value(b, col), d;
+      var x = keys.get(a), y = keys.get(b), d;
       if (text) {
         d = x.localeCompare(y);
       } else if (x === "" || y === "") {  // not graded / not handed in: always last
         d = (x === "") - (y === "");
-        return d || value(a, 0).localeCompare(value(b, 0));
+        return d || names.get(a).localeCompare(names.get(b));
       } else {
         d = Number(x) - Number(y);
       }
-      return dir * d || value(a, 0).localeCompare(value(b, 0));
+      return dir * d || names.get(a).localeCompare(names.get(b));
     });
     var frag = document.createDocumentFragment();
     rows.forEach(function (r) { frag.appendChild(r); });
