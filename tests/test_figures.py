@@ -163,3 +163,9 @@ def test_the_report_shows_the_picture_of_a_failed_test(tmp_path: Path, lang: str
     assert ("期望值（参考实现）" in card) == (lang == "zh")
     assert "<script" not in html.lower() and "http://" not in html.replace(
         'xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_descent_iterates_approach_the_lectures_fixed_point() -> None:
+    html = str(figure_html({"kind": "curves", "got": [2.0, 1.2, 0.9, 0.8],
+                            "expected": [2.0, 1.1, 0.8, 0.75], "target": 0.739085}, LABELS))
+    assert 'class="target"' in html and 'data-y="0.7391"' in html

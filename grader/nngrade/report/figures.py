@@ -162,11 +162,13 @@ def _image(data: Mapping[str, Any], labels: Labels) -> Markup | None:
 
 def curves_svg(series: Sequence[tuple[str, Sequence[float | None], str]], *, title: str,
                log: bool = False, marker: tuple[int, str] | None = None,
-               x_label: str = "", width: int = 360, height: int = 190) -> Markup:
+               x_label: str = "", width: int = 360, height: int = 190,
+               target: float | None = None) -> Markup:
     """Lines over their index: (label, values, colour) each; a dashed line is the reference's.
 
     ``log`` draws the values' magnitudes on a log axis (gradients per
-    layer); ``marker`` is (x, label) of a vertical line (the best epoch).
+    layer); ``marker`` is (x, label) of a vertical line (the best epoch);
+    ``target`` a horizontal line the values should approach (0.739085).
     """
     left, right, bottom = 52, 10, 30
     top = 14 + 13 * len(series)  # the legend sits above the plot, never on a line
@@ -176,6 +178,8 @@ def curves_svg(series: Sequence[tuple[str, Sequence[float | None], str]], *, tit
         return math.log10(abs(v)) if log else v
 
     ys = [y_of(v) for _, vals, _ in series for v in _finite(vals) if not log or v != 0]
+    if target is not None and math.isfinite(target) and not log:
+        ys.append(target)
     lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
     if hi - lo < 1e-12:
         lo, hi = lo - 0.5, hi + 0.5
@@ -214,6 +218,12 @@ def curves_svg(series: Sequence[tuple[str, Sequence[float | None], str]], *, tit
                      f'y2="{top + ph}" stroke="{_INK}" stroke-dasharray="2 3" '
                      f'data-x="{marker[0]}"/><text x="{mx + 3:.1f}" y="{top + 10}" '
                      f'font-size="10" fill="{_INK}">{escape(marker[1])}</text>')
+    if target is not None and math.isfinite(target) and not log:
+        ty = y(target)
+        parts.append(f'<line class="target" x1="{left}" y1="{ty:.1f}" x2="{left + pw}" '
+                     f'y2="{ty:.1f}" stroke="{_MUTED}" stroke-dasharray="1 3" '
+                     f'data-y="{_num(target)}"/><text x="{left + 3}" y="{ty - 3:.1f}" '
+                     f'font-size="10" fill="{_MUTED}">{_num(target)}</text>')
     for k, (label, vals, colour) in enumerate(series):
         points = [(x(i), y(v)) for i, v in enumerate(vals)
                   if isinstance(v, (int, float)) and math.isfinite(v) and (not log or v != 0)]
@@ -251,8 +261,10 @@ def _curves(data: Mapping[str, Any], labels: Labels) -> Markup | None:
     best = data.get("best")
     marker = (int(best), labels.best) if isinstance(best, int) else None
     title = labels.log_scale if log else ""
+    target = data.get("target")
     svg = curves_svg([(labels.expected, expected, _REF), (labels.got, got, _YOU)],
-                     title=title, log=log, x_label=labels.index, marker=marker)
+                     title=title, log=log, x_label=labels.index, marker=marker,
+                     target=float(target) if isinstance(target, (int, float)) else None)
     return Markup(f'<figure class="fig" data-figure="curves">{svg}</figure>')
 
 
