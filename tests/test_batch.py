@@ -146,6 +146,7 @@ def test_a_rerun_in_another_language_rerenders_every_report_without_regrading(
         assert '<html lang="zh-CN">' in page, f"{student}'s report is still English"
     assert '<html lang="zh-CN">' in (again / "index.html").read_text(encoding="utf-8")
     assert rerun.output.splitlines()[0].split()[:2] == ["学生", "总分"], "the table speaks zh"
+    assert f"{len(EXPECTED)} 份提交" in rerun.output.splitlines()[-1]
 
 
 def test_same_seed_same_verdicts(sample_run: tuple[Path, dict], tmp_path: Path) -> None:

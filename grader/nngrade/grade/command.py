@@ -92,5 +92,7 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
     all_results = grade_class(submissions, out, options)
     elapsed = time.perf_counter() - started
     click.echo(_class_table(all_results, lang))
-    click.echo(f"\n{len(all_results)} submissions in {elapsed:.1f} s. "
-               f"Reports: {out / 'index.html'}; gradebook: {out / 'gradebook.csv'}")
+    from nngrade.report.table import format_run_line
+
+    click.echo("\n" + format_run_line(len(all_results), elapsed, str(out / "index.html"),
+                                      str(out / "gradebook.csv"), lang))

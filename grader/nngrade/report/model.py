@@ -367,10 +367,12 @@ class ModuleView:
 
     @property
     def failed_names(self) -> list[tuple[str, str]]:
-        """(contract name, anchor of its first failed test), once per name, in order."""
+        """(contract name, anchor of its first failed test), once per name, in order; names
+        whose tests carry no points (given code) are no points to win back."""
         seen: dict[str, str] = {}
         for t in self.failed:
-            seen.setdefault(t.name or t.title, t.anchor)
+            if t.max_score > 0:
+                seen.setdefault(t.name or t.title, t.anchor)
         return list(seen.items())
 
 

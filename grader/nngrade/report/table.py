@@ -23,7 +23,7 @@ from nngrade.contract import MODULES
 from nngrade.report.i18n import N_, normalize_lang, translations
 from nngrade.report.model import fmt_points, grading_problem, student_id
 
-__all__ = ["COLUMN_HEADS", "WIDTH", "display_width", "format_class_table"]
+__all__ = ["COLUMN_HEADS", "WIDTH", "display_width", "format_class_table", "format_run_line"]
 
 WIDTH = 80  # the terminal the table must fit
 _NAME_WIDTH = 11  # the longest student id shown in full; longer ones end in "~"
@@ -162,3 +162,12 @@ def _wrapped(first: str, text: str, sep: str = ", ") -> list[str]:
             current += sep + piece
     lines.append(current.rstrip())
     return lines
+
+
+def format_run_line(count: int, seconds: float, index: str, gradebook: str,
+                    lang: str = "en") -> str:
+    """The line under the table: how many, how long, where the pages are (in ``lang``)."""
+    _ = translations(normalize_lang(lang)).gettext
+    return _("%(count)d submissions in %(seconds).1f s. Reports: %(index)s; gradebook: "
+             "%(gradebook)s") % {"count": count, "seconds": seconds, "index": index,
+                                 "gradebook": gradebook}
