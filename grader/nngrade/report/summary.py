@@ -1,16 +1,25 @@
-"""The class summary: what an instructor reads after grading a whole class.
+"""The class dashboard: what an instructor or TA reads after grading a whole class.
 
 One page, ``DIR/index.html``, answering in order: how did the class do
-(the score distribution), which ideas did not land (per-concept and
-per-test pass rates, hardest first), which classic mistakes were made and
-by whom, which submissions have no real grade and why, and a link to every
-student's report. Like the student report it is a single self-contained
-file with no script; the histogram is SVG drawn in Python (``chart``).
+(the score distribution), who needs help (below half of the points, or
+missing a concept most of the class passed), how each module went
+(averages and distributions over the students who handed it in), which
+ideas did not land (per-concept and per-test pass rates, hardest first),
+which classic mistakes were made and by whom, which submissions have no
+real grade and why, and a students x concepts grid (colour = share of
+points) linking every student's report. It is a single self-contained
+file: the histogram and the small charts are SVG drawn in Python
+(``chart``), and one small inline script sorts the grid and makes its CSV
+(without it the page still reads, sorted by student).
 
-Statistics count every graded submission, including a real 0 from a module
-that does not import; submissions the grader could not grade at all
+Means count every graded submission, including a real 0 from a module
+that does not import or from untouched stubs; pass rates count, per
+module, only the students who handed it in (its file imports and something
+in it is written: `nngrade.report.model.handed_in`), so empty hand-ins do
+not drag every concept down. Submissions the grader could not grade at all
 (``nngrade.error``) are listed but left out of means and rates, since they
-have no score to average.
+have no score to average. Names that carry no points (given code) are no
+concept.
 """
 
 from __future__ import annotations
@@ -57,7 +66,6 @@ PROBLEM_LABELS: dict[str, str] = {
 NEEDS_HELP_BELOW = 50.0  # percent of the maximum: below it a student is listed as needing help
 MOST_PASSED = 0.75  # a concept this share of the class passed: missing it is worth a word
 MOST_PASSED_MIN = 4  # ...once at least this many students handed its module in
-
 
 
 @dataclass
@@ -284,6 +292,7 @@ def class_view(all_results: Sequence[Mapping[str, Any]], lang: str = "en") -> Cl
 
     concepts = {k: c for k, c in concepts.items() if c.max_points > 0}  # given code: no rate
     columns = _columns(counted)
+
     def hardest(rate: Rate) -> tuple:
         return (rate.rate if rate.rate is not None else 101.0,
                 rate.mean_share if rate.mean_share is not None else 101.0, rate.key)
