@@ -169,3 +169,24 @@ def test_descent_iterates_approach_the_lectures_fixed_point() -> None:
     html = str(figure_html({"kind": "curves", "got": [2.0, 1.2, 0.9, 0.8],
                             "expected": [2.0, 1.1, 0.8, 0.75], "target": 0.739085}, LABELS))
     assert 'class="target"' in html and 'data-y="0.7391"' in html
+
+
+def test_a_wrong_fit_is_drawn_over_the_data() -> None:
+    from nngrade.hidden.pictures import fit_figure
+    from nngrade.reference.course.overfitting import fit_polynomial, polynomial_features
+
+    x = np.linspace(-1, 1, 8)
+    y = np.sin(3 * x)
+    want = fit_polynomial(x, y, 3)
+    data = fit_figure(x, y, want[::-1], want, polynomial_features)  # reversed coefficients
+    assert data is not None and data["kind"] == "fit" and len(data["points"]) == 8
+    assert data["x"] == [-1.0, 1.0] and len(data["got"]) == len(data["expected"]) == 61
+    html = str(figure_html(data, LABELS))
+    assert 'data-figure="fit"' in html and html.count('class="point"') == 8
+    lines = re.findall(r'data-values="([^"]+)"', html)
+    assert lines[0] != lines[1], "the two polynomials differ"
+    assert fit_figure(x, y, "nonsense", want, polynomial_features) is None
+    wild = fit_figure(x, y, want * 1e6, want, polynomial_features)
+    drawn = str(figure_html(wild, LABELS))
+    ys = [float(v) for v in re.findall(r'data-values="([^"]+)"', drawn)[1].split()]
+    assert max(ys) <= 3 * (y.max() - y.min()), "a wild fit is clipped, the data stays visible"

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["GRID", "XOR_POINTS", "regions_figure", "square_grid"]
+__all__ = ["GRID", "XOR_POINTS", "fit_figure", "regions_figure", "square_grid"]
 
 GRID = 21  # points per side of [0, 1]^2
 XOR_POINTS = [[0.0, 0.0, 0], [0.0, 1.0, 1], [1.0, 0.0, 1], [1.0, 1.0, 0]]
@@ -40,3 +40,27 @@ def regions_figure(got: Callable[[np.ndarray, np.ndarray], np.ndarray],
     """A ``regions`` figure: each network's output over the square, and the four XOR points."""
     return {"kind": "regions", "got": _outputs(got, n), "expected": _outputs(expected, n),
             "points": XOR_POINTS}
+
+
+FIT_POINTS = 61  # points along x of a drawn polynomial
+
+
+def fit_figure(x: np.ndarray, y: np.ndarray, got: Any, expected: np.ndarray,
+               features: Callable[[np.ndarray, int], np.ndarray]) -> dict[str, Any] | None:
+    """A ``fit`` figure: the student's and the reference's polynomials over the data's range,
+    with the data points (the lecture's under/overfitting picture). ``features`` is the
+    reference's polynomial_features; ``got`` the weights the student returned."""
+    w = np.asarray(got, dtype=float) if np.ndim(got) == 1 else None
+    if w is None or w.shape != np.shape(expected) or len(x) == 0:
+        return None
+    grid = np.linspace(float(np.min(x)), float(np.max(x)), FIT_POINTS)
+    degree = len(expected) - 1
+    with np.errstate(all="ignore"):
+        mine, theirs = features(grid, degree) @ w, features(grid, degree) @ expected
+
+    def plain(values: np.ndarray) -> list[Any]:
+        return [float(f"{v:.5g}") if np.isfinite(v) else None for v in values.tolist()]
+
+    return {"kind": "fit", "x": [round(float(grid[0]), 6), round(float(grid[-1]), 6)],
+            "got": plain(mine), "expected": plain(theirs),
+            "points": [[round(float(a), 6), round(float(b), 6)] for a, b in zip(x, y, strict=True)]}

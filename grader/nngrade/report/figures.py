@@ -163,12 +163,15 @@ def _image(data: Mapping[str, Any], labels: Labels) -> Markup | None:
 def curves_svg(series: Sequence[tuple[str, Sequence[float | None], str]], *, title: str,
                log: bool = False, marker: tuple[int, str] | None = None,
                x_label: str = "", width: int = 360, height: int = 190,
-               target: float | None = None) -> Markup:
+               target: float | None = None, x_range: tuple[float, float] | None = None,
+               points: Sequence[tuple[float, float]] = ()) -> Markup:
     """Lines over their index: (label, values, colour) each; a dashed line is the reference's.
 
     ``log`` draws the values' magnitudes on a log axis (gradients per
     layer); ``marker`` is (x, label) of a vertical line (the best epoch);
-    ``target`` a horizontal line the values should approach (0.739085).
+    ``target`` a horizontal line the values should approach (0.739085);
+    ``x_range`` the x of the first and last value (else their index) and
+    ``points`` data drawn as dots at those x.
     """
     left, right, bottom = 52, 10, 30
     top = 14 + 13 * len(series)  # the legend sits above the plot, never on a line
@@ -180,12 +183,13 @@ def curves_svg(series: Sequence[tuple[str, Sequence[float | None], str]], *, tit
     ys = [y_of(v) for _, vals, _ in series for v in _finite(vals) if not log or v != 0]
     if target is not None and math.isfinite(target) and not log:
         ys.append(target)
+    ys += [py for _, py in points if not log]
     lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
     if hi - lo < 1e-12:
         lo, hi = lo - 0.5, hi + 0.5
     n = max((len(vals) for _, vals, _ in series), default=1)
 
-    def x(i: int) -> float:
+    def x(i: float) -> float:
         return left + (pw * i / (n - 1) if n > 1 else pw / 2)
 
     def y(v: float) -> float:
@@ -206,9 +210,10 @@ def curves_svg(series: Sequence[tuple[str, Sequence[float | None], str]], *, tit
              f'fill="{_MUTED}">{tick(hi)}</text>',
              f'<text x="{left - 4}" y="{top + ph}" font-size="10" text-anchor="end" '
              f'fill="{_MUTED}">{tick(lo)}</text>',
-             f'<text x="{left}" y="{height - 8}" font-size="10" fill="{_MUTED}">0</text>',
+             f'<text x="{left}" y="{height - 8}" font-size="10" fill="{_MUTED}">'
+             f'{_num(x_range[0]) if x_range else 0}</text>',
              f'<text x="{left + pw}" y="{height - 8}" font-size="10" text-anchor="end" '
-             f'fill="{_MUTED}">{n - 1}</text>']
+             f'fill="{_MUTED}">{_num(x_range[1]) if x_range else n - 1}</text>']
     if x_label:
         parts.append(f'<text x="{left + pw / 2}" y="{height - 8}" font-size="10" '
                      f'text-anchor="middle" fill="{_MUTED}">{escape(x_label)}</text>')
@@ -224,6 +229,12 @@ def curves_svg(series: Sequence[tuple[str, Sequence[float | None], str]], *, tit
                      f'y2="{ty:.1f}" stroke="{_MUTED}" stroke-dasharray="1 3" '
                      f'data-y="{_num(target)}"/><text x="{left + 3}" y="{ty - 3:.1f}" '
                      f'font-size="10" fill="{_MUTED}">{_num(target)}</text>')
+    if x_range and x_range[1] > x_range[0]:
+        for px, py in points:
+            at = (n - 1) * (px - x_range[0]) / (x_range[1] - x_range[0])
+            parts.append(f'<circle class="point" cx="{x(at):.1f}" cy="{y(py):.1f}" r="3" '
+                         f'fill="none" stroke="{_INK}" data-x="{_num(px)}" '
+                         f'data-y="{_num(py)}"/>')
     for k, (label, vals, colour) in enumerate(series):
         points = [(x(i), y(v)) for i, v in enumerate(vals)
                   if isinstance(v, (int, float)) and math.isfinite(v) and (not log or v != 0)]
@@ -266,6 +277,29 @@ def _curves(data: Mapping[str, Any], labels: Labels) -> Markup | None:
                      title=title, log=log, x_label=labels.index, marker=marker,
                      target=float(target) if isinstance(target, (int, float)) else None)
     return Markup(f'<figure class="fig" data-figure="curves">{svg}</figure>')
+
+
+def _fit(data: Mapping[str, Any], labels: Labels) -> Markup | None:
+    """A polynomial over the data's x, the student's beside the reference's, and the data."""
+    got, expected, span, raw = (data.get("got"), data.get("expected"), data.get("x"),
+                                data.get("points") or [])
+    if not (isinstance(got, list) and isinstance(expected, list) and isinstance(span, list)
+            and len(span) == 2):
+        return None
+    points = [(float(p[0]), float(p[1])) for p in raw if isinstance(p, list) and len(p) == 2]
+    ys = [py for _, py in points] or _finite(expected)
+    lo, hi = min(ys), max(ys)
+    room = max(hi - lo, 1e-9)
+    lo, hi = lo - room, hi + room  # a wild fit (degree 12) leaves the picture, not the data
+
+    def clamp(values: list[Any]) -> list[Any]:
+        return [max(lo, min(hi, float(v))) if isinstance(v, (int, float)) else None
+                for v in values]
+
+    svg = curves_svg([(labels.expected, clamp(expected), _REF), (labels.got, clamp(got), _YOU)],
+                     title="", x_label="x", x_range=(float(span[0]), float(span[1])),
+                     points=points)
+    return Markup(f'<figure class="fig" data-figure="fit">{svg}</figure>')
 
 
 def regions_svg(grid: Sequence[Sequence[float]], points: Sequence[tuple[float, float, int]], *,
@@ -315,7 +349,7 @@ def _gradients(data: Mapping[str, Any], labels: Labels) -> Markup | None:
 
 
 _DRAW = {"matrix": _matrix, "image": _image, "curves": _curves, "gradients": _gradients,
-         "regions": _regions}
+         "regions": _regions, "fit": _fit}
 
 
 def figure_html(data: Any, labels: Labels) -> Markup | None:
