@@ -21,7 +21,8 @@ from test_report_samples import POINTS, make_results, mismatch, sample_class
 
 from nngrade.contract import MODULES
 from nngrade.feedback import figure_data
-from nngrade.hidden.pictures import regions_figure
+from nngrade.hidden.pictures import fit_figure, regions_figure
+from nngrade.reference.course.overfitting import polynomial_features
 from nngrade.report import write_class_summary, write_student_report
 from nngrade.report.model import fmt_points
 
@@ -58,6 +59,9 @@ def pictured(network=_or) -> dict:
                                                           np.array([0.008, 0.04, 0.2]),
                                                           "gradients")),
         "backprop.train_xor": _failure(regions_figure(network, _xor)),
+        "overfitting.fit_polynomial": _failure(fit_figure(
+            np.linspace(-1, 1, 6), np.linspace(-1, 1, 6) ** 2, [0.0, 0.0, 1.0][::-1],
+            np.array([0.0, 0.0, 1.0]), polynomial_features)),
     })
 
 
@@ -88,7 +92,7 @@ def test_every_picture_is_drawn_and_labelled(open_page, tmp_path, artifacts, lan
     page = open_page(path)
     figures = page.locator("article figure.fig")
     kinds = sorted(figures.nth(i).get_attribute("data-figure") for i in range(figures.count()))
-    assert kinds == ["curves", "curves", "image", "matrix", "regions"]
+    assert kinds == ["curves", "curves", "fit", "image", "matrix", "regions"]
     for i in range(figures.count()):
         fig = figures.nth(i)
         fig.scroll_into_view_if_needed()
