@@ -52,7 +52,12 @@ chen,陈晨,晨,陈,chen@example.edu,02,41003,2026010003,chen,chen
 def make_course(folder: Path, *, assignments: str | None = None, roster: str = ROSTER,
                 course_extra: str = "", extra: str = "", gradebook: str | None = None
                 ) -> Path:
-    """A course folder: nngrade.toml (two assignments unless given) and roster.csv."""
+    """A course folder: nngrade.toml (two assignments unless given) and roster.csv.
+
+    The default a1 is worth 22 points although its modules carry 17.6 in the
+    rubric, so every gradebook test also goes through the scaling of an
+    assignment's share of the results to its points (1.25 here).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "roster.csv").write_text(roster, encoding="utf-8")
     (folder / "inbox").mkdir(exist_ok=True)
@@ -64,6 +69,7 @@ def make_course(folder: Path, *, assignments: str | None = None, roster: str = R
             modules = ["perceptron", "activations"]
             opens = 2026-09-07T08:00:00Z
             due = 2026-09-27T23:59:00Z
+            points = 22
             lms = { canvas = 90101, blackboard = "1344236", moodle = "A1" }
 
             [[assignments]]

@@ -92,10 +92,10 @@ def test_export_warns_when_the_lms_ids_are_missing(tmp_path: Path) -> None:
     assert any("Canvas will create a new assignment" in w for w in canvas.warnings)
     assert any("can only match students by name" in w for w in canvas.warnings)
     assert canvas.header[-1] == "a1"  # no "(id)": a new Canvas assignment
-    assert blackboard.header[-1] == "a1 [Total Pts: 10 Score]"
+    assert blackboard.header[-1] == "a1 [Total Pts: 8 Score]"
     assert any("new text column" in w for w in blackboard.warnings)
     assert missing_blank.rows[0][1:2] == ["Ada Lovelace"] and missing_blank.rows[0][2:] == \
-        ["", "", "", "0", "10"]  # a1 is past due: 0 of its 10 points
+        ["", "", "", "0", "8"]  # a1 is past due: 0 of its 8 points
 
 
 def test_export_command_writes_the_file(semester: Course, tmp_path: Path) -> None:

@@ -235,18 +235,18 @@ def test_late_policy_and_ungradeable_figures(gradebook_url: str, course) -> None
         assert (ben.score_before_late, ben.penalty_percent, ben.penalty_points,
                 ben.score_after_late, ben.late_days) == (22.0, 20.0, 4.4, 17.6, 2.0)
         chen = state.cell("chen", "a1").grading
-        assert (chen.status, chen.score_after_late, chen.raw_max) == ("ungradeable", 0.0, 22.0)
+        assert (chen.status, chen.score_after_late, chen.raw_max) == ("ungradeable", 0.0, 17.6)
         assert state.cell("ben", "a1").marks() == ["late"]
     finally:
         gb.close()
 
 
 def test_names_assignment_adds_up_tagged_tests_and_scales_to_its_points(course) -> None:
-    a2 = course.assignment("a2")  # losses.mse (3) + softmax (4) + cross_entropy (4), 10 points
+    a2 = course.assignment("a2")  # mse (2.4) + softmax (3.2) + cross_entropy (3.2), 10 points
     doc = results_doc("ada", passed={"losses.softmax": False, "losses.one_hot": False})
     figures = assignment_figures(doc, a2, load_rubric(), ON_TIME)
-    assert (figures.raw_score, figures.raw_max, figures.points) == (7.0, 11.0, 10.0)
-    assert figures.score_before_late == round(7.0 / 11.0 * 10.0, 4)
+    assert (figures.raw_score, figures.raw_max, figures.points) == (5.6, 8.8, 10.0)
+    assert figures.score_before_late == round(5.6 / 8.8 * 10.0, 4)
 
 
 def test_overrides_and_extensions_survive_regrades(gradebook_url: str, course) -> None:
@@ -301,8 +301,9 @@ def test_diff_is_test_by_test(gradebook_url: str, course) -> None:
         diffs = gradebook_diff(gb, assignment="a1")
         assert [(d.student, d.delta) for d in diffs] == [("ada", -2.0)]
         changes = {c.name: (c.old_score, c.new_score, c.new_status) for c in diffs[0].tests}
-        assert changes == {"activations.tanh: matches the reference": (0.0, 1.0, "passed"),
-                           "perceptron.xor: matches the reference": (3.0, 0.0, "failed")}
+        # the tests' own (rubric) points; the delta above is in the assignment's 22 points
+        assert changes == {"activations.tanh: matches the reference": (0.0, 0.8, "passed"),
+                           "perceptron.xor: matches the reference": (2.4, 0.0, "failed")}
         assert [d.student for d in gradebook_diff(gb, since=moment)] == ["ada"]
         assert gradebook_diff(gb, student="chen") == []
     finally:

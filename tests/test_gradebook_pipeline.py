@@ -82,10 +82,10 @@ def test_every_student_is_recorded_with_the_assignments_share_of_the_results(gra
             expected = round(modules["perceptron"]["score"] + modules["activations"]["score"], 4)
             cell = state.cell(student, "a1")
             assert cell.final == expected, student
-            assert cell.grading.points == 22.0 and cell.grading.seed == 7
+            assert cell.grading.points == 17.6 and cell.grading.seed == 7
             assert cell.grading.recorded_by == "prof-li"
             assert json.loads(cell.grading.results_json) == results  # the same document
-        assert state.cell("ada", "a1").final == 22.0
+        assert state.cell("ada", "a1").final == 17.6
         assert state.cell("gus", "a1").final == 0.0  # modules missing or failing to import
     finally:
         gb.close()
@@ -152,8 +152,9 @@ def test_a_new_seed_regrades_everyone_and_the_diff_shows_who_moved(graded) -> No
 def test_a_rubric_change_is_a_regrade_whose_moves_are_shown_test_by_test(graded) -> None:
     course, _ = graded
     rubric = course.rubric_path.read_text(encoding="utf-8")
-    rubric = rubric.replace("sigmoid_prime = 3", "sigmoid_prime = 1")
-    rubric = rubric.replace("relu_prime = 3", "relu_prime = 5")
+    assert "\nsigmoid_prime = 2.4\n" in rubric and "\nrelu_prime = 2.4\n" in rubric
+    rubric = rubric.replace("\nsigmoid_prime = 2.4\n", "\nsigmoid_prime = 0.8\n")
+    rubric = rubric.replace("\nrelu_prime = 2.4\n", "\nrelu_prime = 4\n")
     course.rubric_path.write_text(rubric, encoding="utf-8")
     run = grade_assignment(course, "a1", cli_grader(8, "--rubric", str(course.rubric_path),
                                                     "--no-reports"),
@@ -285,6 +286,6 @@ def test_two_tas_grading_different_assignments_at_once_on_the_server(tmp_path: P
         for student in course.roster.ids():
             assert state.cell(student, "a1").grading.recorded_by == "ta-a1"
             assert state.cell(student, "a2").grading.recorded_by == "ta-a2"
-        assert state.cell("ada", "a1").final == 22.0 and state.cell("ada", "a2").final == 24.0
+        assert state.cell("ada", "a1").final == 17.6 and state.cell("ada", "a2").final == 22.2
     finally:
         gb.close()

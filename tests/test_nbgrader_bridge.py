@@ -577,3 +577,90 @@ def test_grade_course_applies_the_courses_late_policy(
         notebook = gb.find_submission_notebook("activations", "week1", "carol")
         assert notebook.score == pytest.approx(shipped)
         assert notebook.late_submission_penalty == pytest.approx(shipped)
+
+
+# ------------------------------------------------------------------ the public-check cell
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _namespace_of(folder: Path, module: str) -> dict[str, Any]:
+    """What a notebook's globals hold after its cells ran: the module's top-level names."""
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    source = (folder / f"{module}.py").read_text(encoding="utf-8")
+    exec(compile(source, f"<notebook {module}>", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def _run_check_cell(nb: Any, namespace: dict[str, Any]) -> None:
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id", "")
+               .startswith("public_checks_")]
+    exec(cell.source, namespace)  # noqa: S102 - the cell as the kernel runs it
+
+
+@needs_nbgrader
+def test_every_notebook_has_a_read_only_check_cell_between_answers_and_tests() -> None:
+    from nbgrader.nbgraderformat import MetadataValidator
+
+    from nngrade.nbgrader_bridge.notebook import build_source_notebook
+
+    nb = build_source_notebook("activations", split_module(ACTIVATIONS), RUBRIC, seed=7)
+    MetadataValidator().validate_nb(nb)
+    meta = [c.metadata.get("nbgrader") or {} for c in nb.cells]
+    kinds = ["test" if m.get("grade") else "answer" if m.get("solution")
+             else "check" if m.get("locked") else "other" for m in meta]
+    assert kinds.count("check") == 1
+    at = kinds.index("check")
+    assert max(i for i, k in enumerate(kinds) if k == "answer") < at < kinds.index("test")
+    assert meta[at] == {"grade": False, "grade_id": "public_checks_activations", "locked": True,
+                        "schema_version": 3, "solution": False, "task": False}
+    # The heading above it speaks both languages when the export fixes none.
+    heading = nb.cells[at - 1].source
+    assert "Check your work" in heading and "检查你的答案" in heading
+    # The check cell is never taken as the student's code.
+    assert "public_checks" not in module_source(cell_sources(nb), "activations").source
+
+
+@needs_nbgrader
+@pytest.mark.parametrize("lang, passed, failed, todo", [
+    ("en", "6/6 passed", "FAIL", "not implemented yet: "),
+    ("zh", "6/6 通过", "失败", "尚未实现："),
+])
+def test_the_check_cell_reports_like_nngrade_check(
+    lang: str, passed: str, failed: str, todo: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from nngrade.nbgrader_bridge.notebook import build_source_notebook
+
+    source = (REPO_ROOT / "solutions" / "activations.py").read_text(encoding="utf-8")
+    nb = build_source_notebook("activations", split_module(source), RUBRIC, seed=1, lang=lang)
+
+    right = _namespace_of(REPO_ROOT / "solutions", "activations")
+    _run_check_cell(nb, right)
+    out, err = capfd.readouterr()
+    assert passed in out and err == ""
+
+    wrong = _namespace_of(REPO_ROOT / "solutions", "activations")
+    wrong["sigmoid_prime"] = lambda a: a * (1 - a)  # the derivative of the activated value
+    _run_check_cell(nb, wrong)
+    out, err = capfd.readouterr()
+    assert failed in out and "sigmoid_prime" in out and err == ""
+    assert "sigmoid_prime(array([0.]))" in out  # what was called, as nngrade check shows it
+
+    stubs = _namespace_of(REPO_ROOT / "exercises", "activations")
+    _run_check_cell(nb, stubs)
+    out, err = capfd.readouterr()
+    assert todo in out and "Traceback" not in out and err == ""
+
+
+def test_the_check_cell_never_raises(monkeypatch: pytest.MonkeyPatch,
+                                     capfd: pytest.CaptureFixture[str]) -> None:
+    import nngrade.student.checks
+    from nngrade.nbgrader_bridge.publiccell import public_checks
+
+    def broken(module: str, slow: bool = False) -> list:
+        raise RuntimeError("checks unavailable")
+
+    monkeypatch.setattr(nngrade.student.checks, "checks_for", broken)
+    assert public_checks({}, "activations", lang="en") is False
+    out, err = capfd.readouterr()
+    assert "could not run (RuntimeError: checks unavailable)" in out and err == ""

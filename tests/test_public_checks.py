@@ -67,13 +67,11 @@ def test_checks_import_only_stdlib_numpy_and_what_ships() -> None:
                 assert root != "click"
 
 
-def test_solutions_pass_every_check_quickly() -> None:
-    start = time.perf_counter()
+def test_solutions_pass_every_default_check() -> None:
+    # How long they take is a benchmark's question (the brief: no timed tests).
     outcomes = _statuses(SOLUTIONS)
-    elapsed = time.perf_counter() - start
     failures = {k: o.detail for k, o in outcomes.items() if k[0] == "problem" or o.status != PASSED}
     assert not failures
-    assert elapsed < 2.0, f"the default public checks took {elapsed:.2f} s on solutions/"
 
 
 def test_solutions_pass_the_slow_train_xor_check() -> None:
@@ -246,7 +244,7 @@ def test_an_endless_loop_is_reported_and_does_not_hang(tmp_path: Path) -> None:
     start = time.perf_counter()
     outcomes = _statuses(folder, ["vanishing"], timeout=0.3)
     # chain_gradient and layer_gradients both loop: one time-out each, their other checks skipped
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 30.0  # a hang guard (two 0.3 s limits), not a speed target
     assert all(o.status == FAILED for o in outcomes.values())
     details: dict[str, list[str]] = {}
     for (_, name, _), outcome in outcomes.items():

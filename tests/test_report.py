@@ -493,7 +493,7 @@ def test_feedback_by_message_id_renders_in_the_readers_language(tmp_path: Path) 
     assert "<code>grad_w1</code> 的形状是 (3,)，而期望的形状是 (3, 1)。" in zh
     assert "返回的梯度被转置了" in zh, "the mistake by its code"
     assert "best_epoch 是损失最好的那次调用的下标" in zh, "the hint"
-    assert "调用 <code>mse</code> 没有在时间限制（约 2 秒）内完成" in zh
+    assert "调用 <code>mse</code> 没有在 2 秒的时间限制内完成" in zh
     assert "the call did not finish" not in zh, "the sandbox's English note stays out"
     assert '<pre class="quoted">ValueError: &lt;b&gt;bad&lt;/b&gt; shapes</pre>' in zh
     assert "array([0., 0., 0.])" in zh

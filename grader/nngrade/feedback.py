@@ -809,6 +809,18 @@ def _unimplemented_name(error: str) -> str:
     return found.group(1) if found else ""
 
 
+def _time_limit(outcome: Any, error: str) -> str:
+    """The limit a call ran into, as the sandbox stated it ("did not finish within 0.5 s").
+
+    Never the measured time: that varies with the machine's load, and a
+    report must be a function of the code alone (two runs, one report).
+    """
+    stated = re.search(r"within ([0-9.]+) s", error)
+    if stated:
+        return stated.group(1)
+    return f"{float(getattr(outcome, 'seconds', 0.0) or 0.0):.1g}"
+
+
 def call_failure(outcome: Any, *, name: str, module: str, call: object = None) -> Feedback:
     """The Feedback for a call into student code that gave no value (``outcome.status != "ok"``).
 
@@ -843,9 +855,8 @@ def call_failure(outcome: Any, *, name: str, module: str, call: object = None) -
         return Feedback(msg("status.raised", name=name, error_type=error_type), kind=status,
                         call=call, quoted=error)
     if status == "timeout":
-        seconds = float(getattr(outcome, "seconds", 0.0) or 0.0)
         text = msg(_TIMEOUTS[limit], name=name, module=module) if limit in _TIMEOUTS \
-            else msg("status.timeout", name=name, seconds=f"{seconds:.2g}")
+            else msg("status.timeout", name=name, seconds=_time_limit(outcome, error))
         return Feedback(text, kind=status, call=call, detail=error)
     if status in ("crashed", "bad_result", "limit"):
         text = msg(f"status.{status}", name=name, limit=_limit_name(limit)) if limit \

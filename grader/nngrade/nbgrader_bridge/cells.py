@@ -18,6 +18,8 @@ SCHEMA_VERSION = 3  # nbgrader's cell metadata schema (nbgrader.nbgraderformat.v
 __all__ = [
     "answer_id",
     "answer_metadata",
+    "check_cell_id",
+    "check_cell_metadata",
     "contract_name_of_test",
     "is_grade",
     "is_locked",
@@ -35,6 +37,11 @@ def answer_id(name: str) -> str:
 def grade_cell_id(name: str) -> str:
     """grade_id of the autograder test cell for contract name ``name``."""
     return "test_" + name.replace(".", "-")
+
+
+def check_cell_id(module: str) -> str:
+    """grade_id of the read-only cell that runs ``module``'s public checks."""
+    return f"public_checks_{module}"
 
 
 def contract_name_of_test(module: str, grade_id: str) -> str | None:
@@ -61,6 +68,18 @@ def grade_cell_metadata(grade_id: str, points: float) -> dict[str, Any]:
         "grade_id": grade_id,
         "locked": True,
         "points": float(points),
+        "schema_version": SCHEMA_VERSION,
+        "solution": False,
+        "task": False,
+    }
+
+
+def check_cell_metadata(grade_id: str) -> dict[str, Any]:
+    """A "Read-only" cell: the student runs it but cannot edit it; it is worth nothing."""
+    return {
+        "grade": False,
+        "grade_id": grade_id,
+        "locked": True,
         "schema_version": SCHEMA_VERSION,
         "solution": False,
         "task": False,

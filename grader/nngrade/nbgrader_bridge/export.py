@@ -51,12 +51,15 @@ def export_course(
     seed: int | None = None,
     course_id: str = DEFAULT_COURSE_ID,
     force: bool = False,
+    lang: str | None = None,
 ) -> ExportResult:
     """Write ``course_dir/source/<assignment>/<module>.ipynb`` and, if missing, nbgrader_config.py.
 
     ``modules`` defaults to every contract module that has a file in
     ``solutions``. Existing notebooks are kept unless ``force``; an existing
     nbgrader_config.py is never overwritten (it is the instructor's).
+    ``lang`` fixes the language of the public-check cells (None: each
+    student's locale, with the headings in both languages).
     """
     require_nbgrader()
     import nbformat
@@ -84,7 +87,8 @@ def export_course(
     target.mkdir(parents=True, exist_ok=True)
     for module in chosen:
         source = (solutions / f"{module}.py").read_text(encoding="utf-8")
-        nb = build_source_notebook(module, split_module(source), points[module], result.seed)
+        nb = build_source_notebook(module, split_module(source), points[module], result.seed,
+                                   lang)
         nbformat.validate(nb)
         path = target / f"{module}.ipynb"
         nbformat.write(nb, str(path))
@@ -131,6 +135,12 @@ def export_course(
     help="nbgrader course id, written to a new nbgrader_config.py.",
 )
 @click.option("--force", is_flag=True, help="Overwrite existing source notebooks.")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default=None,
+    help="Language of the public-check cells (default: each student's locale).",
+)
 def export_command(
     course_dir: Path,
     assignment: str,
@@ -140,6 +150,7 @@ def export_command(
     seed: int | None,
     course_id: str,
     force: bool,
+    lang: str | None,
 ) -> None:
     """Write nbgrader source notebooks for ASSIGNMENT into COURSE_DIR/source/, one per module.
 
@@ -156,6 +167,7 @@ def export_command(
         seed=seed,
         course_id=course_id,
         force=force,
+        lang=lang,
     )
     for path in result.notebooks:
         click.echo(f"wrote {path}")

@@ -15,7 +15,10 @@ Cells, in order: a markdown introduction (the module docstring); the setup
 code (imports) as a plain code cell, so nbgrader keeps it in the release
 (a solution cell without markers would be replaced whole by the stub); one
 "Autograded answer" cell per top-level definition that holds solution
-markers (plain code cell otherwise); then a markdown heading and one
+markers (plain code cell otherwise); then a heading and one read-only cell
+that runs the module's public checks on the notebook's functions (what
+``nngrade check`` does in a terminal, `nngrade.nbgrader_bridge.publiccell`),
+so a student can check before submitting; then a markdown heading and one
 "Autograder tests" cell per contract name worth points, all at the end. The
 tests come last because the hidden checks grade the module as a whole,
 exactly as ``nngrade grade`` does, once every answer has been run; the
@@ -27,12 +30,16 @@ from __future__ import annotations
 from typing import Any
 
 from nngrade.contract import MODULES
+from nngrade.messages import msg, render
 from nngrade.nbgrader_bridge.cells import (
     answer_id,
     answer_metadata,
+    check_cell_id,
+    check_cell_metadata,
     grade_cell_id,
     grade_cell_metadata,
 )
+from nngrade.nbgrader_bridge.publiccell import public_cell_source
 from nngrade.nbgrader_bridge.split import BEGIN_SOLUTION, END_SOLUTION, SplitModule
 
 HIDDEN_CALL = "_nngrade_hidden_score"
@@ -103,14 +110,23 @@ def _intro(module: str, docstring: str) -> str:
     ).replace("\n\n\n", "\n\n")
 
 
+def _check_heading(lang: str | None) -> str:
+    """The public checks' heading: in the notebook's language, in both when none is fixed."""
+    langs = [lang] if lang else ["en", "zh"]
+    return "## " + " / ".join(render(msg("notebook.checks_title"), x) for x in langs) + \
+        "\n\n" + "\n\n".join(render(msg("notebook.checks_intro"), x) for x in langs)
+
+
 def build_source_notebook(
-    module: str, split: SplitModule, points: dict[str, float], seed: int
+    module: str, split: SplitModule, points: dict[str, float], seed: int,
+    lang: str | None = None,
 ) -> Any:
     """The instructor's source notebook for ``module``: solutions in place, hidden tests included.
 
     ``points`` maps contract names to rubric points; names worth 0 get no test
     cell (their checks still run inside the module's suite). Cell ids are
-    fixed so that exporting twice writes the same file.
+    fixed so that exporting twice writes the same file. ``lang`` fixes the
+    language of the public-check cell's report (None: the student's locale).
     """
     from nbformat import v4
 
@@ -124,6 +140,10 @@ def build_source_notebook(
         if chunk.name is not None and chunk.has_solution:
             cell.metadata["nbgrader"] = answer_metadata(answer_id(chunk.name))
         cells.append(cell)
+    cells.append(v4.new_markdown_cell(_check_heading(lang)))
+    check = v4.new_code_cell(public_cell_source(module, lang))
+    check.metadata["nbgrader"] = check_cell_metadata(check_cell_id(module))
+    cells.append(check)
     graded = [name for name in MODULES[module] if points.get(name, 0) > 0]
     if graded:
         cells.append(v4.new_markdown_cell("## Autograder tests"))
