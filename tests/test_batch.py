@@ -130,6 +130,25 @@ def test_resume_skips_unchanged_and_regrades_changed(sample_run: tuple[Path, dic
     assert by["ben"]["score"] == 9.6  # activations only (12 points x 0.8 since the new names)
 
 
+def test_a_rerun_in_another_language_rerenders_every_report_without_regrading(
+        sample_run: tuple[Path, dict], tmp_path: Path) -> None:
+    out, results = sample_run
+    again = tmp_path / "out"
+    shutil.copytree(out, again)
+    before = {s: (again / s / "results.json").read_bytes() for s in EXPECTED}
+    rerun = CliRunner().invoke(grade_command, [str(SAMPLE), "--out", str(again), "--lang", "zh"])
+    assert rerun.exit_code == 0, rerun.output
+    run = json.loads((again / "run.json").read_text())
+    assert run["graded"] == 0 and run["reused"] == len(EXPECTED), "nothing regraded"
+    for student in EXPECTED:
+        assert (again / student / "results.json").read_bytes() == before[student]
+        page = (again / student / "report.html").read_text(encoding="utf-8")
+        assert '<html lang="zh-CN">' in page, f"{student}'s report is still English"
+    assert '<html lang="zh-CN">' in (again / "index.html").read_text(encoding="utf-8")
+    assert rerun.output.splitlines()[0].split()[:2] == ["学生", "总分"], "the table speaks zh"
+    assert f"{len(EXPECTED)} 份提交" in rerun.output.splitlines()[-1]
+
+
 def test_same_seed_same_verdicts(sample_run: tuple[Path, dict], tmp_path: Path) -> None:
     _, results = sample_run
     subs = tmp_path / "subs"
@@ -168,4 +187,5 @@ def test_cli_exit_status(tmp_path: Path) -> None:
     failing = runner.invoke(grade_command, [str(subs), "--out", str(tmp_path / "o"),
                                             "--seed", "1", "--no-reports"])
     assert failing.exit_code == 0, failing.output
-    assert "ben" in failing.output and "0/100" in failing.output.replace(" ", "")
+    ben = next(line for line in failing.output.splitlines() if line.startswith("ben "))
+    assert ben.split()[1] == "0" and "1 graded: mean 0, median 0 of 100" in failing.output

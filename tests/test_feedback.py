@@ -223,3 +223,28 @@ def test_the_runners_english_texts_are_read_back_as_messages() -> None:
         reading = read_feedback(text, module="activations", name="sigmoid")
         assert reading is not None and reading.text.id == message_id, text
     assert read_feedback("something nobody wrote before") is None
+
+
+@pytest.mark.parametrize(("name", "error", "message_id", "named"), [
+    # given code that calls a stub: the stub is named, never the given code
+    ("Variable.__add__", "TODO: implement get_gradients (see the docstring above).",
+     "status.not_implemented_inside", "get_gradients"),
+    # a class whose method is still a stub: that method is named
+    ("EarlyStopping", "TODO: implement EarlyStopping.__init__ (see the docstring above).",
+     "status.not_implemented", "EarlyStopping.__init__"),
+    # the function itself, with or without the stub's wording
+    ("sigmoid", "TODO: implement sigmoid (see the docstring above).",
+     "status.not_implemented", "sigmoid"),
+    ("Variable.__mul__", "TODO: implement Variable.__mul__.", "status.not_implemented",
+     "Variable.__mul__"),
+    ("sigmoid", "", "status.not_implemented", "sigmoid"),
+])
+def test_not_implemented_names_the_stub_that_raised(name: str, error: str, message_id: str,
+                                                    named: str) -> None:
+    fb = feedback.call_failure(_Outcome("not_implemented", error), name=name, module="m")
+    assert fb.kind == "not_implemented" and fb.text.id == message_id
+    for lang in ("en", "zh"):
+        assert f"`{named}`" in fb.render(lang)
+    if message_id == "status.not_implemented_inside":
+        assert "could not be checked yet" in fb.render("en")
+        assert "is not implemented yet" not in fb.render("en").split(":")[0]

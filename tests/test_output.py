@@ -97,3 +97,27 @@ def test_an_atomic_write_leaves_the_old_file_or_the_new_one(
         write_atomic(target, "new")
     assert target.read_text() == "old"
     assert sorted(p.name for p in target.parent.iterdir()) == ["results.json"]  # no temp left
+
+
+def test_a_reused_report_follows_the_runs_language(folder: OutputFolder) -> None:
+    results = _results("ann")
+    folder.write_student(results, BatchOptions(reports=True, lang="en"))
+    page = folder.path / "ann" / "report.html"
+    assert '<html lang="en">' in page.read_text()
+    assert not folder.refresh_report(results, BatchOptions(lang="en")), "current: left alone"
+    assert folder.refresh_report(results, BatchOptions(lang="zh"))
+    assert '<html lang="zh-CN">' in page.read_text()
+    assert not folder.refresh_report(results, BatchOptions(lang="zh"))
+    assert not folder.refresh_report(results, BatchOptions(lang="en", reports=False))
+    assert '<html lang="zh-CN">' in page.read_text(), "--no-reports leaves pages alone"
+
+
+def test_a_report_always_matches_its_results(folder: OutputFolder) -> None:
+    results = _results("ann")
+    folder.write_student(results, BatchOptions(reports=True))
+    edited = json.loads((folder.path / "ann" / "results.json").read_text())
+    assert not folder.refresh_report(edited, BatchOptions()), "the same document read back"
+    edited["score"] = 7.0  # an instructor's correction in results.json
+    assert folder.refresh_report(edited, BatchOptions())
+    (folder.path / "ann" / "report.html").unlink()
+    assert folder.refresh_report(edited, BatchOptions()), "a missing page is written"

@@ -14,7 +14,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_report_samples import bob, chen_wei, dave, erin, frank, make_results, sample_class
+from test_report_samples import (
+    bob,
+    chen_wei,
+    dave,
+    erin,
+    frank,
+    make_results,
+    mismatch,
+    sample_class,
+)
 
 from nngrade.contract import MODULES
 from nngrade.report import format_class_table, write_class_summary, write_student_report
@@ -212,7 +221,7 @@ def test_class_summary_numbers(tmp_path: Path) -> None:
     assert float(by_id("stat-mean")["data-value"]) == pytest.approx(statistics.fmean(scores))
     assert float(by_id("stat-median")["data-value"]) == pytest.approx(statistics.median(scores))
     assert int(by_id("stat-late")["data-value"]) == 2
-    bars = [a for t, a in tags if t == "rect" and "data-count" in a]
+    bars = [a for t, a in tags if t == "rect" and a.get("class") == "hist-bar"]
     assert len(bars) == 10
     assert sum(int(a["data-count"]) for a in bars) == len(graded)
     top = next(a for a in bars if a["data-lo"] == "90")
@@ -241,7 +250,68 @@ def test_class_view_sorts_hardest_first_and_counts_mistakes() -> None:
     problems = {e.student: e.problem[0] for e in view.problems}
     assert problems == {"dave": "zero", "erin": "error"}
     sig = next(c for c in view.concepts if c.key == "activations.sigmoid_prime")
-    assert (sig.passed, sig.attempted) == (2, 5)  # alice, frank; erin is not counted
+    # alice and frank passed; erin was not graded and dave's activations.py does not import:
+    # rates count the students who handed the module in
+    assert (sig.passed, sig.attempted) == (2, 4)
+
+
+def _stub_class() -> list[dict]:
+    """The sample class, a student who handed in the stubs, and one who is far behind."""
+    stubs = {f"{m}.{n}": [_stub(n), _stub(n)] for m, names in MODULES.items() for n in names}
+    behind = {f"{m}.{n}": [mismatch(f"{n}(x)", "1.0", "2.0")] * 2 for m in ("perceptron",
+              "activations", "losses", "backprop") for n in MODULES[m]}
+    return [*sample_class(), make_results("sam", failures=stubs),
+            make_results("tina", failures=behind)]
+
+
+def test_the_grid_holds_each_students_points_per_concept(tmp_path: Path) -> None:
+    results = _stub_class()
+    html = write_class_summary(results, tmp_path).read_text(encoding="utf-8")
+    tags = elements(html)
+    heads = [a for t, a in tags if t == "th" and "data-col" in a]
+    keys = [a["data-key"] for a in heads]
+    assert keys[:2] == ["student", "total"] and keys[2:2 + len(MODULES)] == list(MODULES)
+    assert "autodiff.Variable.__add__" not in keys, "given code (0 points) is no concept"
+    assert "activations.sigmoid_prime" in keys
+    cells = [a for t, a in tags if t == "td" and "data-v" in a]
+    rows = [cells[i:i + len(keys)] for i in range(0, len(cells), len(keys))]
+    by_student = {r["nngrade"]["student"]: r for r in results}
+    assert [row[0]["data-v"] for row in rows] == sorted(by_student)
+    for row in rows:
+        r = by_student[row[0]["data-v"]]
+        if r["nngrade"]["error"]:
+            assert all(c["data-v"] == "" for c in row[1:])
+            continue
+        assert float(row[1]["data-v"]) == r["score"]
+        for key, cell in zip(keys[2 + len(MODULES):], row[2 + len(MODULES):], strict=True):
+            module, name = key.split(".", 1)
+            points = sum(t["score"] for t in r["tests"] if t["tags"] == [module, name])
+            assert cell["data-v"] == fmt_points(points), (row[0]["data-v"], key)
+    assert html.count("<script>") == 1 and "src=" not in html.split("<script>")[1]
+
+
+def test_rates_count_only_students_who_handed_the_module_in() -> None:
+    view = class_view(_stub_class())
+    problems = {e.student: e.problem[0] for e in view.problems}
+    assert problems["sam"] == "stubs", "the all-stub submission has no real grade"
+    step = next(c for c in view.concepts if c.key == "perceptron.step")
+    sam = next(e for e in view.entries if e.student == "sam")
+    assert sam.handed_in == frozenset() and step.attempted == 5, "sam and erin are not counted"
+    assert all(c.max_points > 0 for c in view.concepts), "no rate for given code"
+    stats = {m.key: m for m in view.module_stats}
+    assert stats["perceptron"].handed_in == 5 and stats["perceptron"].graded == 7
+
+
+def test_who_needs_help() -> None:
+    view = class_view(_stub_class())
+    rows = {h.entry.student: h for h in view.needs_help}
+    assert rows["tina"].below and "activations.relu" in rows["tina"].missed
+    relu = next(c for c in view.concepts if c.key == "activations.relu")
+    assert relu.passed >= 0.75 * relu.attempted, "listed: most of the class passed it"
+    assert "sam" not in rows and "dave" not in rows, "no real grade: listed apart"
+    assert "alice" not in rows
+    scores = [h.entry.score for h in view.needs_help]
+    assert scores == sorted(scores), "lowest score first"
 
 
 def test_class_summary_in_chinese(tmp_path: Path) -> None:
@@ -256,25 +326,123 @@ def test_duplicate_or_empty_class(tmp_path: Path) -> None:
     assert "no submission could be graded" in format_class_table([])
 
 
+def _stub(name: str, inner: str = "") -> dict:
+    if inner:
+        return {"kind": "not_implemented", "message_id": "status.not_implemented_inside",
+                "message_params": {"name": name, "inner": inner},
+                "message": f"`{name}` could not be checked yet: it calls `{inner}`, which is "
+                           "not implemented yet (it raises NotImplementedError)."}
+    return {"kind": "not_implemented", "message_id": "status.not_implemented",
+            "message_params": {"name": name},
+            "message": f"`{name}` is not implemented yet (it raises NotImplementedError)."}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_unimplemented_module_is_one_card_naming_its_stubs(tmp_path: Path, lang: str) -> None:
+    failures: dict = {f"autodiff.{n}": [_stub(n), _stub(n)] for n in MODULES["autodiff"]}
+    failures["autodiff.Variable.__add__"] = [_stub("Variable.__add__", "get_gradients")] * 2
+    failures["activations.sigmoid"] = mismatch("sigmoid(0)", "0.0", "0.5")  # a real mistake
+    failures["losses.mse"] = _stub("mse")  # a lone stub keeps its own card
+    results = make_results("una", failures=failures)
+    tags = elements(report(tmp_path, results, lang))
+    cards = [a for t, a in tags if t == "article"]
+    autodiff_cards = [a for a in cards if a.get("id", "").startswith("todo-autodiff")
+                      or a.get("data-contract", "").startswith("autodiff.")]
+    assert len(autodiff_cards) == 1, "one card for the untouched module"
+    card = autodiff_cards[0]
+    assert int(card["data-tests"]) == 2 * len(MODULES["autodiff"])
+    names = card["data-names"].split()
+    assert "get_gradients" in names and "Variable.__add__" not in names, \
+        "given code is never listed as not implemented: the stub it waits for is"
+    assert any(a.get("data-contract") == "activations.sigmoid" for a in cards)
+    assert any(a.get("data-contract") == "losses.mse" for a in cards)
+    autodiff = next(m for m in student_view(results, lang).modules if m.key == "autodiff")
+    assert "Variable.__add__" not in dict(autodiff.failed_names), "0 points: nothing to win"
+    assert "get_gradients" in dict(autodiff.failed_names)
+    # every test is still in the page once, with its points
+    tests = [a for t, a in tags if a.get("data-status") in ("passed", "failed")]
+    assert len(tests) == len(results["tests"])
+    assert sum(float(a["data-score"]) for a in tests) == pytest.approx(results["score"])
+
+
+def test_a_missing_module_is_one_card(tmp_path: Path) -> None:
+    results = make_results("mo", module_status={"losses": ("missing", "")})
+    tags = elements(report(tmp_path, results))
+    cards = [a for t, a in tags if t == "article"]
+    assert [a["id"] for a in cards] == ["todo-losses"]
+    assert cards[0]["data-kind"] == "missing_module"
+
+
 # ---------------------------------------------------------------- class table
+
+
+def _table_rows(table: str) -> dict[str, list[str]]:
+    lines = table.splitlines()
+    body = lines[2:lines.index("")]
+    return {line.split()[0]: line.split()[1:] for line in body}
 
 
 def test_class_table() -> None:
     results = sample_class()
     table = format_class_table(results)
     lines = table.splitlines()
-    assert lines[0].split()[:2] == ["student", "score"]
-    assert len(lines[0].split()) == 2 + len(MODULES) + 1
-    body = {line.split()[0]: line for line in lines[2:] if line.strip() and ":" not in line}
+    assert lines[0].split() == ["student", "total", "percep", "activ", "losses", "grad",
+                                "backpr", "autodf", "overft", "regul", "vanish"]
+    body = _table_rows(table)
     assert set(body) == {"alice", "bob", "chen_wei", "dave", "erin", "frank"}
-    assert "100/100" in body["alice"]
-    assert "late" in body["chen_wei"] and "late" in body["frank"]
-    assert "NOT GRADED" in body["erin"] and "import error" in body["dave"]
+    assert body["alice"][0] == "100"
+    assert "late: chen_wei, frank" in lines
+    assert "not graded (see index.html): erin" in lines
+    assert body["erin"] == ["."] * (1 + len(MODULES))
+    assert "err" in body["dave"], "a module that does not import is marked, not a number"
+    legend = "\n".join(lines)
+    assert "percep = perceptron.py" in legend and "vanish = vanishing.py" in legend
+    assert "-- file missing, err does not import, . not graded" in lines
     scores = [r["score"] for r in results if not r["nngrade"]["error"]]
-    assert lines[-1].startswith(
+    assert lines[-1] == (
         f"5 graded: mean {fmt_points(statistics.fmean(scores))}, "
         f"median {fmt_points(statistics.median(scores))} of 100")
-    assert max(len(line) for line in lines) < 100, "fits a terminal"
+    assert max(len(line) for line in lines) <= 80, "fits an 80-column terminal"
+    assert all(line.isascii() for line in lines), "English is plain ASCII"
+
+
+def test_class_table_fits_80_columns_with_long_ids_in_both_languages() -> None:
+    from nngrade.report.table import display_width
+
+    results = sample_class()
+    results[0]["nngrade"]["student"] = "a-student-id-far-too-long-for-any-terminal"
+    results[1]["nngrade"]["student"] = "学生的名字也可能很长很长"
+    for lang in ("en", "zh"):
+        lines = format_class_table(results, lang).splitlines()
+        assert max(display_width(line) for line in lines) <= 80, (lang, lines)
+
+
+def test_class_table_in_chinese() -> None:
+    table = format_class_table(sample_class(), "zh")
+    lines = table.splitlines()
+    assert lines[0].split()[:3] == ["学生", "总分", "感知机"]
+    assert "迟交：chen_wei, frank" in lines
+    english = {"student", "total", "late", "graded", "mean", "median", "missing"}
+    assert not english & set(re.findall(r"[a-z]+", table)) - {"py", "err", "index", "html"}, \
+        "every word of the table is Chinese (file names and markers aside)"
+
+
+def test_class_table_has_the_gradebooks_numbers(tmp_path: Path) -> None:
+    import csv
+
+    from nngrade.grade.output import OutputFolder
+
+    results = sample_class()
+    OutputFolder(tmp_path).write_gradebook(results)
+    rows = {r["student"]: r for r in csv.DictReader((tmp_path / "gradebook.csv").open())}
+    shown = _table_rows(format_class_table(results))
+    for student, cells in shown.items():
+        if rows[student]["status"] == "ungraded":
+            continue
+        assert cells[0] == fmt_points(float(rows[student]["total"]))
+        for module, cell in zip(MODULES, cells[1:], strict=True):
+            if cell not in ("--", "err"):
+                assert cell == fmt_points(float(rows[student][module])), (student, module)
 
 
 def test_class_table_survives_results_without_modules() -> None:

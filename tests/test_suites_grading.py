@@ -524,6 +524,23 @@ def test_same_seed_same_verdicts(graded):
     assert verdicts(graded["solutions"]) == verdicts(graded["solutions_again"])
 
 
+def test_a_failure_carries_the_numbers_of_its_picture(graded):
+    """Pictures are made in grading from the returned values: a wrong matrix as a matrix,
+    gradient ascent on the lecture's x - cos x as its iterates beside the reference's."""
+    figures = [t["extra_data"]["figure"] for results in graded.values()
+               for t in _failures(results) if "figure" in t["extra_data"]]
+    assert figures and all(f["kind"] in ("matrix", "image", "curves", "gradients", "regions")
+                           for f in figures)
+    assert all(json.loads(json.dumps(f, allow_nan=False)) == f for f in figures)
+    lecture = next(t for t in _failures(graded["gd_mutating"])
+                   if t["name"].startswith("gradient_descent.gradient_descent: the lecture's"))
+    figure = lecture["extra_data"]["figure"]
+    assert figure["kind"] == "curves" and figure["target"] == 0.739085
+    assert len(figure["expected"]) == 16 and len(figure["got"]) == 16
+    assert abs(figure["expected"][-1] - 0.739085) < abs(figure["got"][-1] - 0.739085), \
+        "the reference approaches the fixed point, ascent does not"
+
+
 def test_every_module_is_graded(graded):
     tags = {t["tags"][0] for t in graded["solutions"]["tests"]}
     assert tags == set(MODULES)

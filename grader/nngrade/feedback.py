@@ -60,6 +60,8 @@ __all__ = [
     "expect_true",
     "expect_tuple",
     "expect_value_error",
+    "figure_data",
+    "figure_numbers",
     "plain",
     "what_named",
 ]
@@ -144,6 +146,7 @@ class Feedback(AssertionError):
         where: str = "",
         marks: np.ndarray | None = None,
         focus: tuple[int, ...] | None = None,
+        figure: Mapping[str, Any] | str | None = None,
     ) -> None:
         self.text = as_message(message)
         self.quoted = quoted.strip() if quoted else ""
@@ -161,6 +164,14 @@ class Feedback(AssertionError):
         self.shown = {k: describe(v) for k, v in (shown or {}).items()}
         self.printed = printed.rstrip() if printed else ""
         self.where = where
+        # The numbers behind a picture in the report (a matrix as a heat map, a curve as a
+        # line): a suite's own, else read off got and expected when they can be drawn.
+        if isinstance(figure, Mapping):
+            self.figure: dict[str, Any] | None = dict(figure)
+        elif show_values and got is not _NOTHING and expected is not _NOTHING:
+            self.figure = figure_data(got, expected, figure)
+        else:
+            self.figure = None
         super().__init__(self.message)
 
     @property
@@ -223,6 +234,8 @@ class Feedback(AssertionError):
                                "message": render(mistake_message(self.mistake), "en")}
         if self.hint is not None:
             data["hint"] = self.hint.to_json()
+        if getattr(self, "figure", None):
+            data["figure"] = self.figure
         return data
 
     def render(self, lang: str = "en") -> str:
@@ -261,6 +274,57 @@ _ROWS = 12  # a matrix shows at most this many rows...
 _COLS = 10  # ...and this many columns (a vector twice as many entries)...
 _BLOCKS = 3  # ...and this many 2-D slices of a higher-dimensional array
 _TEXT = 300  # other values are cut at this many characters
+
+
+# ---------------------------------------------------------------- the numbers of a picture
+
+FIGURE_CELLS = 576  # at most 24 x 24 entries drawn as a heat map
+FIGURE_POINTS = 400  # at most this many points drawn as a curve
+FIGURE_STRIP = 40  # a 1-D value of at most this many entries is drawn as one row of cells
+
+
+def figure_data(got: Any, expected: Any, kind: str | None = None,
+                **extra: Any) -> dict[str, Any] | None:
+    """What the report can draw of a wrong value, as plain JSON numbers, or None.
+
+    By default two 2-D numeric arrays of one shape become a ``matrix`` (heat
+    maps of both and of their difference) and two short 1-D ones a one-row
+    matrix; a suite asks for ``kind="curves"`` (a training curve, a gradient
+    per layer: lines over the index) or ``kind="image"`` (a matrix drawn as
+    a grey image, e.g. `rotate`'s). ``extra`` is kept as it is (JSON data:
+    the input image, the best epoch). Entries keep five significant digits
+    and a non-finite one becomes None, so results.json stays small and valid.
+    """
+    g, e = _drawable(got), _drawable(expected)
+    if g is None or e is None or g.size == 0 or e.size == 0:
+        return None
+    if kind in ("curves", "gradients"):  # two curves may differ in length (one epoch late)
+        if g.ndim != 1 or e.ndim != 1 or max(g.size, e.size) > FIGURE_POINTS:
+            return None
+    elif g.shape != e.shape:
+        return None
+    elif g.ndim == 1 and 2 <= g.size <= FIGURE_STRIP:
+        g, e, kind = g[None, :], e[None, :], kind or "matrix"
+    elif g.ndim == 2 and g.size <= FIGURE_CELLS:
+        kind = kind or "matrix"
+    else:
+        return None
+    return {"kind": kind, "got": figure_numbers(g), "expected": figure_numbers(e), **extra}
+
+
+def _drawable(value: Any) -> np.ndarray | None:
+    if isinstance(value, (list, tuple)) and 0 < len(value) <= FIGURE_POINTS and all(
+            isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+            for v in value):
+        value = np.asarray(value, dtype=np.float64)
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "iuf" or value.ndim > 2:
+        return None
+    return value.astype(np.float64, copy=False)
+
+
+def figure_numbers(a: np.ndarray) -> list[Any]:
+    return [figure_numbers(row) for row in a] if a.ndim > 1 else [
+        float(f"{v:.5g}") if np.isfinite(v) else None for v in a.tolist()]
 
 
 def describe(value: Any, *, marks: np.ndarray | None = None,
@@ -571,6 +635,7 @@ def expect_close(
     what: str | Message = VALUE,
     allow_scalar_as_array: bool = True,
     hint: str | Message | None = None,
+    figure: str | None = None,
 ) -> None:
     """Fail with teaching feedback unless ``got`` equals ``expected`` within tolerance.
 
@@ -579,7 +644,8 @@ def expect_close(
     ``mistakes`` may be a function returning them: what a wrong formula
     would give often costs more than the check, and is needed only when the
     check fails. ``what`` names the value (a Message, or a plain name such
-    as ``"grad_w1"``, shown as code).
+    as ``"grad_w1"``, shown as code). ``figure`` is how the report draws a
+    wrong value (`figure_data`'s ``kind``: ``"curves"``, ``"image"``).
     """
     if _plainly_close(got, expected, rtol, atol):
         return
@@ -589,14 +655,14 @@ def expect_close(
     g = _as_array(got)
     if g is None:
         raise Feedback(_not_numeric(subject, got, exp), kind="bad_result", call=call, got=got,
-                       expected=expected, hint=hint)
+                       expected=expected, hint=hint, figure=figure)
     if g.shape != exp.shape and not (allow_scalar_as_array and g.size == 1 and exp.size == 1):
         text = msg("compare.not_one_number", what=subject, got_shape=_shape_text(g.shape)) \
             if exp.ndim == 0 else msg("compare.shape", what=subject,
                                       got_shape=_shape_text(g.shape),
                                       expected_shape=_shape_text(exp.shape))
         raise Feedback(text, call=call, got=got, expected=expected,
-                       mistake=_first_mistake(got, mistakes, rtol, atol), hint=hint)
+                       mistake=_first_mistake(got, mistakes, rtol, atol), hint=hint, figure=figure)
     g = g.reshape(exp.shape)
     with np.errstate(all="ignore"):
         gf, ef = g.astype(float), exp.astype(float)
@@ -605,7 +671,7 @@ def expect_close(
         raise Feedback(msg("compare.not_finite", what=subject), call=call, got=got,
                        expected=expected, marks=marks,
                        mistake=_first_mistake(got, mistakes, rtol, atol) or "overflow",
-                       hint=hint)
+                       hint=hint, figure=figure)
     if not _close(g, exp, rtol, atol):
         with np.errstate(all="ignore"):
             diff = np.abs(gf - ef)
@@ -615,19 +681,19 @@ def expect_close(
         if not known.any():
             text = msg("compare.differs_no_distance", what=subject)
             raise Feedback(text, call=call, got=got, expected=expected, mistake=mistake,
-                           hint=hint)
+                           hint=hint, figure=figure)
         worst = float(diff[known].max())
         if diff.size == 1:
             text = msg("compare.differs_by", what=subject, difference=f"{worst:.3g}")
             raise Feedback(text, call=call, got=got, expected=expected, mistake=mistake,
-                           hint=hint)
+                           hint=hint, figure=figure)
         index = tuple(int(i) for i in np.unravel_index(
             int(np.argmax(np.where(known, diff, -np.inf))), diff.shape))
         text = msg("compare.differs_in", what=subject, count=int(differs.sum()),
                    total=int(differs.size), difference=f"{worst:.3g}", index=str(index))
         shown_got = got if isinstance(got, np.ndarray) and got.shape == exp.shape else g
         raise Feedback(text, call=call, got=shown_got, expected=expected, marks=differs,
-                       focus=index, mistake=mistake, hint=hint)
+                       focus=index, mistake=mistake, hint=hint, figure=figure)
 
 
 def expect_tuple(got: Any, count: int, names: str, *, call: object = None) -> list[Any]:
@@ -643,10 +709,10 @@ def expect_tuple(got: Any, count: int, names: str, *, call: object = None) -> li
 
 def expect_equal(got: Any, expected: Any, *, call: object = None,
                  what: str | Message = VALUE, mistakes: Mistakes = (),
-                 hint: str | Message | None = None) -> None:
+                 hint: str | Message | None = None, figure: str | None = None) -> None:
     """Exact equality for integer, boolean and 0/1 results (gates, step, masks)."""
     expect_close(got, expected, call=call, rtol=0.0, atol=0.0, mistakes=mistakes, what=what,
-                 hint=hint)
+                 hint=hint, figure=figure)
 
 
 def expect_true(condition: bool, message: str | Message, *, call: object = None,
@@ -734,6 +800,15 @@ LIMIT_NAMES = ("call_seconds", "import_seconds", "submission_seconds", "cpu_seco
                "max_items")
 
 
+_STUB_TODO = re.compile(r"TODO: implement ([A-Za-z_][\w.]*\w)")
+
+
+def _unimplemented_name(error: str) -> str:
+    """The name a stub's ``NotImplementedError("TODO: implement NAME ...")`` gives, else ""."""
+    found = _STUB_TODO.search(error)
+    return found.group(1) if found else ""
+
+
 def _time_limit(outcome: Any, error: str) -> str:
     """The limit a call ran into, as the sandbox stated it ("did not finish within 0.5 s").
 
@@ -759,6 +834,14 @@ def call_failure(outcome: Any, *, name: str, module: str, call: object = None) -
     error = str(getattr(outcome, "error", "") or "").strip()
     limit = getattr(outcome, "limit", None)
     if status == "not_implemented":
+        inner = _unimplemented_name(error)
+        if inner.startswith(name + "."):  # a method of the class under test: name it
+            return Feedback(msg("status.not_implemented", name=inner), kind=status)
+        if inner and inner != name and not name.endswith("." + inner):
+            # Given code (Variable.__add__) or a finished function that calls a stub: say
+            # which one is missing, never that the code the student has is not there.
+            return Feedback(msg("status.not_implemented_inside", name=name, inner=inner),
+                            kind=status)
         return Feedback(msg("status.not_implemented", name=name), kind=status)
     if status == "missing_module":
         return Feedback(msg("status.missing_module", name=name, module=module), kind=status)

@@ -19,11 +19,11 @@ from nngrade.grade.shards import Shard
 __all__ = ["grade_command"]
 
 
-def _class_table(all_results: Sequence[dict[str, Any]]) -> str:
+def _class_table(all_results: Sequence[dict[str, Any]], lang: str = "en") -> str:
     try:
         from nngrade.report import format_class_table
 
-        return format_class_table(list(all_results))
+        return format_class_table(list(all_results), lang=lang)
     except Exception:  # fall back to a plain table
         lines = [f"{'student':24} {'score':>12}"]
         for res in all_results:
@@ -126,7 +126,7 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
         course, assignment = nbgrader
         results = grade_course(Path(course), assignment, out, jobs, seed, force,
                                options=options)
-        click.echo(_class_table(results))
+        click.echo(_class_table(results, lang))
         return
     if assignment is not None:
         if submissions is not None or out is not None:
@@ -159,6 +159,8 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
         return
     all_results = grade_class(submissions, out, options)
     elapsed = time.perf_counter() - started
-    click.echo(_class_table(all_results))
-    click.echo(f"\n{len(all_results)} submissions in {elapsed:.1f} s. "
-               f"Reports: {out / 'index.html'}; gradebook: {out / 'gradebook.csv'}")
+    click.echo(_class_table(all_results, lang))
+    from nngrade.report.table import format_run_line
+
+    click.echo("\n" + format_run_line(len(all_results), elapsed, str(out / "index.html"),
+                                      str(out / "gradebook.csv"), lang))

@@ -34,7 +34,7 @@ from nngrade.atomic import write_atomic
 from nngrade.contract import MODULES
 from nngrade.grade.errors import GraderError
 from nngrade.grade.options import BatchOptions
-from nngrade.records import Submission
+from nngrade.records import Submission, results_text
 from nngrade.rubric import Rubric
 from nngrade.version import __version__
 
@@ -58,12 +58,6 @@ def _csv_safe(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
-
-
-def _results_text(results: dict[str, Any]) -> str:
-    """results.json's text: compact, as tools read it (json's C encoder; ``indent`` would send
-    every document through the pure-Python one, a fifth of the main process's time)."""
-    return json.dumps(results, ensure_ascii=False) + "\n"
 
 
 class OutputFolder:
@@ -103,16 +97,42 @@ class OutputFolder:
     def write_student(self, results: dict[str, Any], options: BatchOptions) -> None:
         """``<student>/results.json`` and, unless turned off, ``<student>/report.html``."""
         folder = self.path / results["nngrade"]["student"]
-        write_atomic(folder / "results.json", _results_text(results))
+        text = results_text(results)
+        write_atomic(folder / "results.json", text)
         if options.reports:
-            try:
-                from nngrade.report import write_student_report
+            self._write_report(results, options, text)
 
-                write_student_report(results, folder / "report.html", lang=options.lang)
-            except Exception as exc:  # a report bug must not lose the grade
-                results["nngrade"].setdefault("warnings", []).append(
-                    f"report not written: {exc}")
-                write_atomic(folder / "results.json", _results_text(results))
+    def refresh_report(self, results: dict[str, Any], options: BatchOptions) -> bool:
+        """Render the report of reused ``results`` again if it does not show them as asked.
+
+        A rerun without ``--force`` reuses the grades but follows the run's
+        presentation options: a page from another language, another grader
+        or other results (its stamp differs) is rendered again, nothing is
+        regraded. True if the page was (re)written.
+        """
+        if not options.reports:
+            return False
+        from nngrade.report.student import report_is_current
+
+        page = self.path / results["nngrade"]["student"] / "report.html"
+        text = results_text(results)
+        if report_is_current(page, results, options.lang, text):
+            return False
+        self._write_report(results, options, text)
+        return True
+
+    def _write_report(self, results: dict[str, Any], options: BatchOptions, text: str) -> None:
+        folder = self.path / results["nngrade"]["student"]
+        try:
+            from nngrade.report import write_student_report
+
+            write_student_report(results, folder / "report.html", lang=options.lang, text=text)
+        except Exception as exc:  # a report bug must not lose the grade
+            warnings = results["nngrade"].setdefault("warnings", [])
+            if f"report not written: {exc}" in warnings:
+                return  # said already (a rerun that reused these results)
+            warnings.append(f"report not written: {exc}")
+            write_atomic(folder / "results.json", results_text(results))
 
     def write_gradebook(self, all_results: Sequence[dict[str, Any]]) -> None:
         """``gradebook.csv``: student, total, max, one column per module, late, status."""

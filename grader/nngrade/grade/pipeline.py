@@ -1,7 +1,8 @@
 """``nngrade grade``, top to bottom: a folder of hand-ins in, results, reports and a gradebook out.
 
     read the submissions           nngrade.intake
-    skip what is graded already    the resume key (nngrade.grade.output)
+    skip what is graded already    the resume key (nngrade.grade.output); its report is
+                                   rendered again only if the run's --lang asks for another
     grade the rest in the pool     nngrade.grade.pool -> nngrade.hidden (sandbox, suites, scoring)
     write each result as it comes  DIR/<student>/results.json and report.html
     then the class                 gradebook.csv, index.html, run.json
@@ -65,6 +66,7 @@ def grade_class(source: Path, out: Path, options: BatchOptions, *, shard: Shard 
             folder.write_student(results[submission.student], options)
         elif not options.force and (before := folder.graded_before(submission, seed, rubric)):
             results[submission.student] = before
+            folder.refresh_report(before, options)  # follows --lang without regrading
         else:
             todo.append(submission)
 

@@ -21,9 +21,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from nngrade.contract import MODULES
 from nngrade.messages import UNTRANSLATED, Message, has_text, render
 from nngrade.mistakes import mistake_message
+from nngrade.report.figures import Labels, figure_html
 from nngrade.report.i18n import N_, normalize_lang, translations
 from nngrade.report.legacy import read_feedback, read_limit_detail, read_note
 from nngrade.student.titles import load_titles
@@ -228,7 +231,9 @@ def grading_problem(results: Mapping[str, Any]) -> tuple[str, str] | None:
     detail); it is left out of the class statistics. ``"zero"``: it was graded
     but scored 0 because modules do not import (detail: each module's last
     error line). ``"empty"``: it scored 0 because no module file was found.
-    A 0 of the last two kinds is a real grade and counts in the statistics.
+    ``"stubs"``: it scored 0 because nothing in it is written yet (the handed
+    out stubs). A 0 of the last three kinds is a real grade and counts in the
+    statistics.
     """
     ng = results.get("nngrade") or {}
     if ng.get("error"):
@@ -245,7 +250,25 @@ def grading_problem(results: Mapping[str, Any]) -> tuple[str, str] | None:
     if modules and all(isinstance(i, Mapping) and i.get("status") == "missing"
                        for i in modules.values()):
         return "empty", ""
+    tests = [t for t in results.get("tests") or [] if isinstance(t, Mapping)]
+    if tests and all(test_kind(t) in NOT_STARTED for t in tests if not is_passed(t)) \
+            and not any(is_passed(t) and float(t.get("max_score") or 0) > 0 for t in tests):
+        return "stubs", ""
     return None
+
+
+# Kinds of a failed test that mean the code was not written (or not handed in) at all.
+NOT_STARTED = frozenset({"not_implemented", "missing_module", "missing_name"})
+
+
+def handed_in(results: Mapping[str, Any], module: str) -> bool:
+    """Whether the student handed ``module`` in: its file imports and something in it is
+    written (a test of it ran the student's own code). Class pass rates count only these."""
+    info = as_mapping(as_mapping((results.get("nngrade") or {}).get("modules")).get(module))
+    if info.get("status") not in (None, "ok"):
+        return False
+    return any(test_concept(t)[0] == module and test_kind(t) not in NOT_STARTED
+               for t in results.get("tests") or [] if isinstance(t, Mapping))
 
 
 def _last_line(text: Any) -> str:
@@ -282,6 +305,8 @@ class TestView:
     hint: str = ""
     printed: str = ""
     seconds: float | None = None
+    blocked_by: str = ""  # the stub a not-implemented test waits for, when not its own name
+    figure: Markup | None = None  # the wrong value drawn beside the reference's (SVG)
 
 
 @dataclass
@@ -308,15 +333,46 @@ class ModuleView:
         return [t for t in self.tests if t.passed]
 
     @property
+    def todo(self) -> list[TestView]:
+        """Tests that could not run at all, if several: a stub still raises
+        NotImplementedError, or the module's file is missing or does not import.
+
+        Each would say nothing beyond a name, so the report shows them as one
+        card (an untouched module is one card, not one per test).
+        """
+        kinds = {"not_implemented", "missing_module", "import_error"}
+        todo = [t for t in self.failed if t.kind in kinds]
+        return todo if len(todo) > 1 else []
+
+    @property
+    def todo_is_stubs(self) -> bool:
+        """The grouped tests wait for stubs (else the module's file is missing or broken)."""
+        return any(t.kind == "not_implemented" for t in self.todo)
+
+    @property
+    def failed_cards(self) -> list[TestView]:
+        """The failed tests shown as a card each: all but the grouped `todo`."""
+        grouped = {id(t) for t in self.todo}
+        return [t for t in self.failed if id(t) not in grouped]
+
+    @property
+    def todo_names(self) -> list[str]:
+        """The stubs to implement for the `todo` tests to run, once each, in test order."""
+        return list(dict.fromkeys(t.blocked_by or t.name or t.title for t in self.todo
+                                  if t.kind == "not_implemented"))
+
+    @property
     def lost(self) -> float:
         return max(0.0, self.max_score - self.score)
 
     @property
     def failed_names(self) -> list[tuple[str, str]]:
-        """(contract name, anchor of its first failed test), once per name, in order."""
+        """(contract name, anchor of its first failed test), once per name, in order; names
+        whose tests carry no points (given code) are no points to win back."""
         seen: dict[str, str] = {}
         for t in self.failed:
-            seen.setdefault(t.name or t.title, t.anchor)
+            if t.max_score > 0:
+                seen.setdefault(t.name or t.title, t.anchor)
         return list(seen.items())
 
 
@@ -444,11 +500,25 @@ def _test_view(test: Mapping[str, Any], index: int, lang: str) -> TestView:
     view.printed = _text(extra.get("printed") or extra.get("stdout"))
     hint = Message.from_json(extra.get("hint"))
     view.hint = render(hint, lang) if hint is not None else ""
+    params = as_mapping(extra.get("message_params"))
+    if extra.get("message_id") == "status.not_implemented_inside" and params.get("inner"):
+        view.blocked_by = str(params["inner"])
+    view.figure = figure_html(extra.get("figure"), figure_labels(lang))
     found = mistake_of(test)
     if found:
         view.mistake_code = found[0]
         view.mistake_text = mistake_text(found[0], found[1], lang)
     return view
+
+
+@cache
+def figure_labels(lang: str) -> Labels:
+    """The words of the report's pictures in ``lang``."""
+    _ = translations(lang).gettext
+    return Labels(expected=_("Expected (reference)"), got=_("Yours"),
+                  difference=_("Yours minus expected"),
+                  differs=_("Entries that differ (outlined)"), log_scale=_("log scale"),
+                  index=_("index"), best=_("best"), input=_("Input"))
 
 
 def _explain(view: TestView, test: Mapping[str, Any], extra: Mapping[str, Any],

@@ -21,7 +21,7 @@ from nngrade.atomic import write_atomic  # re-exported: the report modules write
 from nngrade.report.i18n import html_lang, normalize_lang, translations
 from nngrade.report.model import fmt_points
 
-__all__ = ["TEMPLATE_DIR", "environment", "render", "stylesheet", "write_atomic"]
+__all__ = ["TEMPLATE_DIR", "environment", "grid_script", "render", "stylesheet", "write_atomic"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -67,6 +67,7 @@ def environment(lang: str) -> jinja2.Environment:
     env.filters["width"] = _width
     env.filters["pct"] = _pct
     env.filters["msgtext"] = message_html
+    env.filters["minibars"] = _minibars
     env.globals["lang"] = code
     env.globals["html_lang"] = html_lang(code)
     env.globals["passed_row"] = lambda t: _passed_row(code, t.anchor, t.kind, t.score,
@@ -86,6 +87,27 @@ def _passed_row(lang: str, anchor: str, kind: str, score: float, max_score: floa
 
 def render(template: str, lang: str, **context: Any) -> str:
     return environment(lang).get_template(template).render(**context)
+
+
+@lru_cache(maxsize=1)
+def grid_script() -> Markup:
+    """The class grid's sorting and CSV script, inlined into index.html (no network)."""
+    return Markup((TEMPLATE_DIR / "grid.js").read_text(encoding="utf-8"))
+
+
+def _minibars(counts: list[int]) -> Markup:
+    """A distribution as a tiny bar chart (SVG), each bar's count in ``data-count``."""
+    peak = max(counts, default=0) or 1
+    width, height, gap = 16, 28, 3
+    bars = "".join(
+        f'<rect x="{i * (width + gap)}" y="{height - max(1.0, height * c / peak):.1f}" '
+        f'width="{width}" height="{max(1.0, height * c / peak):.1f}" data-count="{c}" '
+        f'fill="{"#2563eb" if c else "#d1d5db"}"><title>{c}</title></rect>'
+        for i, c in enumerate(counts))
+    total = len(counts) * (width + gap) - gap
+    return Markup(f'<svg class="minibars" width="{total}" height="{height}" '
+                  f'viewBox="0 0 {total} {height}" role="img" '
+                  f'aria-label="{" ".join(map(str, counts))}">{bars}</svg>')
 
 
 @lru_cache(maxsize=1)

@@ -1,16 +1,25 @@
-"""The class summary: what an instructor reads after grading a whole class.
+"""The class dashboard: what an instructor or TA reads after grading a whole class.
 
 One page, ``DIR/index.html``, answering in order: how did the class do
-(the score distribution), which ideas did not land (per-concept and
-per-test pass rates, hardest first), which classic mistakes were made and
-by whom, which submissions have no real grade and why, and a link to every
-student's report. Like the student report it is a single self-contained
-file with no script; the histogram is SVG drawn in Python (``chart``).
+(the score distribution), who needs help (below half of the points, or
+missing a concept most of the class passed), how each module went
+(averages and distributions over the students who handed it in), which
+ideas did not land (per-concept and per-test pass rates, hardest first),
+which classic mistakes were made and by whom, which submissions have no
+real grade and why, and a students x concepts grid (colour = share of
+points) linking every student's report. It is a single self-contained
+file: the histogram and the small charts are SVG drawn in Python
+(``chart``), and one small inline script sorts the grid and makes its CSV
+(without it the page still reads, sorted by student).
 
-Statistics count every graded submission, including a real 0 from a module
-that does not import; submissions the grader could not grade at all
+Means count every graded submission, including a real 0 from a module
+that does not import or from untouched stubs; pass rates count, per
+module, only the students who handed it in (its file imports and something
+in it is written: `nngrade.report.model.handed_in`), so empty hand-ins do
+not drag every concept down. Submissions the grader could not grade at all
 (``nngrade.error``) are listed but left out of means and rates, since they
-have no score to average.
+have no score to average. Names that carry no points (given code) are no
+concept.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from nngrade.report.model import (
     MODULE_TITLES,
     as_mapping,
     grading_problem,
+    handed_in,
     is_passed,
     mistake_of,
     mistake_text,
@@ -40,7 +50,8 @@ from nngrade.report.model import (
     test_concept,
     translated_title,
 )
-from nngrade.report.render import render, stylesheet, write_atomic
+from nngrade.report.render import grid_script, render, stylesheet, write_atomic
+from nngrade.report.table import COLUMN_HEADS
 from nngrade.version import __version__
 
 __all__ = ["ClassView", "class_view", "render_class_summary", "write_class_summary"]
@@ -49,19 +60,12 @@ PROBLEM_LABELS: dict[str, str] = {
     "error": N_("Could not be graded"),
     "zero": N_("Scored 0: modules do not import"),
     "empty": N_("Scored 0: no module files found"),
+    "stubs": N_("Scored 0: nothing written yet (the handout's stubs)"),
 }
 
-MODULE_ABBREVIATIONS: dict[str, str] = {
-    "perceptron": "perc",
-    "activations": "act",
-    "losses": "loss",
-    "gradient_descent": "gd",
-    "backprop": "bp",
-    "autodiff": "ad",
-    "overfitting": "fit",
-    "regularization": "reg",
-    "vanishing": "van",
-}
+NEEDS_HELP_BELOW = 50.0  # percent of the maximum: below it a student is listed as needing help
+MOST_PASSED = 0.75  # a concept this share of the class passed: missing it is worth a word
+MOST_PASSED_MIN = 4  # ...once at least this many students handed its module in
 
 
 @dataclass
@@ -77,6 +81,8 @@ class Entry:
     problem: tuple[str, str] | None
     problem_label: str = ""
     problem_text: str = ""
+    handed_in: frozenset[str] = frozenset()  # the modules the student handed in (`handed_in`)
+    concepts: dict[str, tuple[float, float]] = field(default_factory=dict)  # points, of max
 
     @property
     def counted(self) -> bool:
@@ -124,6 +130,39 @@ class MistakeRow:
 
 
 @dataclass
+class Column:
+    """One concept of the grid: a contract name that carries points."""
+
+    key: str  # "module.name"
+    module: str
+    name: str
+    max_points: float = 0.0  # per student
+
+
+@dataclass
+class HelpRow:
+    """A student the TA should look at, and why."""
+
+    entry: Entry
+    below: bool  # under NEEDS_HELP_BELOW percent
+    missed: list[str]  # concepts most of the class passed and this student did not
+
+
+@dataclass
+class ModuleStats:
+    """How the class did on one module, over the students who handed it in."""
+
+    key: str
+    title: str
+    max_points: float
+    handed_in: int
+    graded: int
+    mean: float | None
+    median: float | None
+    bands: list[int]  # students per fifth of the module's points (the last includes full)
+
+
+@dataclass
 class ClassView:
     entries: list[Entry]
     counted: list[Entry]
@@ -135,6 +174,9 @@ class ClassView:
     mistakes: list[MistakeRow]
     problems: list[Entry]
     modules: list[tuple[str, str, str]]  # (key, abbreviation, translated title)
+    columns: list[Column] = field(default_factory=list)  # the grid's concepts, contract order
+    needs_help: list[HelpRow] = field(default_factory=list)
+    module_stats: list[ModuleStats] = field(default_factory=list)
 
     @property
     def late(self) -> list[Entry]:
@@ -160,6 +202,13 @@ def _entry(results: Mapping[str, Any], lang: str) -> Entry:
         modules = {k: (v[0], v[1]) for k, v in sums.items() if k in MODULES}
     student = student_id(results)
     problem = grading_problem(results)
+    concepts: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for test in results.get("tests") or []:
+        module, name = test_concept(test)
+        if name:
+            cell = concepts[f"{module}.{name}"]
+            cell[0] += float(test.get("score") or 0.0)
+            cell[1] += float(test.get("max_score") or 0.0)
     entry = Entry(
         student=student,
         href=f"{quote(student, safe='')}/report.html",
@@ -168,6 +217,8 @@ def _entry(results: Mapping[str, Any], lang: str) -> Entry:
         modules=modules,
         late=bool(source.get("late")),
         problem=problem,
+        handed_in=frozenset(m for m in MODULES if handed_in(results, m)),
+        concepts={k: (v[0], v[1]) for k, v in concepts.items()},
     )
     if problem is not None:
         entry.problem_label = t.gettext(PROBLEM_LABELS[problem[0]])
@@ -195,6 +246,8 @@ def class_view(all_results: Sequence[Mapping[str, Any]], lang: str = "en") -> Cl
             continue
         for test in results.get("tests") or []:
             module, name = test_concept(test)
+            if module not in by_student[student].handed_in:
+                continue  # rates count the students who handed the module in
             title = split_title(test)
             passed = is_passed(test)
             score = float(test.get("score") or 0.0)
@@ -237,6 +290,9 @@ def class_view(all_results: Sequence[Mapping[str, Any]], lang: str = "en") -> Cl
         concepts[ckey].attempted = len(per_student)
         concepts[ckey].passed = sum(per_student.values())
 
+    concepts = {k: c for k, c in concepts.items() if c.max_points > 0}  # given code: no rate
+    columns = _columns(counted)
+
     def hardest(rate: Rate) -> tuple:
         return (rate.rate if rate.rate is not None else 101.0,
                 rate.mean_share if rate.mean_share is not None else 101.0, rate.key)
@@ -252,9 +308,52 @@ def class_view(all_results: Sequence[Mapping[str, Any]], lang: str = "en") -> Cl
         mistakes=sorted(mistakes.values(),
                         key=lambda m: (-len(m.students), -m.occurrences, m.code)),
         problems=sorted((e for e in entries if e.problem), key=lambda e: e.student),
-        modules=[(k, MODULE_ABBREVIATIONS.get(k, k[:4]), t.gettext(MODULE_TITLES[k]))
+        modules=[(k, t.gettext(COLUMN_HEADS.get(k, k[:6])), t.gettext(MODULE_TITLES[k]))
                  for k in MODULES],
+        columns=columns,
+        needs_help=_needs_help(counted, concepts),
+        module_stats=[_module_stats(k, t.gettext(MODULE_TITLES[k]), counted) for k in MODULES],
     )
+
+
+def _columns(counted: Sequence[Entry]) -> list[Column]:
+    """The concepts that carry points, in the contract's order."""
+    worth: dict[str, float] = {}
+    for e in counted:
+        for key, (_, out_of) in e.concepts.items():
+            worth[key] = max(worth.get(key, 0.0), out_of)
+    return [Column(f"{m}.{n}", m, n, worth[f"{m}.{n}"]) for m, names in MODULES.items()
+            for n in names if worth.get(f"{m}.{n}", 0.0) > 0]
+
+
+def _needs_help(counted: Sequence[Entry], concepts: Mapping[tuple[str, str], Rate]
+                ) -> list[HelpRow]:
+    """Students below half the points, or missing a concept most of the class passed;
+    lowest score first. Submissions without a real grade are listed apart, not here."""
+    common = [c for c in concepts.values() if c.attempted >= MOST_PASSED_MIN
+              and c.passed >= MOST_PASSED * c.attempted and c.passed < c.attempted]
+    rows = []
+    for e in counted:
+        if e.problem:
+            continue
+        missed = [c.key for c in common if c.module in e.handed_in
+                  and e.concepts.get(c.key, (0.0, 0.0))[0] < e.concepts.get(c.key, (0.0, 0.0))[1]]
+        below = (e.percent or 0.0) < NEEDS_HELP_BELOW
+        if below or missed:
+            rows.append(HelpRow(e, below, missed))
+    return sorted(rows, key=lambda r: (r.entry.score, r.entry.student))
+
+
+def _module_stats(key: str, title: str, counted: Sequence[Entry]) -> ModuleStats:
+    handed = [e for e in counted if key in e.handed_in and key in e.modules]
+    points = [e.modules[key][0] for e in handed]
+    out_of = max((e.modules[key][1] for e in counted if key in e.modules), default=0.0)
+    bands = [0] * 5
+    for p in points:
+        bands[min(4, int(5 * p / out_of)) if out_of else 0] += 1
+    return ModuleStats(key=key, title=title, max_points=out_of, handed_in=len(handed),
+                       graded=len(counted), mean=statistics.fmean(points) if points else None,
+                       median=statistics.median(points) if points else None, bands=bands)
 
 
 def render_class_summary(all_results: Sequence[Mapping[str, Any]], lang: str = "en") -> str:
@@ -277,6 +376,7 @@ def render_class_summary(all_results: Sequence[Mapping[str, Any]], lang: str = "
         chart=chart,
         version=__version__,
         stylesheet=stylesheet(),
+        grid_script=grid_script(),
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from nngrade.feedback import (
     what_named,
 )
 from nngrade.hidden.answers import remembered
+from nngrade.hidden.pictures import regions_figure
 from nngrade.messages import Message, msg
 from nngrade.reference.course import autodiff as _ref_module
 from nngrade.worker.drivers.autodiff import path_gradients, run_graph, variable_identity_facts
@@ -591,7 +592,7 @@ def _check_neuron(student, steps: int | None, lr: float | None) -> None:
                 call=student.last_call, got=costs, expected=want[0],
                 mistake="training_off_by_one" if np.ndim(costs) == 1 else None)
     expect_close(np.asarray(costs, dtype=float), np.array(want[0]), call=student.last_call,
-                 rtol=1e-9, atol=1e-12, what="costs",
+                 rtol=1e-9, atol=1e-12, what="costs", figure="curves",
                  mistakes=functools.partial(_neuron_mistakes, n_steps, rate, 0))
     for i, (name, value) in enumerate((("w", w), ("b", b)), start=1):
         expect_close(value, want[i], call=student.last_call, rtol=1e-9, atol=1e-12, what=name,
@@ -823,5 +824,21 @@ def test_train_xor_autodiff_defaults(student, rng):
         weights = list(_nine(student, got, student.last_call))
         call, hint = str(student.last_call), None
     outputs = np.array(ref.xor_outputs(weights))
-    expect_equal(np.round(outputs), np.array([0.0, 1.0, 1.0, 0.0]), call=call,
-                 what=msg("what.rounded_xor_outputs"), hint=hint)
+    try:
+        expect_equal(np.round(outputs), np.array([0.0, 1.0, 1.0, 0.0]), call=call,
+                     what=msg("what.rounded_xor_outputs"), hint=hint)
+    except Feedback as fb:  # the nine weights' regions beside a network that solves XOR
+        raise fb.replace(figure=regions_figure(_nine_weight_net(weights),
+                                               _nine_weight_net(_XOR_WEIGHTS))) from None
+
+
+def _nine_weight_net(w: list[float]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """xor_net of the nine weights as numpy over many inputs at once."""
+    def sig(z: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def net(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+        h1, h2 = sig(x1 * w[0] + x2 * w[1] + w[2]), sig(x1 * w[3] + x2 * w[4] + w[5])
+        return sig(w[6] * h1 + w[7] * h2 + w[8])
+
+    return net

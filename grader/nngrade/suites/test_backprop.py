@@ -7,6 +7,7 @@ classic wrong answers by hand so that feedback can name them.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from nngrade.feedback import (
     expect_tuple,
 )
 from nngrade.hidden.answers import remembered
+from nngrade.hidden.pictures import regions_figure
 from nngrade.messages import msg
 from nngrade.reference.course import activations as _ref_act_module
 from nngrade.reference.course import backprop as _ref_module
@@ -320,8 +322,23 @@ def test_train_xor_defaults(student, rng):
         w1, w2 = _weights(student, got, hidden)
         call, hint = student.last_call, None
     outputs = _sigmoid(_sigmoid(XOR_X @ w1) @ w2)
-    expect_equal(np.round(outputs), XOR_Y, call=call, what=msg("what.rounded_xor_outputs"),
-                 hint=hint)
+    try:
+        expect_equal(np.round(outputs), XOR_Y, call=call, what=msg("what.rounded_xor_outputs"),
+                     hint=hint)
+    except Feedback as fb:
+        raise fb.replace(figure=_xor_regions(w1, w2)) from None
+
+
+def _xor_regions(w1: np.ndarray, w2: np.ndarray) -> dict[str, Any]:
+    """The student's network over [0, 1]^2 beside the reference's (trained from its own start,
+    settled as in `_descend`)."""
+    start = ref.train_xor(epochs=0)
+    r1, r2 = _descend(start[0], start[1], _DEFAULTS["epochs"], _DEFAULTS["lr"], settle=True)
+
+    def net(a: np.ndarray, b: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        return lambda x1, x2: _sigmoid(_sigmoid(np.stack([x1, x2], axis=1) @ a) @ b)
+
+    return regions_figure(net(w1, w2), net(r1, r2))
 
 
 @pytest.mark.contract("backprop", "train_xor")

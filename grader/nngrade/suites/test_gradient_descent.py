@@ -12,7 +12,14 @@ import functools
 import numpy as np
 import pytest
 
-from nngrade.feedback import Feedback, Mistake, driver_facts, expect_close, expect_true
+from nngrade.feedback import (
+    Feedback,
+    Mistake,
+    driver_facts,
+    expect_close,
+    expect_true,
+    figure_data,
+)
 from nngrade.hidden.answers import remembered
 from nngrade.messages import Message, msg
 from nngrade.reference.course import gradient_descent as _ref_module
@@ -87,7 +94,7 @@ def test_numerical_gradient_uses_h(student, rng):
 
 @pytest.mark.contract("gradient_descent", "numerical_gradient")
 def test_numerical_gradient_leaves_x_unchanged(student, rng):
-    """numerical_gradient leaves the caller's x exactly as it was"""
+    """numerical_gradient leaves the caller's x as it was and still returns the right gradient"""
     x = rng.normal(size=(2,) + _shape(rng, max_ndim=2))
     f = _quadratic(rng, x.shape)
     params = {"f": f.name, "f_params": dict(f.params), "x": x}
@@ -126,8 +133,29 @@ def test_gradient_descent_lecture_example(student, rng):
     grad = Fn("cos_fixed_point_grad")
     x0, lr, steps = float(rng.uniform(-2, 3)), float(rng.uniform(0.2, 0.5)), 200
     expected = ref.gradient_descent(grad, x0, lr, steps)
-    expect_close(student.gradient_descent(grad, x0, lr, steps), expected, call=student.last_call,
-                 rtol=1e-7, mistakes=lambda: _descent_mistakes(grad, x0, lr, steps))
+    try:
+        expect_close(student.gradient_descent(grad, x0, lr, steps), expected,
+                     call=student.last_call, rtol=1e-7,
+                     mistakes=lambda: _descent_mistakes(grad, x0, lr, steps))
+    except Feedback as fb:
+        raise fb.replace(figure=_iterates(student, grad, x0, lr)) from None
+
+
+_ITERATES = 16  # steps drawn: the lecture's iterates approach 0.739085 within them
+
+
+def _iterates(student, grad, x0: float, lr: float) -> dict | None:
+    """The student's iterates x_0 .. x_15 beside the reference's (a failed test only pays):
+    gradient_descent called with 0, 1, ... steps; the first call that gives no number ends it."""
+    yours: list[float] = []
+    for k in range(_ITERATES):
+        out = student.with_timeout(0.5).outcome("gradient_descent", (grad, x0, lr, k))
+        value = np.asarray(out.value) if out.ok else None
+        if value is None or value.shape != () or value.dtype.kind not in "iuf":
+            break  # not one number (a 0-d array counts as one)
+        yours.append(float(value))
+    expected = [float(ref.gradient_descent(grad, x0, lr, k)) for k in range(_ITERATES)]
+    return figure_data(yours, expected, "curves", target=0.739085) if yours else None
 
 
 @pytest.mark.contract("gradient_descent", "gradient_descent")
@@ -258,7 +286,7 @@ def test_gradient_check_uses_h_and_zero_gradients(student, rng):
 
 @pytest.mark.contract("gradient_descent", "gradient_check")
 def test_gradient_check_leaves_x_unchanged(student, rng):
-    """gradient_check leaves the caller's x exactly as it was"""
+    """gradient_check leaves the caller's x exactly as it was and still returns the right error"""
     shape = (2, int(rng.integers(2, 4)))
     a, c = rng.uniform(1.0, 3.0, size=shape), rng.normal(size=shape)
     wrong = {"a": a * rng.uniform(1.3, 2.5, size=shape), "c": c}  # its error is about 0.1-0.4

@@ -30,6 +30,7 @@ from nngrade.feedback import (
     expect_tuple,
 )
 from nngrade.hidden.answers import remembered
+from nngrade.hidden.pictures import fit_figure
 from nngrade.messages import msg
 from nngrade.reference.course import overfitting as _ref_module
 
@@ -160,9 +161,12 @@ def test_fit_polynomial_with_l2(student, rng):
         (y,) = _targets(rng, x)
         want = ref.fit_polynomial(x, y, degree, l2)
         got = _fit_call(student, x, y, degree, l2)
-        expect_close(got, want, call=student.last_call, rtol=1e-7,
-                     atol=1e-9 * float(np.abs(want).max()), what=WEIGHTS,
-                     mistakes=functools.partial(_fit_mistakes, x, y, degree, l2))
+        try:
+            expect_close(got, want, call=student.last_call, rtol=1e-7,
+                         atol=1e-9 * float(np.abs(want).max()), what=WEIGHTS,
+                         mistakes=functools.partial(_fit_mistakes, x, y, degree, l2))
+        except Feedback as fb:
+            raise _with_fit(fb, x, y, got, want) from None
 
 
 @pytest.mark.contract("overfitting", "fit_polynomial")
@@ -181,9 +185,10 @@ def test_fit_polynomial_least_squares(student, rng):
         mistakes = _fit_mistakes(x, y, degree, 0.0)
         named = next((m.code for m in mistakes
                       if m.matches(got, 1e-6, 1e-8 * float(np.abs(want).max()))), None)
-        raise Feedback(msg("overfitting.not_least_squares", loss=f"{reached:.10g}",
-                           minimum=f"{best:.10g}"),
-                       call=student.last_call, got=got, expected=want, mistake=named)
+        raise _with_fit(Feedback(msg("overfitting.not_least_squares", loss=f"{reached:.10g}",
+                                     minimum=f"{best:.10g}"),
+                                 call=student.last_call, got=got, expected=want, mistake=named),
+                        x, y, got, want)
 
 
 @pytest.mark.contract("overfitting", "fit_polynomial")
@@ -197,11 +202,20 @@ def test_fit_polynomial_minimum_norm(student, rng):
         features = _ref_module.polynomial_features(x, degree)
         interpolates = bool(np.allclose(features @ got, y, rtol=1e-6, atol=1e-8))
         larger = float(np.linalg.norm(got)) > float(np.linalg.norm(want)) * (1 + 1e-6)
-        expect_close(got, want, call=student.last_call, rtol=1e-6,
-                     atol=1e-8 * float(np.abs(want).max()), what=WEIGHTS,
-                     mistakes=[Mistake("fit_polynomial_not_min_norm",
-                                       lambda _g, bad=interpolates and larger: bad),
-                               Mistake("fit_polynomial_reversed", want[::-1])])
+        try:
+            expect_close(got, want, call=student.last_call, rtol=1e-6,
+                         atol=1e-8 * float(np.abs(want).max()), what=WEIGHTS,
+                         mistakes=[Mistake("fit_polynomial_not_min_norm",
+                                           lambda _g, bad=interpolates and larger: bad),
+                                   Mistake("fit_polynomial_reversed", want[::-1])])
+        except Feedback as fb:
+            raise _with_fit(fb, x, y, got, want) from None
+
+
+def _with_fit(fb: Feedback, x: np.ndarray, y: np.ndarray, got, want: np.ndarray) -> Feedback:
+    """The report draws the student's polynomial and the reference's over the data."""
+    figure = fit_figure(x, y, got, want, _ref_module.polynomial_features)
+    return fb.replace(figure=figure) if figure else fb
 
 
 # ------------------------------------------------------------------ train_test_errors
@@ -230,7 +244,7 @@ def _check_errors(student, x, y, x_test, y_test, degrees, l2: float | None) -> N
     mistakes = _errors_mistakes(x, y, x_test, y_test, degrees, l2)
     for k, name in enumerate(("train_err", "test_err")):
         expect_close(got[k], want[k], call=call, rtol=1e-5, atol=1e-10 * scale, what=name,
-                     mistakes=[Mistake(m.code, m.value[k]) for m in mistakes])
+                     mistakes=[Mistake(m.code, m.value[k]) for m in mistakes], figure="curves")
 
 
 @pytest.mark.contract("overfitting", "train_test_errors")
@@ -361,8 +375,13 @@ def test_early_stopping_fit_curves(student, rng):
     _, _, train, val = _stopping_facts(student, args)
     want = _run(*args)
     for k, name, got in ((2, "train_curve", train), (3, "val_curve", val)):
-        expect_close(got, want[k], call=student.last_call, rtol=1e-9, atol=1e-14, what=name,
-                     mistakes=_curve_mistakes(args, k, want[k]))
+        try:
+            expect_close(got, want[k], call=student.last_call, rtol=1e-9, atol=1e-14,
+                         what=name, mistakes=_curve_mistakes(args, k, want[k]), figure="curves")
+        except Feedback as fb:
+            if fb.figure and want[1] is not None:  # the reference's best epoch, marked
+                fb.figure["best"] = int(want[1])
+            raise
 
 
 @pytest.mark.contract("overfitting", "early_stopping_fit")

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from nngrade.feedback import (
+    FIGURE_CELLS,
     Feedback,
     Mistake,
     driver_facts,
@@ -21,6 +22,7 @@ from nngrade.feedback import (
     expect_true,
     expect_tuple,
     expect_value_error,
+    figure_numbers,
 )
 from nngrade.hidden.answers import remembered
 from nngrade.messages import msg
@@ -271,8 +273,19 @@ def _image(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
 
 def _rotate_exact(student, image: np.ndarray, degrees: float) -> None:
     expected = ref.rotate(image, degrees)
-    expect_equal(student.rotate(image, degrees), expected, call=student.last_call,
-                 mistakes=lambda: [Mistake("rotate_clockwise", ref.rotate(image, -degrees))])
+    try:
+        expect_equal(student.rotate(image, degrees), expected, call=student.last_call,
+                     mistakes=lambda: [Mistake("rotate_clockwise", ref.rotate(image, -degrees))],
+                     figure="image")
+    except Feedback as fb:
+        raise _with_input(fb, image) from None
+
+
+def _with_input(fb: Feedback, image: np.ndarray) -> Feedback:
+    """The report draws the image that was rotated beside the two results."""
+    if fb.figure and image.size <= FIGURE_CELLS:
+        fb.figure["input"] = figure_numbers(np.asarray(image, dtype=float))
+    return fb
 
 
 @pytest.mark.contract("regularization", "rotate")
@@ -323,7 +336,8 @@ def test_rotate_other_angles(student, rng):
         if int(np.sum(~np.isclose(got.astype(float), clockwise))) <= allowed:
             mistake = "rotate_clockwise"
         if not differ <= allowed:
-            raise Feedback(msg("rotate.pixels_differ", count=differ, total=image.size,
-                               allowed=allowed), call=student.last_call, got=got,
-                           expected=expected, mistake=mistake,
-                           marks=~np.isclose(got.astype(float), expected))
+            raise _with_input(Feedback(msg("rotate.pixels_differ", count=differ,
+                                           total=image.size, allowed=allowed),
+                                       call=student.last_call, got=got, expected=expected,
+                                       mistake=mistake, figure="image",
+                                       marks=~np.isclose(got.astype(float), expected)), image)

@@ -148,7 +148,7 @@ def _check_layers(student, depth: int, activation: str | None = None, x: float |
                 msg("vanishing.layer_gradients_float"),
                 call=call, got=got, expected=expected)
     expect_close(got, expected, call=call, rtol=RTOL, atol=ATOL, allow_scalar_as_array=False,
-                 what=msg("what.layer_gradients", count=depth + 1),
+                 what=msg("what.layer_gradients", count=depth + 1), figure="gradients",
                  mistakes=lambda: [Mistake(code, value) for code, value in
                                    _layer_alternatives(depth, act, x_in, target)])
 
