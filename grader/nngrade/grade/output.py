@@ -12,9 +12,12 @@ complete files only. A rerun reuses a student's results.json when it was
 made from the same content, grader version, seed, rubric and lateness (the
 resume key), and reads the seed back from run.json, so reruns grade alike.
 
-Student ids name folders here; `nngrade.intake` has made them safe (no
-separators, never ``.`` or ``..``). Gradebook cells that a spreadsheet would
-run as formulas are quoted.
+A student's folder is `nngrade.folder_names.student_folder` of their id:
+the id itself when it is plain, else a stable ``_<id>~<digest>`` name, so no
+hand-in (``run.json/``, ``index.html.zip``, ``-rf``, ``slurm``) can overwrite,
+shadow or break a file of the grader's. run.json is written before anything
+else (`OutputFolder.start_run`), so the seed survives a crash of the batch.
+Gradebook cells that a spreadsheet would run as formulas are quoted.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import click
 
 from nngrade.atomic import write_atomic
 from nngrade.contract import MODULES
+from nngrade.folder_names import student_folder
 from nngrade.grade.errors import GraderError
 from nngrade.grade.options import BatchOptions
 from nngrade.records import Submission
@@ -80,6 +84,10 @@ class OutputFolder:
             raise GraderError(f"cannot create the output folder {path}: {exc}") from exc
         return cls(path)
 
+    def student_path(self, student: str) -> Path:
+        """The folder of ``student``'s results.json and report.html."""
+        return self.path / student_folder(student)
+
     def recorded_seed(self) -> int | None:
         """The seed of the previous run into this folder, if it recorded one."""
         try:
@@ -91,7 +99,7 @@ class OutputFolder:
                       rubric: Rubric) -> dict[str, Any] | None:
         """The results of an earlier run that still stand for ``submission``, else None."""
         try:
-            path = self.path / submission.student / "results.json"
+            path = self.student_path(submission.student) / "results.json"
             previous = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
@@ -102,7 +110,7 @@ class OutputFolder:
 
     def write_student(self, results: dict[str, Any], options: BatchOptions) -> None:
         """``<student>/results.json`` and, unless turned off, ``<student>/report.html``."""
-        folder = self.path / results["nngrade"]["student"]
+        folder = self.student_path(results["nngrade"]["student"])
         write_atomic(folder / "results.json", _results_text(results))
         if options.reports:
             try:
@@ -115,11 +123,12 @@ class OutputFolder:
                 write_atomic(folder / "results.json", _results_text(results))
 
     def write_gradebook(self, all_results: Sequence[dict[str, Any]]) -> None:
-        """``gradebook.csv``: student, total, max, one column per module, late, status."""
+        """``gradebook.csv``: student, total, max, one column per module, late, status, the
+        content's digest and the student's folder in OUT (the id when it is plain)."""
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(["student", "total", "max", *MODULES, "late", "status",
-                         "content_sha256"])
+                         "content_sha256", "folder"])
         for res in sorted(all_results, key=lambda r: r["nngrade"]["student"]):
             info = res["nngrade"]
             modules = info.get("modules", {})
@@ -131,6 +140,7 @@ class OutputFolder:
                 "yes" if info.get("source", {}).get("late") else "",
                 "ungraded" if info.get("error") else "graded",
                 info.get("content_sha256", ""),
+                _csv_safe(student_folder(info["student"])),
             ])
         write_atomic(self.path / "gradebook.csv", buf.getvalue())
 
@@ -143,17 +153,36 @@ class OutputFolder:
         except Exception as exc:
             click.echo(f"warning: class summary not written: {exc}", err=True)
 
+    def start_run(self, *, seed: int, rubric: Rubric, source: Path,
+                  options: BatchOptions) -> None:
+        """``run.json`` before any student is read or graded: whatever happens next, the seed
+        is on disk and the next run grades with it. `write_run` completes it at the end."""
+        self._write_run({"state": "running", **self._run_fields(seed, rubric, source, options)})
+
     def write_run(self, *, seed: int, rubric: Rubric, source: Path, graded: int, reused: int,
-                  seconds: float, options: BatchOptions) -> None:
-        """``run.json``: the seed (reused by the next run) and everything else that was set."""
-        write_atomic(self.path / "run.json", json.dumps({
+                  seconds: float, options: BatchOptions, ungradeable: int = 0) -> None:
+        """``run.json``: the seed (reused by the next run) and everything else that was set.
+
+        ``graded`` were graded in this run, ``reused`` taken from an earlier one, and
+        ``ungradeable`` could not be read (zero points, the reason in their results)."""
+        self._write_run({"state": "finished", **self._run_fields(seed, rubric, source, options),
+                         "graded": graded, "reused": reused, "ungradeable": ungradeable,
+                         "seconds": round(seconds, 3)})
+
+    @staticmethod
+    def _run_fields(seed: int, rubric: Rubric, source: Path,
+                    options: BatchOptions) -> dict[str, Any]:
+        return {
             "seed": seed,
             "grader_version": __version__,
             "rubric_sha256": rubric.sha256,
             "submissions": str(source),
-            "graded": graded,
-            "reused": reused,
-            "seconds": round(seconds, 3),
             "options": {k: (str(v) if isinstance(v, (Path, datetime)) else v)
                         for k, v in asdict(options).items()},
-        }, indent=2))
+        }
+
+    def _write_run(self, record: dict[str, Any]) -> None:
+        try:
+            write_atomic(self.path / "run.json", json.dumps(record, indent=2))
+        except OSError as exc:
+            raise GraderError(f"cannot write {self.path / 'run.json'}: {exc}") from exc

@@ -41,12 +41,15 @@ def grade_class(source: Path, out: Path, options: BatchOptions) -> list[dict[str
     rubric = _rubric(options.rubric_path)
     folder = OutputFolder.create(out)
     seed = _seed(options.seed, folder)
+    folder.start_run(seed=seed, rubric=rubric, source=source, options=options)
     submissions = _read(source, options)
 
     results: dict[str, dict[str, Any]] = {}
     todo: list[Submission] = []
+    ungradeable = 0
     for submission in submissions:
-        if submission.error is not None:  # unreadable: zero, with the reason, written now
+        if submission.error is not None:
+            ungradeable += 1  # unreadable: zero, with the reason, written now
             results[submission.student] = ungradeable_results(submission, seed, submission.error,
                                                               rubric)
             folder.write_student(results[submission.student], options)
@@ -69,7 +72,8 @@ def grade_class(source: Path, out: Path, options: BatchOptions) -> list[dict[str
     if options.reports:
         folder.write_class_summary(everyone, options.lang)
     folder.write_run(seed=seed, rubric=rubric, source=source, graded=len(todo),
-                     reused=len(everyone) - len(todo), seconds=time.perf_counter() - started,
+                     reused=len(everyone) - len(todo) - ungradeable,
+                     ungradeable=ungradeable, seconds=time.perf_counter() - started,
                      options=options)
     return everyone
 

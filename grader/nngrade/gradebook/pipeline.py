@@ -39,6 +39,7 @@ from typing import Any
 from nngrade.course.attempts import Attempt
 from nngrade.course.config import Course, Download
 from nngrade.course.selection import Choice, Selection, select_attempts
+from nngrade.folder_names import student_folder
 from nngrade.gradebook.database import Gradebook, open_gradebook
 from nngrade.gradebook.figures import assignment_figures
 from nngrade.gradebook.record import Recorded, record_grading
@@ -172,7 +173,7 @@ def grade_assignment(course: Course, assignment: str, grade_fn: GradeFn, *,
                 stage_selection(selection, Path(staging))
                 grade_fn(Path(staging), out)
             for student, choice in sorted(selection.chosen.items()):
-                results = _read_results(out / student / "results.json")
+                results = _read_results(out / student_folder(student) / "results.json")
                 if isinstance(results, str):
                     run.problems.append(f"{student}: {results}; not recorded")
                     continue
@@ -189,8 +190,8 @@ def grade_assignment(course: Course, assignment: str, grade_fn: GradeFn, *,
                     gb, student=student, assignment=target, attempt=choice.attempt,
                     results=results, figures=figures, due=choice.due, reason=reason, by=by,
                     now=dt.datetime.now(dt.timezone.utc)))
-                problem = _report_with_hand_in(out / student / "report.html", results, choice,
-                                               course.language)
+                problem = _report_with_hand_in(out / student_folder(student) / "report.html",
+                                               results, choice, course.language)
                 if problem:
                     run.problems.append(f"{student}: {problem}")
         if write_page:

@@ -95,6 +95,8 @@ def read_submission(path: Path | str, student: str | None = None) -> Submission:
     raw_id = student if student is not None else (path.stem if path.is_file() else path.name)
     sid, notes = student_id(raw_id)
     sub = Submission(student=sid, warnings=notes, origin={"path": str(path), "late": False})
+    if sid != raw_id:  # the name as handed in, kept as data (reports escape it on display)
+        sub.origin["id_as_given"] = raw_id
     try:
         if path.is_file():
             entries = _zip_entries(path, sub)
