@@ -43,6 +43,7 @@ import numpy as np
 from nngrade.messages import Message, as_message, msg, render
 from nngrade.mistakes import mistake_message
 from nngrade.textlayout import labelled
+from nngrade.visible import visible
 
 __all__ = [
     "Feedback",
@@ -250,7 +251,7 @@ class Feedback(AssertionError):
         if self.quoted:
             lines += ["> " + line for line in self.quoted.splitlines()]
         lines += labelled(rows, render(msg("label_colon"), lang))
-        return "\n".join(lines)
+        return visible("\n".join(lines))  # the student's text, shown: no raw ESC, BEL, bidi
 
 
 # ---------------------------------------------------------------- describing values
