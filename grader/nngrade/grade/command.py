@@ -88,9 +88,15 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
         raise click.UsageError("give the SUBMISSIONS folder (or --nbgrader COURSE_DIR ASSIGNMENT)")
     if out is None:
         raise click.UsageError("give --out DIR, the folder for the results")
-    started = time.perf_counter()
+    started, wall = time.perf_counter(), time.time()
     all_results = grade_class(submissions, out, options)
     elapsed = time.perf_counter() - started
     click.echo(_class_table(all_results))
+    summary = out / "index.html"
+    try:  # name the class summary only if this run wrote it (its failure was reported above)
+        fresh = options.reports and summary.stat().st_mtime >= wall - 1
+    except OSError:
+        fresh = False
+    reports = f"Reports: {summary}" if fresh else "No class summary was written"
     click.echo(f"\n{len(all_results)} submissions in {elapsed:.1f} s. "
-               f"Reports: {out / 'index.html'}; gradebook: {out / 'gradebook.csv'}")
+               f"{reports}; gradebook: {out / 'gradebook.csv'}")

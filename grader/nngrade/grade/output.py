@@ -22,10 +22,14 @@ Gradebook cells that a spreadsheet would run as formulas are quoted.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
+import fcntl
 import io
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -57,6 +61,17 @@ def _key_of(results: dict[str, Any]) -> tuple[Any, ...]:
                       info.get("source", {}).get("late"), info.get("grader_version"))
 
 
+def _write(path: Path, text: str) -> None:
+    """`write_atomic`, or a `GraderError` that names the file and says nothing was lost."""
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise GraderError(f"cannot write {path}: {exc.strerror or exc}. The files written "
+                          "before are complete and unchanged; free space or fix the "
+                          "folder's permissions, then run the same command again (what "
+                          "is graded already is reused).") from exc
+
+
 def _csv_safe(value: Any) -> Any:
     """Spreadsheet programs run cells that start with = + - @ as formulas: quote them."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -70,8 +85,17 @@ def _results_text(results: dict[str, Any]) -> str:
     return json.dumps(results, ensure_ascii=False) + "\n"
 
 
+LOCK_FILE = ".nngrade-grade.lock"  # never a student's folder: see nngrade.folder_names
+
+
 class OutputFolder:
-    """``DIR`` of ``nngrade grade --out DIR``."""
+    """``DIR`` of ``nngrade grade --out DIR``.
+
+    One ``nngrade grade`` writes into a folder at a time (`locked`): a second one started
+    on the same folder stops at once with a message, and never interleaves its files with
+    the first's. Every write that fails (a full disk, a read-only folder) stops the run with
+    a `GraderError` naming the file; what was written before stays as it was, complete.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -83,6 +107,51 @@ class OutputFolder:
         except OSError as exc:
             raise GraderError(f"cannot create the output folder {path}: {exc}") from exc
         return cls(path)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder's lock for one run, then clear what a killed run left half-written.
+
+        The lock is a POSIX record lock (``lockf``) on `LOCK_FILE`: it belongs to this
+        process alone (the grading processes it forks do not inherit it, ``flock`` locks they
+        would) and the system releases it when the process ends, even by ``kill -9``, so a
+        crash never leaves the folder locked, even while orphaned workers wind down."""
+        path = self.path / LOCK_FILE
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise GraderError(f"cannot write into the output folder {self.path}: {exc}") from exc
+        try:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise GraderError(f"cannot lock the output folder {self.path}: "
+                                      f"{exc}") from exc
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                raise GraderError(
+                    f"another nngrade grade is writing into {self.path} ({holder or 'running'})"
+                    ": wait for it to finish, or give another --out") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+            self.clear_partial_files()
+            yield
+        finally:
+            os.close(fd)
+
+    def clear_partial_files(self) -> int:
+        """Delete the temporary files of writes that a killed run never finished.
+
+        They are `nngrade.atomic.write_atomic`'s: ``.<name>.<random>.tmp`` beside
+        ``<name>``, in OUT and in each student's folder. Only call with the lock held."""
+        removed = 0
+        for folder in (self.path, *(p for p in self.path.iterdir() if p.is_dir()
+                                    and not p.is_symlink())):
+            for tmp in folder.glob(".*.tmp"):
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                    removed += 1
+        return removed
 
     def student_path(self, student: str) -> Path:
         """The folder of ``student``'s results.json and report.html."""
@@ -109,18 +178,32 @@ class OutputFolder:
         return previous
 
     def write_student(self, results: dict[str, Any], options: BatchOptions) -> None:
-        """``<student>/results.json`` and, unless turned off, ``<student>/report.html``."""
-        folder = self.student_path(results["nngrade"]["student"])
-        write_atomic(folder / "results.json", _results_text(results))
-        if options.reports:
-            try:
-                from nngrade.report import write_student_report
+        """``<student>/report.html`` (unless turned off), then ``<student>/results.json``.
 
-                write_student_report(results, folder / "report.html", lang=options.lang)
-            except Exception as exc:  # a report bug must not lose the grade
-                results["nngrade"].setdefault("warnings", []).append(
-                    f"report not written: {exc}")
-                write_atomic(folder / "results.json", _results_text(results))
+        results.json comes last: it is what a rerun resumes from, so a run killed between
+        the two grades the student again instead of leaving them without a report."""
+        folder = self.student_path(results["nngrade"]["student"])
+        if options.reports:
+            self._write_report(results, folder, options)
+        _write(folder / "results.json", _results_text(results))
+
+    def complete_student(self, results: dict[str, Any], options: BatchOptions) -> None:
+        """For results reused from an earlier run: the report, if that run left none."""
+        folder = self.student_path(results["nngrade"]["student"])
+        if options.reports and not (folder / "report.html").is_file():
+            self._write_report(results, folder, options)
+
+    @staticmethod
+    def _write_report(results: dict[str, Any], folder: Path, options: BatchOptions) -> None:
+        try:
+            from nngrade.report import write_student_report
+
+            write_student_report(results, folder / "report.html", lang=options.lang)
+        except OSError as exc:
+            raise GraderError(f"cannot write {folder / 'report.html'}: {exc.strerror or exc}. "
+                              "The files written before are complete and unchanged.") from exc
+        except Exception as exc:  # a report bug must not lose the grade
+            results["nngrade"].setdefault("warnings", []).append(f"report not written: {exc}")
 
     def write_gradebook(self, all_results: Sequence[dict[str, Any]]) -> None:
         """``gradebook.csv``: student, total, max, one column per module, late, status, the
@@ -142,7 +225,7 @@ class OutputFolder:
                 info.get("content_sha256", ""),
                 _csv_safe(student_folder(info["student"])),
             ])
-        write_atomic(self.path / "gradebook.csv", buf.getvalue())
+        _write(self.path / "gradebook.csv", buf.getvalue())
 
     def write_class_summary(self, all_results: Sequence[dict[str, Any]], lang: str) -> None:
         """``index.html``; a failure is reported and costs nothing else (the grades are written)."""
@@ -182,7 +265,4 @@ class OutputFolder:
         }
 
     def _write_run(self, record: dict[str, Any]) -> None:
-        try:
-            write_atomic(self.path / "run.json", json.dumps(record, indent=2))
-        except OSError as exc:
-            raise GraderError(f"cannot write {self.path / 'run.json'}: {exc}") from exc
+        _write(self.path / "run.json", json.dumps(record, indent=2))

@@ -40,6 +40,12 @@ def grade_class(source: Path, out: Path, options: BatchOptions) -> list[dict[str
     """Grade every submission under ``source`` into ``out``; the results documents, by student."""
     rubric = _rubric(options.rubric_path)
     folder = OutputFolder.create(out)
+    with folder.locked():
+        return _grade_locked(source, folder, rubric, options)
+
+
+def _grade_locked(source: Path, folder: OutputFolder, rubric: Rubric,
+                  options: BatchOptions) -> list[dict[str, Any]]:
     seed = _seed(options.seed, folder)
     folder.start_run(seed=seed, rubric=rubric, source=source, options=options)
     submissions = _read(source, options)
@@ -55,6 +61,7 @@ def grade_class(source: Path, out: Path, options: BatchOptions) -> list[dict[str
             folder.write_student(results[submission.student], options)
         elif not options.force and (before := folder.graded_before(submission, seed, rubric)):
             results[submission.student] = before
+            folder.complete_student(before, options)
         else:
             todo.append(submission)
 
