@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "submit": "nngrade.student.submit:submit_command",
     "stubs": "nngrade.stubs:stubs_command",
     "grade": "nngrade.grade.command:grade_command",
+    "receive": "nngrade.intake.receipts:receive_command",
     "release": "nngrade.release:release_command",
     "similarity": "nngrade.similarity.command:similarity_command",
     "nbgrader": "nngrade.nbgrader_bridge:nbgrader_group",
