@@ -173,3 +173,11 @@ def test_float32_code_scores_the_same_for_every_seed(tmp_path: Path) -> None:
         assert results["ada"]["score"] == 100
         scores.add(results["f32"]["nngrade"]["modules"]["activations"]["score"])
     assert len(scores) == 1, scores
+
+
+def test_a_float32_scalar_in_process_is_judged_alike() -> None:
+    """The in-process backend (nbgrader) hands numpy scalars over as they are."""
+    expect_close(np.float32(0.1 * (1 + 5e-7)), 0.1)
+    with pytest.raises(Feedback) as failed:
+        expect_close(np.float32(0.2), 0.1)
+    assert "float32" in render(failed.value.hint, "en")
