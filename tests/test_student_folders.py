@@ -144,3 +144,16 @@ def test_run_json_counts_ungradeable_apart(tmp_path: Path) -> None:
     grade_directory(subs, out, jobs=1, seed=2, options=FAST)
     run = json.loads((out / "run.json").read_text())
     assert (run["graded"], run["reused"], run["ungradeable"]) == (0, 0, 1)
+
+
+def test_a_hand_in_whose_name_starts_with_a_dot_is_graded(tmp_path: Path) -> None:
+    subs = tmp_path / "subs"
+    shutil.copytree(ADA, subs / ".alice")
+    (subs / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (subs / ".git").mkdir()
+    (subs / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (subs / "._alice").write_bytes(b"\x00\x05\x16\x07")
+    results = grade_directory(subs, tmp_path / "out", jobs=1, seed=5, options=FAST)
+    (alice,) = results
+    assert alice["nngrade"]["student"] == "alice" and alice["score"] == 100
+    assert alice["nngrade"]["source"]["id_as_given"] == ".alice"

@@ -52,6 +52,10 @@ JUNK_DIRS = frozenset({"__MACOSX", "__pycache__", ".git", ".hg", ".svn", ".ipynb
                        ".pytest_cache", ".ruff_cache", ".DS_Store", ".conda", "conda-meta",
                        ".eggs", "build", "dist"})
 VENV_MARKER = "pyvenv.cfg"
+# Entries of a folder of hand-ins that systems make: never a student's.
+SYSTEM_ENTRIES = frozenset({".DS_Store", ".Spotlight-V100", ".fseventsd", ".cache",
+                            ".ipynb_checkpoints", "$RECYCLE.BIN", "System Volume Information",
+                            "lost+found", "desktop.ini", "Thumbs.db"})
 # Data files students keep next to their code: never read, not counted, named when skipped.
 DATA_SUFFIXES = (".csv", ".tsv", ".npy", ".npz", ".pkl", ".pickle", ".h5", ".hdf5", ".mat",
                  ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".pdf", ".parquet",
@@ -91,13 +95,18 @@ def student_id(raw: str) -> tuple[str, list[str]]:
 def discover(folder: Path | str) -> list[Submission]:
     """Every hand-in in ``folder`` (its sub-folders and ``.zip`` files), sorted by name.
 
-    Hidden entries and other files (a README, a .DS_Store) are not hand-ins
-    and are skipped.
+    Files other than zips (a README, a .DS_Store), tool and system folders
+    (`JUNK_DIRS`, ``._*`` AppleDouble files, nngrade's own ``.nngrade*``) are
+    not hand-ins and are skipped. Any other name is a hand-in, a leading dot
+    included: a student whose folder is ``.bob`` must not vanish from the
+    class (their id is ``bob``, with a note; `nngrade.folder_names` keeps
+    every id's folder apart).
     """
     folder = Path(folder)
     found: list[Submission] = []
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.startswith(".") or entry.name in JUNK_DIRS or entry.is_symlink():
+        if entry.name in JUNK_DIRS or entry.name.startswith(("._", ".nngrade", ".Trash")) \
+                or entry.name in SYSTEM_ENTRIES or entry.is_symlink():
             continue
         if entry.is_dir() or (entry.is_file() and entry.suffix.lower() == ".zip"):
             found.append(read_submission(entry))
