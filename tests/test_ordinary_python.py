@@ -181,3 +181,13 @@ def test_a_float32_scalar_in_process_is_judged_alike() -> None:
     with pytest.raises(Feedback) as failed:
         expect_close(np.float32(0.2), 0.1)
     assert "float32" in render(failed.value.hint, "en")
+
+
+def test_an_array_that_cannot_cross_names_its_dtype(box) -> None:
+    box.load({"obj": "import numpy as np\ndef f():\n    return np.array([0.5, 'x'], "
+                     "dtype=object)\n"})
+    r = box.call("obj", "f")
+    with pytest.raises(Feedback) as failed:
+        expect_close(r.value, np.ones(2))
+    text = render(failed.value.message, "en")
+    assert "dtype object" in text and "Opaque" not in text

@@ -557,7 +557,8 @@ def _type_text(value: Any) -> str:
     if isinstance(type_name, str):  # an Opaque stand-in names the student's type
         text = getattr(value, "text", None)
         if type_name.startswith("numpy.") and isinstance(text, str) and text.startswith(
-                ("an array of shape", "complex numbers", "numbers of dtype")):
+                ("an array of shape", "complex numbers", "numbers of dtype",
+                                           "array of dtype")):
             return f"{type_name}: {text}"  # what about it could not be used, in numpy's terms
         return type_name
     return type(value).__name__
