@@ -62,7 +62,8 @@ def test_an_inbox_reports_which_archive_and_whether_it_was_late(tmp_path: Path) 
     assert on_time.origin["archives_in_inbox"] == 2
     assert on_time.origin["submitted_at"].startswith("2026-11-27T10:00")
     assert set(on_time.origin) == {"path", "late", "archive_sha256", "submitted_at",
-                                   "archives_in_inbox"}
+                                   "archives_in_inbox", "manifest_at", "received_at"}
+    assert on_time.origin["received_at"] is None  # no receipt recorded (nngrade receive)
     (newest,) = read_submissions(inbox)
     assert newest.origin["path"] == str(late.archive) and not newest.late
     (only_late,) = read_submissions(inbox, dt.datetime(2026, 11, 1, tzinfo=utc))

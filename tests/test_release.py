@@ -29,7 +29,7 @@ GRADER_ONLY = {"batch", "sandbox", "worker", "runner", "scoring", "rubric", "unp
 # What the student tool may import of nngrade: the contract, the comparison core, the
 # mistakes it names and the message catalogs (never the grader, the sandbox, the reference).
 SHIPPED = ("contract", "student", "cli", "version", "messages", "language", "textlayout",
-           "feedback", "mistakes")
+           "feedback", "mistakes", "visible")
 
 
 # ---------------------------------------------------------------- an independent scanner

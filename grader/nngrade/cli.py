@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "stubs": "nngrade.stubs:stubs_command",
     "grade": "nngrade.grade.command:grade_command",
     "merge": "nngrade.grade.merge:merge_command",
+    "receive": "nngrade.intake.receipts:receive_command",
     "release": "nngrade.release:release_command",
     "similarity": "nngrade.similarity.command:similarity_command",
     "nbgrader": "nngrade.nbgrader_bridge:nbgrader_group",

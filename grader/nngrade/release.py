@@ -51,7 +51,8 @@ SECRET_MODULES = frozenset({
 })
 # The modules of nngrade/ that ship, besides the nngrade.student package: what check and
 # submit import (the test of the student side imports them in a clean interpreter).
-STUDENT_MODULES = ("contract", "messages", "language", "textlayout", "feedback", "mistakes")
+STUDENT_MODULES = ("contract", "messages", "language", "textlayout", "feedback", "mistakes",
+                   "visible")
 # Data files that ship with them (relative to nngrade/): the message catalogs, the titles
 # of the public checks. The hidden suites' titles (suites/titles.toml) never do.
 STUDENT_DATA = ("catalogs/en.toml", "catalogs/zh.toml", "student/titles.toml")

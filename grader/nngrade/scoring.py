@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nngrade.contract import MODULES
+from nngrade.folder_names import student_folder
 from nngrade.records import Submission, TestRecord
 from nngrade.rubric import Rubric
 from nngrade.version import __version__
@@ -103,6 +104,7 @@ def build_results(
         "tests": tests,
         "nngrade": {
             "student": submission.student,
+            "folder": student_folder(submission.student),
             "grader_version": __version__,
             "seed": seed,
             "content_sha256": submission.content_sha256,

@@ -147,12 +147,12 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
                                "COURSE_DIR ASSIGNMENT)")
     if out is None:
         raise click.UsageError("give --out DIR, the folder for the results")
-    started = time.perf_counter()
+    started, wall = time.perf_counter(), time.time()
     if shard_text is not None:
         shard = _shard(shard_text)
         all_results = grade_class(submissions, out, options, shard=shard,
                                   explicit=_explicit(click.get_current_context()))
-        click.echo(_class_table(all_results))
+        click.echo(_class_table(all_results, lang))
         click.echo(f"\nShard {shard}: {len(all_results)} submissions in "
                    f"{time.perf_counter() - started:.1f} s. When all {shard.n} shards are in: "
                    f"nngrade merge {out}")
@@ -162,5 +162,10 @@ def grade_command(submissions: Path | None, out: Path | None, jobs: int, seed: i
     click.echo(_class_table(all_results, lang))
     from nngrade.report.table import format_run_line
 
-    click.echo("\n" + format_run_line(len(all_results), elapsed, str(out / "index.html"),
+    summary = out / "index.html"
+    try:  # name the class summary only if this run wrote it (its failure was reported above)
+        fresh = options.reports and summary.stat().st_mtime >= wall - 1
+    except OSError:
+        fresh = False
+    click.echo("\n" + format_run_line(len(all_results), elapsed, str(summary) if fresh else None,
                                       str(out / "gradebook.csv"), lang))

@@ -31,6 +31,7 @@ from typing import Any
 import click
 
 from nngrade.atomic import write_atomic
+from nngrade.folder_names import student_folder
 from nngrade.grade.output import OutputFolder
 from nngrade.grade.shards import read_plan, read_shard_record, shard_record_path, stable_shard
 from nngrade.intake import IntakeError
@@ -131,7 +132,8 @@ def merge_shards(out: Path) -> list[dict[str, Any]]:
     absent, stale = [], []
     for student in sorted(owner):
         try:
-            doc = json.loads((out / student / "results.json").read_text(encoding="utf-8"))
+            path = out / student_folder(student) / "results.json"
+            doc = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             absent.append(student)
             continue

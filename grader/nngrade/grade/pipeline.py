@@ -47,6 +47,18 @@ def grade_class(source: Path, out: Path, options: BatchOptions, *, shard: Shard 
     set), and no gradebook or class summary: ``nngrade merge`` writes those.
     """
     folder = OutputFolder.create(out)
+    if shard is None:
+        with folder.locked():
+            return _grade_locked(source, folder, options, None, explicit)
+    # Shards of one run write into one folder at once: each holds a lock of its own and
+    # leaves the other shards' half-written files alone.
+    with folder.locked(f".nngrade-grade-shard-{shard.k}-of-{shard.n}.lock", clear=False):
+        return _grade_locked(source, folder, options, shard, explicit)
+
+
+def _grade_locked(source: Path, folder: OutputFolder, options: BatchOptions,
+                  shard: Shard | None, explicit: frozenset[str]) -> list[dict[str, Any]]:
+    out = folder.path
     plan: dict[str, Any] | None = None
     if shard is not None:
         plan, rubric = adopt_plan(out, shard, options=options, source=source,
@@ -55,18 +67,21 @@ def grade_class(source: Path, out: Path, options: BatchOptions, *, shard: Shard 
     else:
         rubric = _rubric(options.rubric_path)
         seed = _seed(options.seed, folder)
+        folder.start_run(seed=seed, rubric=rubric, source=source, options=options)
     submissions = _read(source, options, shard)
 
     results: dict[str, dict[str, Any]] = {}
     todo: list[Submission] = []
+    ungradeable = 0
     for submission in submissions:
-        if submission.error is not None:  # unreadable: zero, with the reason, written now
+        if submission.error is not None:
+            ungradeable += 1  # unreadable: zero, with the reason, written now
             results[submission.student] = ungradeable_results(submission, seed, submission.error,
                                                               rubric)
             folder.write_student(results[submission.student], options)
         elif not options.force and (before := folder.graded_before(submission, seed, rubric)):
             results[submission.student] = before
-            folder.refresh_report(before, options)  # follows --lang without regrading
+            folder.refresh_report(before, options)  # follows --lang, or a report left unwritten
         else:
             todo.append(submission)
 
@@ -88,7 +103,8 @@ def grade_class(source: Path, out: Path, options: BatchOptions, *, shard: Shard 
     if options.reports:
         folder.write_class_summary(everyone, options.lang)
     folder.write_run(seed=seed, rubric=rubric, source=source, graded=len(todo),
-                     reused=len(everyone) - len(todo), seconds=time.perf_counter() - started,
+                     reused=len(everyone) - len(todo) - ungradeable,
+                     ungradeable=ungradeable, seconds=time.perf_counter() - started,
                      options=options)
     return everyone
 

@@ -28,6 +28,7 @@ import jinja2
 
 from nngrade.course.config import Course
 from nngrade.course.late import LatePolicy
+from nngrade.folder_names import student_folder
 from nngrade.gradebook.database import Gradebook
 from nngrade.gradebook.i18n import N_, catalog, normalize
 from nngrade.gradebook.state import Cell, CourseState, course_state, history
@@ -147,7 +148,7 @@ def _cell_view(cell: Cell, out: Path, tz: dt.tzinfo, t: Any) -> CellView:
         ratio = final / g.points
         css = "ok" if ratio >= 0.85 else "mid" if ratio >= 0.5 else "low"
     return CellView(fmt_points(final), marks, "\n".join(lines),
-                    _link(out, cell.assignment, cell.student, "report.html"), css)
+                    _link(out, cell.assignment, student_folder(cell.student), "report.html"), css)
 
 
 def page_view(course: Course, state: CourseState, gb: Gradebook, lang: str) -> PageView:

@@ -39,6 +39,7 @@ from typing import Any
 from nngrade.course.attempts import Attempt
 from nngrade.course.config import Course, Download
 from nngrade.course.selection import Choice, Selection, select_attempts
+from nngrade.folder_names import student_folder
 from nngrade.gradebook.database import Gradebook, open_gradebook
 from nngrade.gradebook.figures import assignment_figures
 from nngrade.gradebook.record import Recorded, record_grading
@@ -177,7 +178,7 @@ def grade_assignment(course: Course, assignment: str, grade_fn: GradeFn, *,
                 grade_fn(Path(staging), out)
             reports: list[tuple[str, dict[str, Any], Choice]] = []
             for student, choice in sorted(selection.chosen.items()):
-                results = _read_results(out / student / "results.json")
+                results = _read_results(out / student_folder(student) / "results.json")
                 if isinstance(results, str):
                     run.problems.append(f"{student}: {results}; not recorded")
                     continue
@@ -201,8 +202,8 @@ def grade_assignment(course: Course, assignment: str, grade_fn: GradeFn, *,
                 cell = state.cell(student, target.name) if state is not None else None
                 override = override_block(cell.override, cell.grading, course.timezone) \
                     if cell is not None else None
-                problem = _report_with_hand_in(out / student / "report.html", results, choice,
-                                               course.language, override)
+                problem = _report_with_hand_in(out / student_folder(student) / "report.html",
+                                               results, choice, course.language, override)
                 if problem:
                     run.problems.append(f"{student}: {problem}")
         if write_page:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nngrade.course.config import Course
+from nngrade.folder_names import student_folder
 from nngrade.gradebook.database import Gradebook
 from nngrade.gradebook.models import AttemptRow, GradingRow, OverrideRow
 from nngrade.gradebook.state import course_state
@@ -56,7 +57,7 @@ def rewrite_student_report(course: Course, gb: Gradebook, student: str,
     Returns the report's path, or None when there is none to rewrite (not
     graded yet, or graded without reports).
     """
-    folder = course.out_dir(assignment) / student
+    folder = course.out_dir(assignment) / student_folder(student)
     report = folder / "report.html"
     if not report.is_file():
         return None

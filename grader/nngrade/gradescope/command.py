@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from nngrade.folder_names import student_folder
 from nngrade.gradescope.settings import VISIBILITIES, GradescopeSettings, SettingsError
 
 __all__ = ["gradescope_group"]
@@ -154,7 +155,7 @@ def test_command(submissions: Path, bundle: Path | None, out: Path | None, root:
                        f"peak {run.peak_mb:6.1f} MB{fits}  {verdict}")
             failures += bool(run.problems) or run.peak_mb > CONTAINER_MB
             if out is not None:
-                folder = out / student
+                folder = out / student_folder(student)
                 folder.mkdir(parents=True, exist_ok=True)
                 (folder / "stdout").write_text(run.stdout, encoding="utf-8")
                 if run.results is not None:

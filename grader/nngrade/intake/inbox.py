@@ -7,9 +7,11 @@ given a deadline, the newest one submitted at or before it. A student who
 only submitted after the deadline is still graded, on the newest archive,
 and marked late, so the instructor decides what late costs.
 
-The submission time is the one ``nngrade submit`` recorded in the archive's
-manifest (UTC), not the file's modification time, which changes whenever an
-inbox is copied. The inbox is only as trustworthy as its storage: if
+An archive's time is its receipt, recorded by the receiving side
+(`nngrade.intake.receipts`, ``nngrade receive``), when there is one; else the
+one ``nngrade submit`` recorded in the archive's manifest (UTC, the student's
+clock), never the file's modification time, which changes whenever an inbox
+is copied. The inbox is only as trustworthy as its storage: if
 students can rewrite files there, they can rewrite manifests too, so use a
 drop folder they can add to but not change.
 """
@@ -24,6 +26,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from nngrade.intake.receipts import read_ledger
 from nngrade.student.submit import (
     ARCHIVE_NAME_RE,
     INBOX_MARKER,
@@ -43,9 +46,11 @@ class InboxEntry:
     student: str
     archive: Path
     sha256: str
-    submitted_at: dt.datetime  # timezone-aware, UTC
+    submitted_at: dt.datetime  # timezone-aware, UTC: what the deadline is compared with
     late: bool
     all_archives: int  # how many readable archives this student has in the inbox
+    manifest_at: dt.datetime | None = None  # the student's clock, as the manifest says
+    received_at: dt.datetime | None = None  # the receiving side's, when recorded
 
 
 def is_inbox(path: Path) -> bool:
@@ -126,6 +131,7 @@ def select_from_inbox(inbox: Path, deadline: dt.datetime | None = None,
     """
     inbox = Path(inbox)
     limit = _as_utc(deadline) if deadline is not None else None
+    receipts = read_ledger(inbox)
     entries = []
     for folder in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if only is not None and folder.name not in only:
@@ -134,20 +140,25 @@ def select_from_inbox(inbox: Path, deadline: dt.datetime | None = None,
         for archive in sorted(folder.glob("*.zip")):
             if archive.name.startswith(".") or not archive.is_file():
                 continue  # ".incoming-*" files are submissions still being written
-            when = _submitted_at(archive)
-            if when is not None:
-                dated.append((when, archive.name, archive))
+            stated = _submitted_at(archive)
+            if stated is None:
+                continue
+            digest = _sha256(archive) if receipts else ""
+            received = receipts.get((folder.name, archive.name, digest))
+            dated.append((received or stated, archive.name, archive, stated, received, digest))
         if not dated:
             continue
-        dated.sort()
+        dated.sort(key=lambda d: d[:2])
         on_time = [d for d in dated if limit is None or d[0] <= limit]
-        when, _, archive = (on_time or dated)[-1]
+        when, _, archive, stated, received, digest = (on_time or dated)[-1]
         entries.append(InboxEntry(
             student=folder.name,
             archive=archive,
-            sha256=_sha256(archive),
+            sha256=digest or _sha256(archive),
             submitted_at=when,
             late=not on_time,
             all_archives=len(dated),
+            manifest_at=stated,
+            received_at=received,
         ))
     return entries

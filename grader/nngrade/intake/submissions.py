@@ -95,6 +95,8 @@ def _from_inbox(entry: inbox.InboxEntry) -> Submission:
         "path": str(entry.archive),
         "archive_sha256": entry.sha256,
         "submitted_at": entry.submitted_at.isoformat(),
+        "manifest_at": entry.manifest_at.isoformat() if entry.manifest_at else None,
+        "received_at": entry.received_at.isoformat() if entry.received_at else None,
         "late": bool(entry.late),
         "archives_in_inbox": entry.all_archives,
     })

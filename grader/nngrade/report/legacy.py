@@ -140,6 +140,20 @@ _NOTES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Message]]] = [
      lambda m: msg("intake.unreadable", error=m["error"])),
     (re.compile(r"(?P<name>.+?) is not a readable zip archive \((?P<error>.*)\)$", re.S),
      lambda m: msg("intake.bad_zip", name=m["name"], error=m["error"])),
+    (re.compile(r"(?P<name>.+?) has (?P<count>\d+) entries besides tool and data files \(at "
+                r"most (?P<limit>\d+) are read\); most are in (?P<listed>.+?): remove what is "
+                r"not your exercises, or hand in exercises/ only$"),
+     lambda m: msg("intake.too_many_entries_where", name=m["name"], count=m["count"],
+                   limit=m["limit"], listed=m["listed"])),
+    (re.compile(r"the folder holds more than (?P<limit>\d+) files besides tool and data files; "
+                r"most are in (?P<listed>.+?): remove what is not your exercises, or hand in "
+                r"exercises/ only$"),
+     lambda m: msg("intake.too_many_files_where", limit=m["limit"], listed=m["listed"])),
+    (re.compile(r"ignored data files \((?P<kinds>[^()]+)\): only \.py files are graded$"),
+     lambda m: msg("intake.ignored_data", kinds=m["kinds"])),
+    (re.compile(r"module files were found in (?P<places>.+?); the newest copy of each is graded "
+                r"\(exercises/ when both are as new\): (?P<which>.+)$"),
+     lambda m: msg("intake.newest_copies", places=m["places"], which=m["which"])),
     (re.compile(r"(?P<name>.+?) has (?P<count>\d+) entries \(at most (?P<limit>\d+) are read\)$"),
      lambda m: msg("intake.too_many_entries", name=m["name"], count=m["count"],
                    limit=m["limit"])),

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from nngrade.atomic import write_atomic  # re-exported: the report modules write pages with it
 from nngrade.report.i18n import html_lang, normalize_lang, translations
 from nngrade.report.model import fmt_points
+from nngrade.visible import visible
 
 __all__ = ["TEMPLATE_DIR", "environment", "grid_script", "render", "stylesheet", "write_atomic"]
 
@@ -46,8 +47,18 @@ def message_html(text: str) -> Markup:
     The text may hold a student's values (names, numbers): it is escaped
     first, so a backtick span can only ever wrap escaped text.
     """
-    escaped = str(escape(text))
+    escaped = str(escape(visible(text)))
     return Markup(_CODE_SPAN.sub(lambda m: f"<code>{m.group(1)}</code>", escaped))
+
+
+def _shown(value: Any) -> Any:
+    """Every ``{{ }}`` of a page: control and bidi characters become visible escapes, in
+    plain text and in markup built from it alike (they are never part of markup)."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))
+    if isinstance(value, str):
+        return visible(value)
+    return value
 
 
 @cache
@@ -60,6 +71,7 @@ def environment(lang: str) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_translations(translations(code), newstyle=True)  # type: ignore[attr-defined]

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from nngrade.contract import MODULES
+from nngrade.folder_names import student_folder
 from nngrade.report.chart import histogram_svg
 from nngrade.report.i18n import N_, normalize_lang, translations
 from nngrade.report.model import (
@@ -211,7 +212,7 @@ def _entry(results: Mapping[str, Any], lang: str) -> Entry:
             cell[1] += float(test.get("max_score") or 0.0)
     entry = Entry(
         student=student,
-        href=f"{quote(student, safe='')}/report.html",
+        href=f"{quote(student_folder(student), safe='')}/report.html",
         score=float(results.get("score") or 0.0),
         max_score=float(results.get("max_score") or 0.0),
         modules=modules,
@@ -383,7 +384,8 @@ def render_class_summary(all_results: Sequence[Mapping[str, Any]], lang: str = "
 def write_class_summary(all_results: list[dict], out_dir: Path, lang: str = "en") -> Path:
     """Write ``out_dir/index.html`` for a graded class and return its path.
 
-    Links to the students' reports are relative (``<student>/report.html``),
+    Links to the students' reports are relative (``<folder>/report.html``, the folder
+    `nngrade.folder_names.student_folder` names),
     so the whole output folder can be moved, zipped or served as it is.
     """
     path = Path(out_dir) / "index.html"

@@ -164,10 +164,18 @@ def _wrapped(first: str, text: str, sep: str = ", ") -> list[str]:
     return lines
 
 
-def format_run_line(count: int, seconds: float, index: str, gradebook: str,
+def format_run_line(count: int, seconds: float, index: str | None, gradebook: str,
                     lang: str = "en") -> str:
-    """The line under the table: how many, how long, where the pages are (in ``lang``)."""
+    """The line under the table: how many, how long, where the pages are (in ``lang``).
+
+    ``index`` is None when this run wrote no class summary: its path is then
+    not named, so nobody opens a stale page believing it is this run's.
+    """
     _ = translations(normalize_lang(lang)).gettext
+    if index is None:
+        return _("%(count)d submissions in %(seconds).1f s. No class summary was written; "
+                 "gradebook: %(gradebook)s") % {"count": count, "seconds": seconds,
+                                               "gradebook": gradebook}
     return _("%(count)d submissions in %(seconds).1f s. Reports: %(index)s; gradebook: "
              "%(gradebook)s") % {"count": count, "seconds": seconds, "index": index,
                                  "gradebook": gradebook}

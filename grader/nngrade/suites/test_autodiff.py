@@ -30,10 +30,16 @@ from nngrade.feedback import (
     what_named,
 )
 from nngrade.hidden.answers import remembered
+from nngrade.hidden.graphs import with_partials
 from nngrade.hidden.pictures import regions_figure
 from nngrade.messages import Message, msg
 from nngrade.reference.course import autodiff as _ref_module
-from nngrade.worker.drivers.autodiff import path_gradients, run_graph, variable_identity_facts
+from nngrade.worker.drivers.autodiff import (
+    many_paths,
+    path_gradients,
+    run_graph,
+    variable_identity_facts,
+)
 from nngrade.worker.drivers.autodiff_programs import xor_net_facts
 from nngrade.worker.protocol import Opaque
 
@@ -175,8 +181,9 @@ def draw_random_tape(rng: np.random.Generator, ops: Sequence[str], n_leaves: int
 
 @functools.lru_cache(maxsize=256)
 def _reference_facts_cached(tape_json: str, gradients: bool) -> dict:
-    return run_graph(json.loads(tape_json), ref.Variable, lambda name: getattr(ref, name),
-                     ref.get_gradients if gradients else None)
+    return with_partials(run_graph(json.loads(tape_json), ref.Variable,
+                                   lambda name: getattr(ref, name),
+                                   ref.get_gradients if gradients else None))
 
 
 def _reference_facts(tape: dict, gradients: bool = True) -> dict:
@@ -211,9 +218,9 @@ def check_graph(student, tape: dict, *, gradients: bool = True, partials: bool =
     ``repeat`` calls get_gradients that many times (the last result is graded);
     ``mistake`` names the likely mistake when a gradient is wrong.
     """
-    got = student.drive("variable_graph",
-                        {"tape": tape, "gradients": gradients, "repeat": repeat},
-                        name=name or "Variable")
+    got = with_partials(student.drive("variable_graph",
+                                      {"tape": tape, "gradients": gradients, "repeat": repeat},
+                                      name=name or "Variable"))
     expected = _reference_facts(tape, gradients)
     names = _names(tape)
     out = expected["output"]
@@ -500,23 +507,65 @@ def _paths(student, kind: str, n: int, x: float, call: str) -> dict:
     return driver_facts(got, call, ("value", "grad"))
 
 
+def many_paths_tape(rng: np.random.Generator, layers: int = 80) -> dict:
+    """Two leaves, then ``layers`` additions, each of the node before it and of the one or
+    two before that: between 1.6**layers and 2**layers paths from the output to the leaves.
+
+    The grader draws it (the student cannot know the answer without walking the graph
+    correctly: the gradients are path counts) and uses ``add`` only, as ``y = y + y`` did."""
+    x = [round(float(v), 3) for v in rng.uniform(0.5, 2, size=2)]
+    ops: list[list] = [["add", V(1), V(0)]]
+    for k in range(3, layers + 2):
+        ops.append(["add", V(k - 1), V(k - 1 - int(rng.integers(0, 2)))])
+    return {"leaves": x, "ops": ops}
+
+
+@functools.lru_cache(maxsize=16)
+def _reference_many_paths(tape_json: str) -> dict:
+    return many_paths(ref.Variable, ref.get_gradients, json.loads(tape_json))
+
+
 @pytest.mark.contract("autodiff", "get_gradients")
 def test_get_gradients_exponentially_many_paths(student, rng):
-    """get_gradients takes linear time on y = y + y repeated 60 times (2**60 paths)"""
-    x = round(float(rng.uniform(0.5, 2)), 3)
-    call = f"y = x = Variable({x}); y = y + y  (×60); get_gradients(y)"
-    got = _paths(student, "doubling", 60, x, call)
+    """get_gradients takes linear time on a graph of 80 additions with over 10**16 paths"""
+    tape = many_paths_tape(rng)
+    x0, x1 = tape["leaves"]
+    call = (f"a, b = Variable({x0}), Variable({x1}); nodes = [a, b]; then 80 times "
+            "nodes.append(nodes[-1] + nodes[-1] or nodes[-2], drawn at random); "
+            "get_gradients(nodes[-1])")
+    try:
+        got = student.drive("exponential_paths", {"kind": "tape", "tape": tape},
+                            name="get_gradients")
+    except Feedback as fb:
+        if fb.kind == "timeout":
+            raise fb.replace(kind="timeout", call=call,
+                             mistake="get_gradients_exponential") from None
+        if (fb.kind == "raised" and ("RecursionError" in fb.message
+                                      or "recursion depth" in fb.message)) \
+                or fb.kind == "crashed":
+            raise fb.replace(call=call, mistake="get_gradients_recursion") from None
+        raise
+    driver_facts(got, call, ("value", "grads"))
     if isinstance(got.get("probe_visits"), int) and isinstance(got.get("probe_depth"), int):
         raise Feedback(
             msg("autodiff.walked_every_path", nodes=got["probe_depth"] + 1,
                 depth=got["probe_depth"], visits=got["probe_visits"]),
             kind="timeout", call=call, mistake="get_gradients_exponential")
-    expected = _reference_paths("doubling", 60, x)
-    for key, what in (("value", msg("what.value_of", name="y")), ("grad", "dy/dx")):
-        expect_true(isinstance(got[key], float),
-                    msg("autodiff.should_be_number", what=what_named(what)), call=call,
-                    got=got[key])
-        expect_close(got[key], expected[key], call=call, what=what)
+    expected = _reference_many_paths(json.dumps(tape))
+    expect_true(isinstance(got["value"], float),
+                msg("autodiff.should_be_number", what=what_named(msg("what.value_of",
+                                                                      name="nodes[-1]"))),
+                call=call, got=got["value"])
+    expect_close(got["value"], expected["value"], call=call,
+                 what=msg("what.value_of", name="nodes[-1]"))
+    grads = got["grads"]
+    if not (isinstance(grads, list) and len(grads) == 2):
+        driver_facts(None, call)
+    for name, g, e in zip(("a", "b"), grads, expected["grads"], strict=True):
+        expect_true(isinstance(g, float),
+                    msg("autodiff.should_be_number", what=what_named(f"d nodes[-1] / d {name}")),
+                    call=call, got=g)
+        expect_close(g, e, call=call, what=f"d nodes[-1] / d {name}")
 
 
 @pytest.mark.contract("autodiff", "get_gradients")
@@ -646,7 +695,8 @@ def _named_xor_net_mistakes(weights: list[float]) -> list[Mistake]:
 
 @functools.lru_cache(maxsize=64)
 def _reference_xor_net(weights: tuple[float, ...]) -> dict:
-    return xor_net_facts(ref.Variable, ref.xor_net, list(weights), _XOR_INPUTS)
+    return with_partials(xor_net_facts(ref.Variable, ref.xor_net, list(weights), _XOR_INPUTS),
+                         "graphs")
 
 
 def _xor_net_weight_sets(rng: np.random.Generator) -> list[list[float]]:
@@ -657,7 +707,8 @@ def _xor_net_weight_sets(rng: np.random.Generator) -> list[list[float]]:
 def _xor_net_facts(student, weights: list[float]) -> tuple[dict, str]:
     call = (f"w = [Variable(v) for v in {weights}]; "
             "[xor_net(w, x1, x2) for x1, x2 in [(0, 0), (0, 1), (1, 0), (1, 1)]]")
-    got = student.drive("xor_net", {"weights": weights, "inputs": _XOR_INPUTS}, name="xor_net")
+    got = with_partials(student.drive("xor_net", {"weights": weights, "inputs": _XOR_INPUTS},
+                                      name="xor_net"), "graphs")
     return driver_facts(got, call, lists={"values": 4, "is_variable": 4, "partials": 4}), call
 
 

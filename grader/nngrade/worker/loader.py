@@ -6,6 +6,15 @@ that ``from activations import sigmoid`` works between a student's files but
 a student file named ``numpy.py`` or ``random.py`` can never shadow the real
 module (the earlier finders win; ``shadowed_names`` lets the worker say so).
 
+The handout's project is a folder ``exercises/`` of modules, so every import
+form plain Python allows there works too: ``from exercises.activations import
+sigmoid``, ``from exercises import activations`` and, inside a module,
+``from .activations import sigmoid``. ``exercises`` is served as a package
+whose submodules *are* the top-level modules (one module object under two
+names, so a class has one identity), and each top-level module's spec names
+``exercises`` as its parent, which is what a relative import resolves
+against. A submission that has its own ``exercises.py`` keeps it.
+
 The loader reports "importing X" / "imported X" around each module's body, so
 that a module whose import kills the process (``os._exit``, a segfault) or
 never returns is blamed precisely, even when a sibling imported it.
@@ -22,7 +31,19 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
 
-__all__ = ["SubmissionFinder", "filename_of", "shadowed_names"]
+__all__ = ["PACKAGE", "SubmissionFinder", "filename_of", "shadowed_names"]
+
+PACKAGE = "exercises"  # the handout's project folder, importable as a package
+
+
+class _InPackage(importlib.machinery.ModuleSpec):
+    """A top-level module's spec whose parent is the project package, for relative imports.
+
+    (``__package__`` alone would differ from ``__spec__.parent``, which Python warns about.)"""
+
+    @property
+    def parent(self) -> str:
+        return PACKAGE
 
 
 def filename_of(module: str) -> str:
@@ -62,13 +83,22 @@ class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(
         self, fullname: str, path: object = None, target: object = None
     ) -> importlib.machinery.ModuleSpec | None:
+        package = PACKAGE not in self.sources
+        if fullname == PACKAGE and package and path is None:
+            return importlib.machinery.ModuleSpec(PACKAGE, self, is_package=True)
+        head, _, tail = fullname.partition(".")
+        if package and head == PACKAGE and tail and "." not in tail:
+            if tail not in self.sources and tail not in self.poisoned:
+                return None
+            return importlib.machinery.ModuleSpec(fullname, self)  # an alias, see exec_module
         if path is not None or "." in fullname:
-            return None  # top-level files only: a submission has no packages
+            return None  # top-level files only: a submission has no packages of its own
         if fullname in self.poisoned:
             raise ImportError(self.poisoned[fullname], name=fullname)
         if fullname not in self.sources:
             return None
-        spec = importlib.machinery.ModuleSpec(fullname, self, origin=filename_of(fullname))
+        kind = _InPackage if package else importlib.machinery.ModuleSpec
+        spec = kind(fullname, self, origin=filename_of(fullname))
         spec.has_location = True
         return spec
 
@@ -81,6 +111,14 @@ class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         name = module.__spec__.name if module.__spec__ else module.__name__
+        if name == PACKAGE:
+            module.__path__ = []
+            return
+        if name.startswith(PACKAGE + "."):
+            # ``exercises.X`` is the module ``X``: import it and put it in our place, which
+            # importlib reads back from sys.modules after this returns.
+            sys.modules[name] = importlib.import_module(name[len(PACKAGE) + 1:])
+            return
         self.on_event("importing", name)  # before compiling: the compiler can crash too
         try:
             code = compile(self.sources[name], filename_of(name), "exec", dont_inherit=True)
@@ -93,4 +131,4 @@ class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return self.sources.get(fullname)
 
     def is_package(self, fullname: str) -> bool:
-        return False
+        return fullname == PACKAGE

@@ -223,6 +223,8 @@ _nd_view = np.ndarray.view
 _nd_copy = np.ndarray.copy
 _nd_tobytes = np.ndarray.tobytes
 _nd_astype = np.ndarray.astype
+# NumPy number types that cross as float64 when that keeps their value (see `_as_float64`).
+_WIDE_SCALARS = frozenset({np.longdouble, np.complex64, np.complex128, np.clongdouble})
 _b64encode = base64.b64encode
 _b64decode = base64.b64decode
 _frombuffer = np.frombuffer
@@ -248,8 +250,6 @@ _EXACT_SCALARS = frozenset(
         np.uint16,
         np.uint32,
         np.uint64,
-        np.float16,
-        np.float32,
         np.float64,
         np.longlong,
         np.ulonglong,
@@ -357,6 +357,15 @@ def _encode(value: Any, budget: _Budget, depth: int, strict: bool) -> Any:
     if issubclass(cls, _generic):
         if cls in _EXACT_SCALARS:
             return _item(value)
+        if cls is np.float32 or cls is np.float16:
+            # as a 0-d array: a float32 result keeps its dtype, so it is judged at float32's
+            # precision and told about it (a Python float would hide it; see nngrade.feedback)
+            return _encode_array(np.asarray(value), budget, strict)
+        if cls in _WIDE_SCALARS:
+            converted, why = _as_float64(np.asarray(value))
+            if converted is None:
+                return _opaque(value, strict, why)
+            return float(converted[()])
         return _opaque(value, strict)
     if issubclass(cls, int):
         return _encode(_int(value), budget, depth, strict)
@@ -398,8 +407,40 @@ def _opaque(value: Any, strict: bool, why: str = "") -> dict[str, str]:
     return {"$": "opaque", "type": type_name(value), "text": why or short_text(value)}
 
 
+def _as_float64(array: np.ndarray) -> tuple[np.ndarray | None, str]:
+    """A long double or complex ``array`` as float64, or None and why that would change it.
+
+    A student who writes ``np.longdouble`` or gets a complex dtype from ``np.roots`` has a
+    number: it crosses as float64 when the imaginary part is 0 and float64 can hold it
+    (a long double is rounded to float64's 16 digits, far inside every tolerance)."""
+    if array.dtype.kind == "c":
+        with np.errstate(all="ignore"):
+            if bool((array.imag != 0).any()):
+                return None, (f"complex numbers (dtype {array.dtype}) with a non-zero "
+                              "imaginary part, where real numbers are expected")
+            array = array.real
+    with np.errstate(all="ignore"):
+        out = _nd_astype(array, np.float64)
+        if bool((np.isinf(out) & np.isfinite(array)).any()):
+            return None, f"numbers of dtype {array.dtype} too large for float64"
+    return out, ""
+
+
 def _encode_array(array: np.ndarray, budget: _Budget, strict: bool) -> Any:
     dtype = array.dtype
+    if dtype.kind == "c" or (dtype.kind == "f" and dtype.itemsize > 8):
+        if array.size > budget.limits.max_elements:
+            raise ResultTooLarge(
+                f"an array of shape {tuple(array.shape)} ({array.size} elements, "
+                f"limit {budget.limits.max_elements})"
+            )
+        converted, why = _as_float64(array)
+        if converted is None:
+            if strict:
+                raise TypeError(f"cannot send an array of dtype {dtype}")
+            return {"$": "opaque", "type": "numpy.ndarray",
+                    "text": f"an array of shape {tuple(array.shape)} holding {why}"}
+        array, dtype = converted, converted.dtype
     if dtype.kind not in _ALLOWED_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         if strict:
             raise TypeError(f"cannot send an array of dtype {dtype}")

@@ -36,6 +36,8 @@ __all__ = [
     "BINARY_OPS",
     "FUNCTIONS",
     "build",
+    "graph_of",
+    "many_paths",
     "run_graph",
     "variable_identity_facts",
     "path_gradients",
@@ -123,75 +125,58 @@ def _gradient_table(grads: Any) -> dict[int, Any] | None:
 _TOO_BIG = "a graph of more than 100,000 nodes"
 
 
-def trusted_jacobian(nodes: list[Any], leaves: list[Any]) -> list[list[float] | str]:
-    """For each of ``nodes``, d node / d leaf for each of ``leaves``, by a trusted walk.
+MAX_GRAPH_NODES = 100_000
 
-    Tests of the operators use this instead of the student's get_gradients, so
-    they grade the values and local derivatives the operators record, whatever
-    graph shape they chose (``a - b`` built as ``a + (-b)`` is fine). One
-    walk over ``local_gradients`` serves every node: children first, each
-    node's row is its own unit vector (if it is a leaf) plus the sum of
-    local derivative times child's row. Nodes are told apart by identity,
-    never by the student's ``__hash__``; no recursion; a node left open on
-    the walk (a cycle) counts as zero. A row is a string saying why it could
-    not be computed (it holds a node without ``local_gradients``, a local
-    derivative that is not a number, or the graph is too large).
+
+def graph_of(nodes: list[Any], leaves: list[Any]) -> dict[str, Any] | str:
+    """The graph below ``nodes`` as plain data, for the grader to walk (`nngrade.hidden.graphs`).
+
+    Only what the student's objects say is read here: every node reachable
+    through ``local_gradients`` gets an index (by identity, never the
+    student's ``__hash__``), and ``edges[i]`` is node i's list of ``[child,
+    local derivative]``, or a text saying why it cannot be walked (no
+    ``local_gradients``, a derivative that is not a number). ``roots`` and
+    ``leaves`` index ``nodes`` and ``leaves``. The walk that turns this into
+    derivatives runs in the grader, not here: a correct walk beside the
+    student's code would be one they could borrow or rewrite (issue 13).
+    A graph of more than `MAX_GRAPH_NODES` nodes is a text instead.
     """
-    leaf_ids = [_id(leaf) for leaf in leaves]
-    rows: dict[int, list[float] | str] = {}
-    open_nodes: set[int] = set()
-    children: dict[int, list[tuple[Any, float]]] = {}
-    for root in nodes:
-        stack: list[tuple[Any, bool]] = [(root, False)]
-        while stack:
-            current, expanded = stack.pop()
-            key = _id(current)
-            if expanded:
-                open_nodes.discard(key)
-                row: list[float] | str = [1.0 if leaf == key else 0.0 for leaf in leaf_ids]
-                for child, local in children.pop(key):
-                    below = rows.get(_id(child))
-                    if _isinstance(below, str):
-                        row = cast(str, below)
-                        break
-                    if below is not None:
-                        row = [r + local * b for r, b in
-                               zip(cast("list[float]", row), cast("list[float]", below),
-                                   strict=True)]
-                rows[key] = row
-                continue
-            if key in rows or key in open_nodes:
-                continue
-            if len(rows) + len(open_nodes) >= 100_000:
-                rows[key] = _TOO_BIG
-                continue
-            pairs = getattr(current, "local_gradients", None)
-            if pairs is None:
-                rows[key] = f"a node of type {type_name(current)} without local_gradients"
-                continue
-            found: list[tuple[Any, float]] = []
-            problem = ""
-            for pair in pairs:
-                child, local = pair
-                value = _number(local)
-                if not _isinstance(value, float):
-                    problem = f"a local derivative of type {value}"
-                    break
-                found.append((child, cast(float, value)))
-            if problem:
-                rows[key] = problem
-                continue
-            open_nodes.add(key)
-            children[key] = found
-            stack.append((current, True))
-            stack.extend((child, False) for child, _ in found
-                         if _id(child) not in rows and _id(child) not in open_nodes)
-    return [rows.get(_id(node), _TOO_BIG) for node in nodes]
+    index: dict[int, int] = {}
+    kept: list[Any] = []  # holds every node, so that no id is reused during the walk
+    edges: list[Any] = []
+    todo: list[int] = []
 
+    def number_of(node: Any) -> int:
+        key = _id(node)
+        found = index.get(key)
+        if found is None:
+            found = index[key] = len(kept)
+            kept.append(node)
+            edges.append(None)
+            todo.append(found)
+        return found
 
-def trusted_partials(node: Any, leaves: list[Any]) -> list[float] | str:
-    """d node / d leaf for each of ``leaves`` (`trusted_jacobian` of one node)."""
-    return trusted_jacobian([node], leaves)[0]
+    roots = [number_of(n) for n in nodes]
+    leaf_numbers = [number_of(n) for n in leaves]
+    while todo:
+        if len(kept) > MAX_GRAPH_NODES:
+            return _TOO_BIG
+        i = todo.pop()
+        pairs = getattr(kept[i], "local_gradients", None)
+        if pairs is None:
+            edges[i] = f"a node of type {type_name(kept[i])} without local_gradients"
+            continue
+        found: list[tuple[Any, float]] = []
+        problem = ""
+        for pair in pairs:
+            child, local = pair
+            value = _number(local)
+            if not _isinstance(value, float):
+                problem = f"a local derivative of type {value}"
+                break
+            found.append((child, cast(float, value)))
+        edges[i] = problem or [[number_of(child), value] for child, value in found]
+    return {"roots": roots, "leaves": leaf_numbers, "edges": edges}
 
 
 def run_graph(
@@ -204,10 +189,10 @@ def run_graph(
     """Build ``tape`` and report plain facts about every node.
 
     Returns ``values`` (each node's ``.value``), ``is_variable`` (each node is
-    a ``variable_cls``), ``value_is_float``, ``partials`` (`trusted_jacobian`:
-    each node with respect to the leaves) and ``output`` (the output
-    node's index). Unless ``get_gradients`` is None it is called on the output
-    (``repeat`` times: a correct one keeps no state between calls), adding
+    a ``variable_cls``), ``value_is_float``, ``graph`` (`graph_of` the nodes: the
+    grader derives each node's partials with respect to the leaves from it) and
+    ``output`` (the output node's index). Unless ``get_gradients`` is None it is
+    called on the output (``repeat`` times: a correct one keeps no state between calls), adding
     ``grads`` (each node's entry in the dict the last call returned, None when
     absent) and ``grads_type``.
     """
@@ -219,7 +204,7 @@ def run_graph(
         "values": [_number(getattr(n, "value", None)) for n in nodes],
         "is_variable": [_isinstance(n, variable_cls) for n in nodes],
         "value_is_float": [_isinstance(getattr(n, "value", None), float) for n in nodes],
-        "partials": trusted_jacobian(nodes, leaves),
+        "graph": graph_of(nodes, leaves),
     }
     if get_gradients is None:
         return facts
@@ -319,6 +304,32 @@ def path_gradients(
     return {"value": _number(getattr(y, "value", None)), "grad": _number(table.get(_id(leaf)))}
 
 
+def many_paths(variable_cls: Any, get_gradients: Callable[[Any], Any],
+               tape: Mapping[str, Any]) -> dict[str, Any]:
+    """get_gradients on a grader-drawn graph of additions with exponentially many paths.
+
+    The grader draws the graph (each node adds the one or two before it), so the
+    right ``grads`` (path counts, one per leaf) cannot be written down without a
+    correct walk; a path-enumerating walk would never finish. Returns ``value``
+    (the output's) and ``grads`` (d output / d leaf), or the probe's counts as
+    `path_gradients` does (the probe only saves time: a walk it misses still
+    runs out of time here).
+    """
+    visits = _probe_visits(variable_cls, get_gradients, PROBE_DEPTH)
+    if visits is not None and visits > 8 * PROBE_DEPTH + 16:
+        return {"value": None, "grads": None, "probe_depth": PROBE_DEPTH,
+                "probe_visits": visits}
+
+    def no_function(name: str) -> Any:
+        raise ValueError(f"the graph uses only operators, not {name!r}")
+
+    nodes = build(tape, variable_cls, no_function)
+    leaves = nodes[: len(tape["leaves"])]
+    table = _gradient_table(get_gradients(nodes[-1])) or {}
+    return {"value": _number(getattr(nodes[-1], "value", None)),
+            "grads": [_number(table.get(_id(leaf))) for leaf in leaves]}
+
+
 # ------------------------------------------------------------------ the drivers
 
 
@@ -355,8 +366,12 @@ def variable_identity(modules: Mapping[str, Any], params: dict[str, Any]) -> dic
 
 @driver("exponential_paths")
 def exponential_paths(modules: Mapping[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """params: ``{"kind": "doubling" | "chain", "n": int, "x": float}``; returns value, grad."""
+    """params: ``{"kind": "doubling" | "chain", "n": int, "x": float}``; returns value, grad.
+    Or ``{"kind": "tape", "tape": TAPE}``: `many_paths` on a graph the grader drew."""
     module = modules["autodiff"]
+    if params["kind"] == "tape":
+        return many_paths(member(module, "Variable"), member(module, "get_gradients"),
+                          params["tape"])
     return path_gradients(
         member(module, "Variable"),
         member(module, "get_gradients"),
