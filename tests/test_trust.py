@@ -45,7 +45,9 @@ RECURSIVE_TOPOLOGICAL_ORDER = '''def _topological_order(variable):
 
 '''
 
-# (module, what the edit is, old text, new text): each scored 100 under some seed before.
+# (module, what the edit is, old text, new text): each scored 100 under some seed before, or
+# passed every public check; each must now lose points under every seed (the hidden suite)
+# and fail some public check (`nngrade check` warns first).
 NAMED: list[tuple[str, str, str, str]] = [
     ("losses", "mse_mean_over_all_entries",
      "return float(np.sum((y - y_pred) ** 2) / (2 * len(y)))",
@@ -71,6 +73,8 @@ NAMED: list[tuple[str, str, str, str]] = [
      "return x * mask / p, mask"),
     ("regularization", "dropout_returns_x_plus_one", "return x * mask / (1.0 - p), mask",
      "return x + 1, mask"),
+    ("regularization", "dropout_draws_from_np_random", "mask = rng.random(x.shape) >= p",
+     "mask = np.random.random(x.shape) >= p"),
     ("regularization", "early_stopping_best_epoch_starts_at_zero",
      "self.best_epoch = None", "self.best_epoch = 0"),
     ("regularization", "early_stopping_best_loss_starts_finite",
@@ -136,7 +140,7 @@ subs = [s for s in discover(sys.argv[1]) if s.student != "gus"]
 tests = collect()
 out = {}
 for seed in json.loads(sys.argv[2]):
-    grader = SuiteGrader(SourceBackend(timeout=1.0), tests, seed=seed, rubric=load_rubric())
+    grader = SuiteGrader(SourceBackend(timeout=2.0), tests, seed=seed, rubric=load_rubric())
     for sub in subs:
         r = grader.grade(Submission(sub.student, sub.sources))
         out.setdefault(sub.student, {})[seed] = {
@@ -163,3 +167,27 @@ def test_sample_class_scores_do_not_depend_on_the_seed() -> None:
 def test_every_named_edit_is_a_real_change() -> None:
     for module, why, old, new in NAMED:
         assert old != new and re.search(re.escape(old), BASE[module]), why
+
+
+# ------------------------------------------------------------------ public checks warn first
+
+@pytest.mark.parametrize(("module", "why", "old", "new"), NAMED, ids=[row[1] for row in NAMED])
+def test_each_named_wrong_code_fails_a_public_check(tmp_path: Path, module: str, why: str,
+                                                    old: str, new: str) -> None:
+    """`nngrade check` warns before the grade does: some public check of the module fails."""
+    from nngrade.student.check import FAILED, run_checks
+
+    (tmp_path / f"{module}.py").write_text(_named_mutant(module, why, old, new).source,
+                                           encoding="utf-8")
+    outcomes, problems = run_checks(tmp_path, [module], slow=True)
+    assert not problems
+    failed = [o.check.title for o in outcomes[module] if o.status == FAILED]
+    assert failed, f"{why}: every public check of {module} passes"
+
+
+def test_the_recursive_walk_fails_a_public_check(tmp_path: Path) -> None:
+    from nngrade.student.check import FAILED, run_checks
+
+    (tmp_path / "autodiff.py").write_text(_recursive_get_gradients().source, encoding="utf-8")
+    outcomes, _ = run_checks(tmp_path, ["autodiff"])
+    assert any(o.status == FAILED and "20000" in o.check.title for o in outcomes["autodiff"])
