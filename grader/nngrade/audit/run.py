@@ -34,6 +34,7 @@ from nngrade.audit.mutants import Mutant
 __all__ = ["Outcome", "grade_mutants"]
 
 MEMORY_BYTES = 2 * 1024**3  # a mutant that allocates without bound gets MemoryError
+MARK = "@nngrade-audit "  # prefixes the worker's result lines; anything else is ignored
 
 
 @dataclass
@@ -79,7 +80,9 @@ def _run_unit(job: dict[str, Any], unit_timeout: float,
             assert proc.stdout is not None
             deadline = time.monotonic() + unit_timeout
             for line in proc.stdout:
-                on_line(json.loads(line))
+                if not line.startswith(MARK):
+                    continue
+                on_line(json.loads(line[len(MARK):]))
                 done += 1
                 deadline = time.monotonic() + unit_timeout
                 if time.monotonic() > deadline:  # pragma: no cover - checked by the watchdog
@@ -140,6 +143,10 @@ def _worker(path: str) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
     except (ValueError, OSError):  # pragma: no cover - a platform without the limit
         pass
+    # Results go to the real stdout; what mutants print goes to stderr (discarded).
+    results_out = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     job = json.loads(Path(path).read_text())
     module, seed = job["module"], int(job["seed"])
     grader = SuiteGrader(SourceBackend(timeout=float(job["call_timeout"])),
@@ -151,8 +158,9 @@ def _worker(path: str) -> None:
         lost = sum(t["max_score"] - t["score"] for t in tests)
         failed = [t["name"] for t in tests if t["status"] != "passed"]
         verdict = "killed" if failed else "survived"
-        print(json.dumps({"id": mutant_id, "seed": seed, "verdict": verdict,
-                          "lost": round(lost, 4), "failed": failed}), flush=True)
+        results_out.write(MARK + json.dumps({"id": mutant_id, "seed": seed, "verdict": verdict,
+                                             "lost": round(lost, 4), "failed": failed}) + "\n")
+        results_out.flush()
 
 
 if __name__ == "__main__":

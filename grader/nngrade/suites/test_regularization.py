@@ -112,6 +112,8 @@ def test_dropout_identity_when_not_training(student, rng):
         expect_close(out, x, call=student.last_call, what="out")
         expect_true(bool(np.all(keep)), msg("dropout.mask_all_true"),
                     call=student.last_call, got=mask)
+        expect_true(keep.dtype == bool, msg("dropout.mask_dtype", dtype=str(keep.dtype)),
+                    call=student.last_call, got=mask)
 
 
 @pytest.mark.contract("regularization", "dropout")
