@@ -191,3 +191,24 @@ def test_the_recursive_walk_fails_a_public_check(tmp_path: Path) -> None:
     (tmp_path / "autodiff.py").write_text(_recursive_get_gradients().source, encoding="utf-8")
     outcomes, _ = run_checks(tmp_path, ["autodiff"])
     assert any(o.status == FAILED and "20000" in o.check.title for o in outcomes["autodiff"])
+
+
+# ------------------------------------------------------------------ one requirement, three places
+
+
+def test_the_deep_chain_is_the_same_in_handout_public_check_and_hidden_suite() -> None:
+    """The handout (both languages), `nngrade check` and the hidden suite ask for one length."""
+    import ast as _ast
+
+    from nngrade.student.checks import CHECKS
+
+    nodes = 20_000
+    for handout in ("handout.md", "handout.zh.md"):
+        assert f"{nodes:,} " in (ROOT / "docs" / handout).read_text(encoding="utf-8"), handout
+    titles = [c.title for c in CHECKS if (c.module, c.name) == ("autodiff", "get_gradients")]
+    assert any(f"{nodes} nodes" in t for t in titles), titles
+    # The suite's constant, read from its source (the suites are never imported here).
+    tree = _ast.parse((ROOT / "grader/nngrade/suites/test_autodiff.py").read_text("utf-8"))
+    constants = {t.id: n.value for n in tree.body if isinstance(n, _ast.Assign)
+                 for t in n.targets if isinstance(t, _ast.Name)}
+    assert _ast.literal_eval(constants["CHAIN_NODES"]) == nodes
