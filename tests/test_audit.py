@@ -114,8 +114,12 @@ def test_a_mutant_that_kills_its_worker_is_reported_and_the_rest_still_graded() 
     same = Mutant("perceptron", "step", "test", 3, 0, 0, "", "", source)
     chatty = Mutant("perceptron", "step", "test", 4, 0, 0, "", "print", source.replace(
         "def step(x):", "def step(x):\n    print('{not json', flush=True)", 1))
-    outcomes = grade_mutants(base, [crash, wrong, same, chatty], [1], jobs=1, call_timeout=1.0)
-    assert [o.status for o in outcomes] == ["crashed", "killed", "survived", "survived"]
+    hang = Mutant("perceptron", "step", "test", 5, 0, 0, "", "while True", "while True:\n"
+                  "    pass\n" + source)  # at import: no call time limit reaches it
+    outcomes = grade_mutants(base, [crash, wrong, hang, same, chatty], [1], jobs=1,
+                             call_timeout=1.0, unit_timeout=15.0)
+    assert [o.status for o in outcomes] == ["crashed", "killed", "crashed", "survived",
+                                            "survived"]
     assert outcomes[1].lost[1] > 0 and outcomes[2].lost[1] == 0
 
 
