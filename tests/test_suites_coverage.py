@@ -252,7 +252,7 @@ def test_early_stopping_trace_on_the_reference():
 
     trace = early_stopping_trace(ref.EarlyStopping, 2, None, [1.0, 0.5, 0.5, 0.7])
     assert trace == {"stops": [False, False, False, True], "best_loss": [1.0, 0.5, 0.5, 0.5],
-                     "best_epoch": [0, 1, 1, 1]}
+                     "best_epoch": [0, 1, 1, 1], "initial": [float("inf"), None]}
 
 
 def test_numerical_gradient_mutation_driver_sees_changes():

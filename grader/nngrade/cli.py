@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "gradebook": "nngrade.gradebook.cli:gradebook_group",
     "slurm": "nngrade.slurm.command:slurm_group",
     "gradescope": "nngrade.gradescope.command:gradescope_group",
+    "audit": "nngrade.audit.command:audit_command",
 }
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "describe_call",
     "driver_facts",
     "expect_close",
+    "expect_dtype",
     "expect_equal",
     "expect_no_warnings",
     "expect_raises_value_error",
@@ -717,6 +718,47 @@ def expect_close(
         shown_got = got if isinstance(got, np.ndarray) and got.shape == exp.shape else g
         raise Feedback(text, call=call, got=shown_got, expected=expected, marks=differs,
                        focus=index, mistake=mistake, hint=hint, figure=figure)
+
+
+def _kind(value: Any) -> str | None:
+    """A returned number's dtype kind ("b", "i", "u", "f"...), or None for anything else."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind
+    if isinstance(value, (bool, np.bool_)):
+        return "b"
+    if isinstance(value, (int, np.integer)):
+        return "i"
+    if isinstance(value, (float, np.floating)):
+        return "f"
+    return None
+
+
+def expect_dtype(got: Any, rule: str, *, call: object = None, what: str | Message = VALUE,
+                 mistake: str | None = "returned_wrong_dtype") -> None:
+    """The contract's general rule on returned dtypes, checked after the values were.
+
+    ``rule`` is ``"float"`` (an array of numbers is a floating-point array, a
+    number a float: a bool or integer derivative fails even where its values
+    are right), ``"zero_one"`` (step, perceptron and gates: 0/1 as integers
+    or floats, never bool) or ``"mask"`` (a boolean array). Anything that is
+    not a number or an array is left to the value checks.
+    """
+    kind = _kind(got)
+    if kind is None:
+        return
+    if rule == "float" and kind not in "fc":
+        text = msg("compare.not_float", what=what_named(what), dtype=_dtype_name(got))
+    elif rule == "zero_one" and kind == "b":
+        text = msg("compare.bool_not_numbers", what=what_named(what))
+    elif rule == "mask" and kind != "b":
+        text = msg("compare.mask_not_bool", what=what_named(what), dtype=_dtype_name(got))
+    else:
+        return
+    raise Feedback(text, call=call, got=got, mistake=mistake)
+
+
+def _dtype_name(value: Any) -> str:
+    return str(value.dtype) if isinstance(value, np.ndarray) else type(value).__name__
 
 
 def expect_tuple(got: Any, count: int, names: str, *, call: object = None) -> list[Any]:

@@ -47,6 +47,7 @@ CODES: tuple[str, ...] = (
     "rotate_clockwise",
     "vanishing_wrong_derivative",
     "returned_wrong_type",
+    "returned_wrong_dtype",
     "xor_is_or",
     "xor_is_nand",
     "forward_relu_missing",

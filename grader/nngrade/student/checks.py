@@ -40,6 +40,7 @@ from nngrade.feedback import (
     Mistake,
     describe_call,
     expect_close,
+    expect_dtype,
     expect_tuple,
     plain,
 )
@@ -172,9 +173,10 @@ B = np.array([0, 1, 0, 1])
 
 @check("perceptron", "step", "step([-1, 0, 2]) is [0, 0, 1]: step(0) == 0")
 def _step_basic(m: ModuleType) -> None:
-    expect_call(m, "step", (np.array([-1.0, 0.0, 2.0]),), np.array([0, 0, 1]),
-                mistakes=[Mistake("step_half_at_zero", [0.0, 0.5, 1.0]),
-                          Mistake("step_one_at_zero", [0.0, 1.0, 1.0])])
+    got = expect_call(m, "step", (np.array([-1.0, 0.0, 2.0]),), np.array([0, 0, 1]),
+                      mistakes=[Mistake("step_half_at_zero", [0.0, 0.5, 1.0]),
+                                Mistake("step_one_at_zero", [0.0, 1.0, 1.0])])
+    expect_dtype(plain(got), "zero_one", call="step(array([-1., 0., 2.]))")
 
 
 @check("perceptron", "step", "step keeps the shape of a 2-D input")
@@ -270,8 +272,9 @@ def _tanh_prime(m: ModuleType) -> None:
 
 @check("activations", "relu_prime", "relu'([-2, 0, 3]) is [0, 0, 1]: relu'(0) == 0")
 def _relu_prime(m: ModuleType) -> None:
-    expect_call(m, "relu_prime", (np.array([-2.0, 0.0, 3.0]),), np.array([0.0, 0.0, 1.0]),
-                mistakes=[Mistake("relu_prime_one_at_zero", [0.0, 1.0, 1.0])])
+    got = expect_call(m, "relu_prime", (np.array([-2.0, 0.0, 3.0]),), np.array([0.0, 0.0, 1.0]),
+                      mistakes=[Mistake("relu_prime_one_at_zero", [0.0, 1.0, 1.0])])
+    expect_dtype(plain(got), "float", call="relu_prime(array([-2., 0., 3.]))")
 
 
 # --------------------------------------------------------------------------- losses
@@ -374,6 +377,21 @@ def _numerical_gradient_central(m: ModuleType) -> None:
                            Mistake("numerical_gradient_ignores_h", 3 * x**2)])
 
 
+def mixed_product(x: np.ndarray) -> float:
+    """x0 * x1 + x1**2: not a sum of one function per entry."""
+    v = np.asarray(x, dtype=float).reshape(-1)
+    return float(v[0] * v[1] + v[1] ** 2)
+
+
+@check("gradient_descent", "numerical_gradient",
+       "f(x) = x0*x1 + x1**2 at [1, 2] (entries mixed): the gradient is [2, 5]")
+def _numerical_gradient_mixed(m: ModuleType) -> None:
+    # Each partial derivative is taken at x itself: an entry left shifted by h (or all
+    # entries moved at once) goes unseen on sum(x**2), not on a function that mixes entries.
+    got, text = call(m, "numerical_gradient", mixed_product, np.array([1.0, 2.0]))
+    expect_close(plain(got), np.array([2.0, 5.0]), call=text, atol=1e-7)
+
+
 @check("gradient_descent", "numerical_gradient", "a 2-D x keeps its shape and is left unchanged")
 def _numerical_gradient_2d(m: ModuleType) -> None:
     x = np.array([[1.0, -2.0], [0.5, 0.0]])
@@ -471,6 +489,17 @@ def _backward(m: ModuleType) -> None:
                            Mistake("backward_transposed", want_w2.T)])
 
 
+@check("backprop", "backward", "a hidden unit at exactly h == 0 passes no gradient: relu'(0) == 0")
+def _backward_at_zero(m: ModuleType) -> None:
+    w1 = _W1.copy()
+    w1[:, 0] = 0.0  # hidden unit 0: h == 0 for every sample
+    got, text = call(m, "backward", _X, _Y, w1, _W2)
+    _, grad_w1, _ = expect_tuple(plain(got), 3, "loss, grad_w1, grad_w2", call=text)
+    h = _X @ w1
+    d_h = (2 * ((h.clip(0) @ _W2) - _Y) @ _W2.T) * (h > 0)
+    expect_close(plain(grad_w1), _X.T @ d_h, call=text, what="grad_w1")
+
+
 @check("backprop", "xor_grads", "gradients on the four XOR inputs with two hidden units")
 def _xor_grads(m: ModuleType) -> None:
     x = np.stack([A, B], axis=1).astype(float)
@@ -484,6 +513,17 @@ def _xor_grads(m: ModuleType) -> None:
                  mistakes=[Mistake("xor_grads_missing_half", 2 * want1)])
     expect_close(plain(g2), want2, call=text, atol=1e-9, what="grad_w2",
                  mistakes=[Mistake("xor_grads_missing_half", 2 * want2)])
+    # Two output columns: with one, an elementwise product where delta2 @ w2.T belongs
+    # broadcasts to the same numbers.
+    y2 = np.concatenate([y, 1 - y], axis=1)
+    w2b = np.array([[1.5, -0.5], [-1.0, 0.8]])
+    got, text = call(m, "xor_grads", x, y2, w1, w2b)
+    g1, _ = expect_tuple(plain(got), 2, "grad_w1, grad_w2", call=text)
+    a1 = 1 / (1 + np.exp(-(x @ w1)))
+    a2 = 1 / (1 + np.exp(-(a1 @ w2b)))
+    d2 = (a2 - y2) * a2 * (1 - a2)
+    expect_close(plain(g1), x.T @ ((d2 @ w2b.T) * a1 * (1 - a1)), call=text, atol=1e-9,
+                 what="grad_w1")
 
 
 @check("backprop", "train_xor", "a short run returns weights of shapes (2, hidden) and (hidden, 1)")
@@ -495,6 +535,36 @@ def _train_xor_shapes(m: ModuleType) -> None:
             raise Feedback(msg("compare.shape", what=msg("what.named", name=label),
                                got_shape=str(np.shape(value)), expected_shape=str(shape)),
                            call=text)
+
+
+def _xor_step(w1: np.ndarray, w2: np.ndarray, lr: float) -> tuple[np.ndarray, np.ndarray]:
+    """One full-batch gradient step of the lecture's XOR network (the check's own numpy)."""
+    x = np.stack([A, B], axis=1).astype(float)
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    a1 = 1 / (1 + np.exp(-(x @ w1)))
+    a2 = 1 / (1 + np.exp(-(a1 @ w2)))
+    d2 = (a2 - y) * a2 * (1 - a2)
+    d1 = (d2 @ w2.T) * a1 * (1 - a1)
+    return w1 - lr * (x.T @ d1), w2 - lr * (a1.T @ d2)
+
+
+@check("backprop", "train_xor", "epochs=1 is one step w <- w - lr * grad from epochs=0 (lr 0.3)")
+def _train_xor_one_step(m: ModuleType) -> None:
+    # The same seed gives the same start: epochs=0 returns it, epochs=1 one step further.
+    # A loop of epochs - 1 steps, or an lr left out of one layer, shows here.
+    runs = []
+    for epochs in (0, 1):
+        got, text = call(m, "train_xor", hidden=3, epochs=epochs, lr=0.3, seed=4)
+        w1, w2 = expect_tuple(plain(got), 2, "w1, w2", call=text)
+        runs.append((np.asarray(w1, dtype=float), np.asarray(w2, dtype=float)))
+    want1, want2 = _xor_step(*runs[0], 0.3)
+    stood = all(np.array_equal(a, b) for a, b in zip(runs[0], runs[1], strict=True))
+    off_by_one = Mistake("training_off_by_one", lambda _g: stood)
+    expect_close(runs[1][0], want1, call=text, what="w1", rtol=1e-7, atol=1e-9,
+                 mistakes=[off_by_one])
+    expect_close(runs[1][1], want2, call=text, what="w2", rtol=1e-7, atol=1e-9,
+                 mistakes=[off_by_one,
+                           Mistake("lr_ignored", runs[0][1] + (want2 - runs[0][1]) / 0.3)])
 
 
 @check(
@@ -785,6 +855,22 @@ def _dropout_rate(m: ModuleType) -> None:
                        call=text, mistake="dropout_keeps_p" if 0.17 < rate < 0.23 else None)
 
 
+@check("regularization", "dropout", "the mask comes from rng: the same seed, the same mask")
+def _dropout_rng(m: ModuleType) -> None:
+    # A mask drawn from np.random (not from the rng given) passes every other check; the
+    # hidden suite compares masks drawn with generators of equal and of different seeds.
+    x = np.ones(400)
+    masks = []
+    for seed in (7, 7, 8):
+        got, text = call(m, "dropout", x, 0.5, np.random.default_rng(seed))
+        masks.append(_dropout_pair(got, text)[1])
+    if not np.array_equal(masks[0], masks[1]):
+        raise Feedback(msg("dropout.same_seed_differs"), call=text,
+                       mistake="dropout_ignores_rng")
+    if np.array_equal(masks[0], masks[2]):
+        raise Feedback(msg("dropout.seed_ignored"), call=text, mistake="dropout_ignores_rng")
+
+
 @check("regularization", "dropout", "p outside [0, 1) raises ValueError")
 def _dropout_invalid(m: ModuleType) -> None:
     for p in (1.0, -0.1):
@@ -821,6 +907,11 @@ def _steps(stopper: Any, losses: list[float], text: str) -> list[bool]:
 def _early_stopping(m: ModuleType) -> None:
     EarlyStopping = _function(m, "EarlyStopping")
     stopper = EarlyStopping(patience=3)
+    initial = [plain(getattr(stopper, "best_loss", None)),
+               plain(getattr(stopper, "best_epoch", None))]
+    if not (initial[1] is None and isinstance(initial[0], float) and initial[0] == math.inf):
+        raise Feedback(msg("early_stopping.initial_state"), call="EarlyStopping(patience=3)",
+                       got=initial)
     losses = [1.0, 0.8, 0.9, 0.85, 0.95]
     text = f"stopper = EarlyStopping(patience=3); [stopper.step(loss) for loss in {losses}]"
     got = _steps(stopper, losses, text)
@@ -882,6 +973,11 @@ def _chain_shrinks(m: ModuleType) -> None:
 def _chain_other(m: ModuleType) -> None:
     expect_call(m, "chain_gradient", (3, "tanh"), -0.14547899977094475)
     expect_call(m, "chain_gradient", (3, "relu"), 0.0)
+
+
+@check("vanishing", "chain_gradient", "an activation other than sigmoid, tanh, relu: ValueError")
+def _chain_unknown(m: ModuleType) -> None:
+    expect_raises(m, "chain_gradient", (3, "softplus"), ValueError)
 
 
 # ---------------------------------------------------------------- the rest of the lecture

@@ -7,7 +7,13 @@ import functools
 import numpy as np
 import pytest
 
-from nngrade.feedback import Mistake, expect_close, expect_equal, expect_no_warnings
+from nngrade.feedback import (
+    Mistake,
+    expect_close,
+    expect_dtype,
+    expect_equal,
+    expect_no_warnings,
+)
 from nngrade.hidden.answers import remembered
 from nngrade.reference.course import activations as _ref_module
 
@@ -50,7 +56,9 @@ def _sigmoid_prime_mistakes(z) -> list[Mistake]:
 def test_sigmoid_random(student, rng):
     """sigmoid matches the reference on random z of random shape"""
     z = rng.normal(0, 3, size=_shape(rng))
-    expect_close(student.sigmoid(z), ref.sigmoid(z), call=student.last_call)
+    got = student.sigmoid(z)
+    expect_close(got, ref.sigmoid(z), call=student.last_call)
+    expect_dtype(got, "float", call=student.last_call)
 
 
 @pytest.mark.contract("activations", "sigmoid")
@@ -69,7 +77,9 @@ def test_sigmoid_large_inputs(student, rng):
 def test_tanh_random(student, rng):
     """tanh matches the reference on random z of random shape"""
     z = rng.normal(0, 2, size=_shape(rng))
-    expect_close(student.tanh(z), ref.tanh(z), call=student.last_call)
+    got = student.tanh(z)
+    expect_close(got, ref.tanh(z), call=student.last_call)
+    expect_dtype(got, "float", call=student.last_call)
 
 
 @pytest.mark.contract("activations", "tanh")
@@ -88,7 +98,9 @@ def test_tanh_scalar_and_saturation(student, rng):
 def test_relu_random(student, rng):
     """relu matches the reference on random z of random shape"""
     z = _mixed(rng.normal(0, 2, size=_shape(rng)))
-    expect_close(student.relu(z), ref.relu(z), call=student.last_call)
+    got = student.relu(z)
+    expect_close(got, ref.relu(z), call=student.last_call)
+    expect_dtype(got, "float", call=student.last_call)
 
 
 @pytest.mark.contract("activations", "relu")
@@ -106,8 +118,10 @@ def test_relu_zeros_and_integers(student, rng):
 def test_sigmoid_prime_random(student, rng):
     """sigmoid_prime matches the reference on random z of random shape"""
     z = rng.normal(0, 3, size=_shape(rng))
-    expect_close(student.sigmoid_prime(z), ref.sigmoid_prime(z), call=student.last_call,
+    got = student.sigmoid_prime(z)
+    expect_close(got, ref.sigmoid_prime(z), call=student.last_call,
                  mistakes=lambda: _sigmoid_prime_mistakes(z))
+    expect_dtype(got, "float", call=student.last_call)
 
 
 @pytest.mark.contract("activations", "sigmoid_prime")
@@ -135,8 +149,10 @@ def test_sigmoid_prime_large_inputs(student, rng):
 def test_tanh_prime_random(student, rng):
     """tanh_prime matches the reference on random z of random shape"""
     z = rng.normal(0, 2, size=_shape(rng))
-    expect_close(student.tanh_prime(z), ref.tanh_prime(z), call=student.last_call,
+    got = student.tanh_prime(z)
+    expect_close(got, ref.tanh_prime(z), call=student.last_call,
                  mistakes=lambda: [Mistake("derivative_of_activated_value", 1 - z**2)])
+    expect_dtype(got, "float", call=student.last_call)
 
 
 @pytest.mark.contract("activations", "tanh_prime")
@@ -158,8 +174,10 @@ def _relu_prime_mistakes(z) -> list[Mistake]:
 def test_relu_prime_random(student, rng):
     """relu_prime matches the reference on random z of random shape"""
     z = _mixed(rng.normal(0, 2, size=_shape(rng)))
-    expect_equal(student.relu_prime(z), ref.relu_prime(z), call=student.last_call,
+    got = student.relu_prime(z)
+    expect_equal(got, ref.relu_prime(z), call=student.last_call,
                  mistakes=lambda: _relu_prime_mistakes(z))
+    expect_dtype(got, "float", call=student.last_call)
 
 
 @pytest.mark.contract("activations", "relu_prime")

@@ -80,6 +80,19 @@ def test_numerical_gradient_any_shape(student, rng):
 
 
 @pytest.mark.contract("gradient_descent", "numerical_gradient")
+def test_numerical_gradient_non_separable(student, rng):
+    """numerical_gradient of functions that mix the entries of x (Rosenbrock, log-sum-exp)"""
+    # With a separable f (a sum of one function per entry) a difference taken at a wrong
+    # point (an earlier entry left shifted by h, the shifts of all entries at once) still
+    # gives the right numbers; these functions' mixed second derivatives show it.
+    for f, x in ((Fn("rosenbrock", {"a": 1.0, "b": 10.0}), rng.normal(0, 0.8, size=(3, 2))),
+                 (Fn("log_sum_exp"), rng.normal(0, 1.5, size=int(rng.integers(3, 7))))):
+        expect_close(student.numerical_gradient(f, x), ref.numerical_gradient(f, x),
+                     call=student.last_call, rtol=NG_RTOL, atol=NG_ATOL,
+                     mistakes=functools.partial(_one_sided, f, x, 1e-5))
+
+
+@pytest.mark.contract("gradient_descent", "numerical_gradient")
 def test_numerical_gradient_uses_h(student, rng):
     """numerical_gradient(f, x, h) uses the step h it is given"""
     x = rng.normal(size=_shape(rng, max_ndim=2))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -52,7 +54,10 @@ def test_one_hot_is_float_with_unused_classes(student, rng):
 def test_one_hot_negative_label_raises(student, rng):
     """one_hot raises ValueError for a negative label"""
     labels, k = _labels(rng)
-    labels[int(rng.integers(labels.size))] = -int(rng.integers(1, 3))
+    labels[int(rng.integers(1, labels.size))] = -1  # -1 indexes the last class if let through
+    expect_value_error(student, "one_hot", (labels, k), mistake="one_hot_no_range_check")
+    labels, k = _labels(rng)
+    labels[int(rng.integers(labels.size))] = -int(rng.integers(2, 4))
     expect_value_error(student, "one_hot", (labels, k), mistake="one_hot_no_range_check")
 
 
@@ -60,7 +65,10 @@ def test_one_hot_negative_label_raises(student, rng):
 def test_one_hot_label_too_large_raises(student, rng):
     """one_hot raises ValueError for a label >= num_classes"""
     labels, k = _labels(rng)
-    labels[int(rng.integers(labels.size))] = k + int(rng.integers(0, 2))
+    labels[int(rng.integers(labels.size))] = k  # the first label out of range, under every seed
+    expect_value_error(student, "one_hot", (labels, k), mistake="one_hot_no_range_check")
+    labels[int(rng.integers(labels.size))] = k + int(rng.integers(1, 3))
+    labels[labels == k] = k - 1
     expect_value_error(student, "one_hot", (labels, k), mistake="one_hot_no_range_check")
 
 
@@ -90,10 +98,12 @@ def test_mse_vector(student, rng):
 @pytest.mark.contract("losses", "mse")
 def test_mse_matrix(student, rng):
     """mse of 2-D (m, k) arrays divides by 2m, m the number of rows"""
-    m, k = int(rng.integers(3, 9)), int(rng.integers(2, 5))
-    y, y_pred = rng.normal(size=(m, k)), rng.normal(size=(m, k))
-    expect_close(student.mse(y_pred, y), ref.mse(y_pred, y), call=student.last_call,
-                 mistakes=lambda: _mse_mistakes(y_pred, y))
+    # A mean over all entries is only right when k == 1, and off by exactly 2 when k == 2
+    # (1/(2m) vs 1/(mk)): every seed tries k == 3 and a random k of 3 or more, never 2.
+    for m, k in ((4, 3), (int(rng.integers(3, 9)), int(rng.integers(3, 6)))):
+        y, y_pred = rng.normal(size=(m, k)), rng.normal(size=(m, k))
+        expect_close(student.mse(y_pred, y), ref.mse(y_pred, y), call=student.last_call,
+                     mistakes=functools.partial(_mse_mistakes, y_pred, y))
 
 
 @pytest.mark.contract("losses", "mse")

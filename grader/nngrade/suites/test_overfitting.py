@@ -349,6 +349,10 @@ def test_early_stopping_fit_best_epoch(student, rng):
     """it stops `patience` epochs after the best and returns the best epoch's w, not the last"""
     for patience in (3, int(rng.integers(1, 7))):
         _check_best(student, _disagreeing_problem(rng, patience, 0.0))
+    # All-zero targets: w stays 0 and every epoch's validation loss equals the first, which
+    # is no improvement (it must drop by more than min_delta = 0): best_epoch 0, then stop.
+    x, x_val = _spread(rng, 8), _spread(rng, 5)
+    _check_best(student, (x, np.zeros_like(x), x_val, np.zeros_like(x_val), 2, 0.3, 30, 3, 0.0))
 
 
 def _curve_mistakes(args: tuple, which: int, want: np.ndarray) -> list[Mistake]:

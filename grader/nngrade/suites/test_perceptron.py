@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nngrade.feedback import Mistake, expect_equal
+from nngrade.feedback import Mistake, expect_dtype, expect_equal
 from nngrade.hidden.answers import remembered
 from nngrade.reference.course import perceptron as _ref_module
 
@@ -41,7 +41,9 @@ def _truth_table(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 def _broadcast_pair(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """0/1 arrays of shapes (n, 1) and (m,) that broadcast to (n, m)."""
     n, m = (int(v) for v in rng.integers(2, 6, size=2))
-    return rng.integers(0, 2, size=(n, 1)), rng.integers(0, 2, size=m)
+    a, b = rng.integers(0, 2, size=(n, 1)), rng.integers(0, 2, size=m)
+    a[:2, 0], b[:2] = (0, 1), (0, 1)  # all four input pairs meet, under every seed
+    return a, b
 
 
 # ------------------------------------------------------------------ step
@@ -52,8 +54,9 @@ def test_step_random(student, rng):
     """step matches the reference on random x of random shape"""
     x = rng.normal(0, 2, size=(2,) + _shape(rng, max_ndim=2))
     x.flat[0], x.flat[1] = abs(x.flat[0]) + 0.5, -abs(x.flat[1]) - 0.5  # no constant answer
-    expect_equal(student.step(x), ref.step(x), call=student.last_call,
-                 mistakes=lambda: _step_mistakes(x))
+    got = student.step(x)
+    expect_equal(got, ref.step(x), call=student.last_call, mistakes=lambda: _step_mistakes(x))
+    expect_dtype(got, "zero_one", call=student.last_call)
 
 
 @pytest.mark.contract("perceptron", "step")
@@ -71,8 +74,10 @@ def test_step_at_zero(student, rng):
 def test_step_integer_input(student, rng):
     """step keeps the shape of an integer array and returns only 0s and 1s"""
     x = rng.integers(-3, 4, size=(2,) + _shape(rng, max_ndim=2))
-    expect_equal(student.step(x), ref.step(x), call=student.last_call,
-                 mistakes=lambda: _step_mistakes(x))
+    x.flat[:3] = (2, 0, -1)  # both sides and the boundary, under every seed
+    got = student.step(x)
+    expect_equal(got, ref.step(x), call=student.last_call, mistakes=lambda: _step_mistakes(x))
+    expect_dtype(got, "zero_one", call=student.last_call)
 
 
 # ------------------------------------------------------------------ perceptron
@@ -95,8 +100,11 @@ def test_perceptron_batch(student, rng):
     n, d = int(rng.integers(3, 9)), int(rng.integers(2, 6))
     x, w = rng.normal(size=(n, d)), rng.normal(size=d)
     threshold = float(rng.normal(0, 0.5))
-    expect_equal(student.perceptron(x, w, threshold), ref.perceptron(x, w, threshold),
-                 call=student.last_call)
+    # one row fires (x @ w - threshold = 1) and one does not (-1), under every seed
+    x[0], x[1] = w * (threshold + 1) / (w @ w), w * (threshold - 1) / (w @ w)
+    got = student.perceptron(x, w, threshold)
+    expect_equal(got, ref.perceptron(x, w, threshold), call=student.last_call)
+    expect_dtype(got, "zero_one", call=student.last_call)
 
 
 @pytest.mark.contract("perceptron", "perceptron")
@@ -117,7 +125,9 @@ GATES = ["and_gate", "or_gate", "nand_gate"]
 
 def _gate_truth_table(student, rng, gate: str) -> None:
     a, b = _truth_table(rng)
-    expect_equal(getattr(student, gate)(a, b), getattr(ref, gate)(a, b), call=student.last_call)
+    got = getattr(student, gate)(a, b)
+    expect_equal(got, getattr(ref, gate)(a, b), call=student.last_call)
+    expect_dtype(got, "zero_one", call=student.last_call)
 
 
 def _gate_broadcast(student, rng, gate: str) -> None:
@@ -168,9 +178,11 @@ def test_nand_gate_broadcasting(student, rng):
 def test_xor_truth_table(student, rng):
     """xor gives XOR's truth table, elementwise"""
     a, b = _truth_table(rng)
-    expect_equal(student.xor(a, b), ref.xor(a, b), call=student.last_call,
+    got = student.xor(a, b)
+    expect_equal(got, ref.xor(a, b), call=student.last_call,
                  mistakes=lambda: [Mistake("xor_is_or", np.maximum(a, b)),
                            Mistake("xor_is_nand", 1 - a * b)])
+    expect_dtype(got, "zero_one", call=student.last_call)
 
 
 @pytest.mark.contract("perceptron", "xor")

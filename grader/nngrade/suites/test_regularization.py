@@ -18,6 +18,7 @@ from nngrade.feedback import (
     Mistake,
     driver_facts,
     expect_close,
+    expect_dtype,
     expect_equal,
     expect_true,
     expect_tuple,
@@ -56,23 +57,32 @@ def _dropout_input(rng: np.random.Generator) -> np.ndarray:
 def test_dropout_scales_kept_entries(student, rng):
     """dropout's out is x * mask / (1 - p), using the returned mask"""
     x = _dropout_input(rng)
-    p = float(rng.choice([0.2, 0.4, 0.5, 0.7]))
-    out, mask = _pair(student.dropout(x, p, Rng(int(rng.integers(2**31)))), student.last_call)
+    # p == 0.5 hides dividing by p instead of 1 - p: a fixed 0.2 under every seed, then a drawn
+    # p that is never 0.5.
+    for p in (0.2, float(rng.choice([0.3, 0.4, 0.7]))):
+        _check_scaled(student, x, p, Rng(int(rng.integers(2**31))))
+
+
+def _check_scaled(student, x: np.ndarray, p: float, generator: Rng) -> None:
+    """dropout(x, p) returns a boolean mask and out == x * mask / (1 - p) for that mask."""
+    out, mask = _pair(student.dropout(x, p, generator), student.last_call)
     keep = _check_mask(mask, x.shape, student.last_call).astype(bool)
     expect_close(out, x * keep / (1 - p), call=student.last_call, what="out",
                  mistakes=lambda: [Mistake("dropout_no_scaling", x * keep),
                            Mistake("dropout_scaled_by_keep", x * keep * (1 - p)),
+                           Mistake("dropout_keeps_p", x * keep / p),
                            Mistake("dropout_mask_inverted", x * ~keep / (1 - p))])
+    expect_true(mask.dtype == bool, msg("dropout.mask_dtype", dtype=str(mask.dtype)),
+                call=student.last_call, got=mask)
+    expect_dtype(out, "float", call=student.last_call, what="out")
 
 
 @pytest.mark.contract("regularization", "dropout")
 def test_dropout_mask_is_boolean(student, rng):
-    """dropout's mask is a boolean array shaped like x"""
-    x = _dropout_input(rng)
-    out, mask = _pair(student.dropout(x, 0.5, Rng(int(rng.integers(2**31)))), student.last_call)
-    _check_mask(mask, x.shape, student.last_call)
-    expect_true(mask.dtype == bool, msg("dropout.mask_dtype", dtype=str(mask.dtype)),
-                call=student.last_call, got=mask)
+    """dropout's mask is a boolean array shaped like x, and out is x * mask / (1 - p)"""
+    # Never points for the mask's type and shape alone: out must be right for that mask too.
+    x = _dropout_input(rng).reshape(-1)
+    _check_scaled(student, x, 0.3, Rng(int(rng.integers(2**31))))
 
 
 @pytest.mark.contract("regularization", "dropout")
@@ -103,6 +113,8 @@ def test_dropout_identity_when_not_training(student, rng):
         keep = _check_mask(mask, x.shape, student.last_call)
         expect_close(out, x, call=student.last_call, what="out")
         expect_true(bool(np.all(keep)), msg("dropout.mask_all_true"),
+                    call=student.last_call, got=mask)
+        expect_true(keep.dtype == bool, msg("dropout.mask_dtype", dtype=str(keep.dtype)),
                     call=student.last_call, got=mask)
 
 
@@ -170,7 +182,7 @@ def _expected_trace(patience: int, min_delta: float | None, losses: list[float])
     if True in trace["stops"]:
         end = trace["stops"].index(True) + 1
         losses = losses[:end]
-        trace = {k: v[:end] for k, v in trace.items()}
+        trace = {k: (v if k == "initial" else v[:end]) for k, v in trace.items()}
     return losses, trace
 
 
@@ -207,12 +219,21 @@ def _run(student, patience: int, min_delta: float | None, losses: list[float],
     driver_facts(got, call, lists=dict.fromkeys(["stops", "best_loss", "best_epoch"], len(losses)))
     _check_stops(got["stops"], expected["stops"], call)
     if check_best:
+        _check_initial(got.get("initial"), call)
         expect_equal(_as_numbers(got["best_epoch"], "best_epoch", call),
                      np.array(expected["best_epoch"], dtype=float), call=call,
                      what=msg("what.best_epoch_sequence"))
         expect_close(_as_numbers(got["best_loss"], "best_loss", call),
                      np.array(expected["best_loss"], dtype=float), call=call,
                      what=msg("what.best_loss_sequence"))
+
+
+def _check_initial(initial: object, call: str) -> None:
+    """Before the first call best_loss is inf and best_epoch None (the contract says so)."""
+    ok = isinstance(initial, list) and len(initial) == 2 and initial[1] is None \
+        and isinstance(initial[0], float) and initial[0] == float("inf")
+    expect_true(ok, msg("early_stopping.initial_state"), call=call,
+                got=initial if isinstance(initial, list) else None)
 
 
 @pytest.mark.contract("regularization", "EarlyStopping")

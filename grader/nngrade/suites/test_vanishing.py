@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nngrade.feedback import Mistake, expect_close, expect_true
+from nngrade.feedback import Mistake, expect_close, expect_true, expect_value_error
 from nngrade.hidden.answers import remembered
 from nngrade.messages import msg
 from nngrade.reference.course import activations as _ref_act_module
@@ -90,6 +90,14 @@ def test_chain_gradient_other_inputs(student, rng):
     for activation in ("sigmoid", "tanh"):
         x, Y = (float(v) for v in rng.uniform(-2, 2, size=2))  # noqa: N806
         _check(student, int(rng.integers(1, 8)), activation, x=x, Y=Y)
+
+
+@pytest.mark.contract("vanishing", "chain_gradient")
+def test_chain_gradient_unknown_activation_raises(student, rng):
+    """chain_gradient with an activation other than sigmoid, tanh or relu raises ValueError"""
+    # A dict lookup raises KeyError, which the contract does not allow.
+    for activation in ("softplus", str(rng.choice(["Sigmoid", "gelu", "linear"]))):
+        expect_value_error(student, "chain_gradient", (int(rng.integers(1, 5)), activation))
 
 
 # ------------------------------------------------------------------ layer_gradients

@@ -43,15 +43,18 @@ def early_stopping_trace(
     """``EarlyStopping(patience[, min_delta])``, then ``step(loss)`` for each loss.
 
     Returns per step: ``stops`` (what step returned), ``best_loss`` and
-    ``best_epoch`` (the attributes read right after that step).
+    ``best_epoch`` (the attributes read right after that step); and
+    ``initial``, [best_loss, best_epoch] read before the first step.
     """
     es = cls(int(patience)) if min_delta is None else cls(int(patience), _float(min_delta))
+    # The state before the first call (the contract: best_loss inf, best_epoch None).
+    initial = [_plain(getattr(es, "best_loss", None)), _plain(getattr(es, "best_epoch", None))]
     stops, best_loss, best_epoch = [], [], []
     for loss in losses:
         stops.append(_plain(es.step(_float(loss))))
         best_loss.append(_plain(getattr(es, "best_loss", None)))
         best_epoch.append(_plain(getattr(es, "best_epoch", None)))
-    return {"stops": stops, "best_loss": best_loss, "best_epoch": best_epoch}
+    return {"stops": stops, "best_loss": best_loss, "best_epoch": best_epoch, "initial": initial}
 
 
 @driver("early_stopping")
