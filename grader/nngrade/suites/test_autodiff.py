@@ -192,8 +192,8 @@ def _reference_facts(tape: dict, gradients: bool = True) -> dict:
 
 
 @functools.lru_cache(maxsize=16)
-def _reference_paths(kind: str, n: int, x: float) -> dict:
-    return path_gradients(ref.Variable, ref.get_gradients, kind, n, x)
+def _reference_paths(kind: str, n: int, x: float, factor: float = 1.0) -> dict:
+    return path_gradients(ref.Variable, ref.get_gradients, kind, n, x, factor)
 
 
 # ------------------------------------------------------------------ checking facts
@@ -497,9 +497,10 @@ CHAIN_NODES = 20_000  # the contract's deep chain (exercise contract, autodiff.p
 CHAIN_SECONDS = 10.0
 
 
-def _paths(student, kind: str, n: int, x: float, call: str) -> dict:
+def _paths(student, kind: str, n: int, x: float, call: str, factor: float = 1.0) -> dict:
     try:
-        got = student.drive("exponential_paths", {"kind": kind, "n": n, "x": x},
+        got = student.drive("exponential_paths",
+                            {"kind": kind, "n": n, "x": x, "factor": factor},
                             name="get_gradients")
     except Feedback as fb:
         recursion = "RecursionError" in fb.message or "recursion depth" in fb.message
@@ -581,11 +582,14 @@ def test_get_gradients_deep_chain(student, rng):
     # a recursive topological sort stops at Python's recursion limit, which is a failure of
     # this test (RecursionError, or a crashed worker), never a crash of the grader. Fixed
     # length, so that the cost does not depend on the seed.
+    # The factor is drawn (dy/dx = factor**n, between about e**0.2 and e**1.6): a forged
+    # driver cannot know it in advance; any factor tells a linear walk from a recursive one.
     x = round(float(rng.uniform(0.5, 2)), 3)
+    factor = round(1.0 + float(rng.uniform(1e-5, 8e-5)), 7)
     n = CHAIN_NODES
-    call = f"y = x = Variable({x}); y = y * 1.0  (×{n}); get_gradients(y)"
-    got = _paths(student.with_timeout(CHAIN_SECONDS), "chain", n, x, call)
-    expected = _reference_paths("chain", n, x)
+    call = f"y = x = Variable({x}); y = y * {factor}  (×{n}); get_gradients(y)"
+    got = _paths(student.with_timeout(CHAIN_SECONDS), "chain", n, x, call, factor)
+    expected = _reference_paths("chain", n, x, factor)
     expect_true(isinstance(got["grad"], float),
                 msg("autodiff.should_be_number", what=what_named("dy/dx")), call=call,
                 got=got["grad"])

@@ -277,12 +277,15 @@ def _probe_visits(variable_cls: Any, get_gradients: Callable[[Any], Any],
 
 
 def path_gradients(
-    variable_cls: Any, get_gradients: Callable[[Any], Any], kind: str, n: int, x: float
+    variable_cls: Any, get_gradients: Callable[[Any], Any], kind: str, n: int, x: float,
+    factor: float = 1.0,
 ) -> dict[str, Any]:
     """Graphs on which path enumeration or recursion fails; value and dy/dx.
 
     ``doubling``: y = x, then y = y + y ``n`` times (2**n paths from y to x).
-    ``chain``: y = x, then y = y * 1.0 ``n`` times (a path n nodes deep).
+    ``chain``: y = x, then y = y * factor ``n`` times (a path n nodes deep). The
+    grader draws ``factor``, so dy/dx = factor**n cannot be written down in advance
+    by code that rewrites this driver instead of walking the graph.
     """
     leaf = variable_cls(_float(x))
     y = leaf
@@ -297,7 +300,7 @@ def path_gradients(
             y = y + y
     elif kind == "chain":
         for _ in range(int(n)):
-            y = y * 1.0
+            y = y * _float(factor)
     else:
         raise ValueError(f"unknown graph kind {kind!r}")
     table = _gradient_table(get_gradients(y)) or {}
@@ -366,7 +369,8 @@ def variable_identity(modules: Mapping[str, Any], params: dict[str, Any]) -> dic
 
 @driver("exponential_paths")
 def exponential_paths(modules: Mapping[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """params: ``{"kind": "doubling" | "chain", "n": int, "x": float}``; returns value, grad.
+    """params: ``{"kind": "doubling" | "chain", "n": int, "x": float[, "factor": float]}``;
+    returns value, grad.
     Or ``{"kind": "tape", "tape": TAPE}``: `many_paths` on a graph the grader drew."""
     module = modules["autodiff"]
     if params["kind"] == "tape":
@@ -378,4 +382,5 @@ def exponential_paths(modules: Mapping[str, Any], params: dict[str, Any]) -> dic
         params["kind"],
         params["n"],
         params["x"],
+        params.get("factor", 1.0),
     )
