@@ -49,41 +49,30 @@ def contract_name_of_test(module: str, grade_id: str) -> str | None:
     return {grade_cell_id(name): name for name in MODULES.get(module, ())}.get(grade_id)
 
 
+def _metadata(grade_id: str, *, grade: bool, solution: bool, locked: bool,
+              points: float | None = None) -> dict[str, Any]:
+    """nbgrader's cell metadata (schema v3), the one place its keys are spelled."""
+    meta: dict[str, Any] = {"grade": grade, "grade_id": grade_id, "locked": locked,
+                            "schema_version": SCHEMA_VERSION, "solution": solution,
+                            "task": False}
+    if points is not None:
+        meta["points"] = float(points)
+    return meta
+
+
 def answer_metadata(grade_id: str) -> dict[str, Any]:
     """An "Autograded answer" cell: the student edits it; its tests live in other cells."""
-    return {
-        "grade": False,
-        "grade_id": grade_id,
-        "locked": False,
-        "schema_version": SCHEMA_VERSION,
-        "solution": True,
-        "task": False,
-    }
+    return _metadata(grade_id, grade=False, solution=True, locked=False)
 
 
 def grade_cell_metadata(grade_id: str, points: float) -> dict[str, Any]:
     """An "Autograder tests" cell: read-only, worth ``points``, partial credit from its output."""
-    return {
-        "grade": True,
-        "grade_id": grade_id,
-        "locked": True,
-        "points": float(points),
-        "schema_version": SCHEMA_VERSION,
-        "solution": False,
-        "task": False,
-    }
+    return _metadata(grade_id, grade=True, solution=False, locked=True, points=points)
 
 
 def check_cell_metadata(grade_id: str) -> dict[str, Any]:
     """A "Read-only" cell: the student runs it but cannot edit it; it is worth nothing."""
-    return {
-        "grade": False,
-        "grade_id": grade_id,
-        "locked": True,
-        "schema_version": SCHEMA_VERSION,
-        "solution": False,
-        "task": False,
-    }
+    return _metadata(grade_id, grade=False, solution=False, locked=True)
 
 
 def _nbgrader(cell: Any) -> dict[str, Any]:
