@@ -31,6 +31,7 @@ from markupsafe import Markup
 __all__ = ["Labels", "curves_svg", "figure_html", "heatmap_svg", "regions_svg"]
 
 _INK, _MUTED, _REF, _YOU, _BAD = "#1f2933", "#6b7280", "#6b7280", "#c2410c", "#dc2626"
+_GRID = "#cbd2d9"  # the hairline around an unmarked heat-map cell
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,9 @@ def heatmap_svg(values: Sequence[Sequence[float | None]], *, title: str, scale: 
     for i, row in enumerate(values):
         for j, v in enumerate(row):
             marked = bool(marks and marks[i][j])
-            stroke = f' stroke="{_BAD if grey else _INK}" stroke-width="2"' if marked else ""
+            # Unmarked cells keep a hairline, so a white (zero) cell stays visible on the page.
+            stroke = f' stroke="{_BAD if grey else _INK}" stroke-width="2"' if marked \
+                else f' stroke="{_GRID}" stroke-width="1"'
             fill = _grey(v, *grey) if grey else _diverging(v, scale)
             shown = "nan" if v is None else _num(v)
             parts.append(f'<rect x="{j * cell + 1}" y="{top + i * cell + 1}" '
