@@ -54,7 +54,7 @@ MODULE_TITLES: dict[str, str] = {
     "backprop": N_("Backpropagation by hand"),
     "autodiff": N_("Computational graphs and reverse-mode autodiff"),
     "overfitting": N_("Empirical risk minimisation and overfitting"),
-    "regularization": N_("Overfitting, early stopping, dropout and augmentation"),
+    "regularization": N_("Regularization: early stopping, dropout and data augmentation"),
     "vanishing": N_("The vanishing gradient problem"),
     OTHER_MODULE: N_("Other tests"),
 }
