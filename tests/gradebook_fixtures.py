@@ -49,6 +49,19 @@ chen,陈晨,晨,陈,chen@example.edu,02,41003,2026010003,chen,chen
 """
 
 
+# a1 read from a folder of hand-ins (``hand_ins``, filled in with str.format), as a
+# course's `downloads` do: the end-to-end tests of `nngrade grade/similarity --assignment`.
+A1_FROM_FOLDER = """
+    [[assignments]]
+    name = "a1"
+    title = "Perceptron and activations"
+    modules = ["perceptron", "activations"]
+    opens = 2026-09-07T08:00:00Z
+    due = 2026-09-27T23:59:00Z
+    downloads = [{{ path = "{hand_ins}", format = "folder", received = 2026-09-27T20:00:00Z }}]
+    """
+
+
 def make_course(folder: Path, *, assignments: str | None = None, roster: str = ROSTER,
                 course_extra: str = "", extra: str = "", gradebook: str | None = None
                 ) -> Path:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import shutil
 import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from run_comparison import comparable
 
 distributed = pytest.importorskip("distributed", reason="the Dask tests need nngrade[dask] "
                                   "(dask[distributed]), which the test extra installs")
@@ -40,20 +40,6 @@ def _options(**changes: Any) -> BatchOptions:
     for name, value in changes.items():
         setattr(options, name, value)
     return options
-
-
-def _comparable(results: dict[str, Any]) -> dict[str, Any]:
-    """results.json without times and the measured durations a timed-out call's text quotes."""
-    doc = json.loads(re.sub(r"about [0-9.]+ s", "about T s", json.dumps(results)))
-    doc.pop("execution_time", None)
-    for key in ("graded_at", "timing"):
-        doc["nngrade"].pop(key, None)
-    for test in doc["tests"]:
-        extra = test.get("extra_data", {})
-        extra.pop("seconds", None)
-        if "seconds" in extra.get("message_params", {}):
-            extra["message_params"]["seconds"] = "T"
-    return doc
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +77,7 @@ def test_a_two_worker_local_cluster_grades_as_the_local_pool(klass: Path, local_
     for student in CLASS:
         ours = json.loads((out / student / "results.json").read_text())
         theirs = json.loads((local_run / student / "results.json").read_text())
-        assert _comparable(ours) == _comparable(theirs), student
+        assert comparable(ours) == comparable(theirs), student
     with (out / "gradebook.csv").open() as a, (local_run / "gradebook.csv").open() as b:
         assert list(csv.reader(a)) == list(csv.reader(b))
     run = json.loads((out / "run.json").read_text())
@@ -116,6 +102,6 @@ def test_a_worker_killed_mid_run_costs_a_retry_never_a_result(klass: Path, local
                 os.kill(pids[busy[0]], signal.SIGKILL)
                 killed.append(busy[0])
             theirs = json.loads((local_run / seen[-1] / "results.json").read_text())
-            assert _comparable(result) == _comparable(theirs), seen[-1]
+            assert comparable(result) == comparable(theirs), seen[-1]
         assert killed and killed[0] not in client.run(os.getpid)  # it died; a new one came
     assert sorted(seen) == sorted(CLASS)  # every student once, the killed chunk's too

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from gradebook_fixtures import REPO, make_course
+from gradebook_fixtures import A1_FROM_FOLDER, REPO, make_course
 
 from nngrade.cli import main
 from nngrade.course.config import load_course
@@ -23,15 +23,6 @@ from nngrade.gradebook.state import course_state, history
 
 SAMPLE = REPO / "examples" / "submissions"
 
-ASSIGNMENTS = """
-    [[assignments]]
-    name = "a1"
-    title = "Perceptron and activations"
-    modules = ["perceptron", "activations"]
-    opens = 2026-09-07T08:00:00Z
-    due = 2026-09-27T23:59:00Z
-    downloads = [{{ path = "{hand_ins}", format = "folder", received = 2026-09-27T20:00:00Z }}]
-    """
 
 
 def _run(*args: str) -> tuple[int, str]:
@@ -47,7 +38,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for student in ("ada", "ben"):
         source = next(p for p in SAMPLE.iterdir() if p.name in (student, f"{student}.zip"))
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, hand_ins / source.name)
-    path = make_course(base / "course", assignments=ASSIGNMENTS.format(hand_ins=hand_ins))
+    path = make_course(base / "course", assignments=A1_FROM_FOLDER.format(hand_ins=hand_ins))
     code, output = _run("grade", "--assignment", "a1", "--course", str(path), "--seed", "7",
                         "-j", "2", "--reason", "first run")
     assert code == 0, output
@@ -128,7 +119,7 @@ def test_shards_of_an_assignment_record_into_one_gradebook(tmp_path: Path) -> No
     for student in ("ada", "ben"):
         source = next(p for p in SAMPLE.iterdir() if p.name in (student, f"{student}.zip"))
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, hand_ins / source.name)
-    path = make_course(tmp_path / "course", assignments=ASSIGNMENTS.format(hand_ins=hand_ins))
+    path = make_course(tmp_path / "course", assignments=A1_FROM_FOLDER.format(hand_ins=hand_ins))
     code, output = _run("grade", "--assignment", "a1", "--course", str(path), "--shard", "1/2")
     assert code == 2 and "needs --seed" in output
     outputs = []

@@ -12,13 +12,13 @@ from __future__ import annotations
 import csv
 import json
 import multiprocessing as mp
-import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from run_comparison import comparable
 
 from nngrade.cli import main
 from nngrade.grade.merge import MergeRefused, merge_shards
@@ -55,21 +55,6 @@ def _copy_class(target: Path, students: tuple[str, ...] = CLASS) -> Path:
         else:
             shutil.copy2(source, target / source.name)
     return target
-
-
-def _comparable(results: dict[str, Any]) -> dict[str, Any]:
-    """results.json without what differs between two runs of one exam: times and timing
-    (also the measured time a timed-out call's message quotes: "about 0.51 s")."""
-    doc = json.loads(re.sub(r"about [0-9.]+ s", "about T s", json.dumps(results)))
-    doc.pop("execution_time", None)
-    for key in ("graded_at", "timing"):
-        doc["nngrade"].pop(key, None)
-    for test in doc["tests"]:
-        extra = test.get("extra_data", {})
-        extra.pop("seconds", None)
-        if "seconds" in extra.get("message_params", {}):
-            extra["message_params"]["seconds"] = "T"
-    return doc
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +125,7 @@ def test_four_shards_and_a_merge_equal_a_plain_run(runs: dict[str, Path]) -> Non
     for student in CLASS:
         ours = json.loads((sharded / student / "results.json").read_text())
         theirs = json.loads((plain / student / "results.json").read_text())
-        assert _comparable(ours) == _comparable(theirs), student
+        assert comparable(ours) == comparable(theirs), student
     with (sharded / "gradebook.csv").open() as a, (plain / "gradebook.csv").open() as b:
         assert list(csv.reader(a)) == list(csv.reader(b))
     plan = read_plan(sharded)

@@ -15,21 +15,12 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
-from gradebook_fixtures import REPO, make_course
+from gradebook_fixtures import A1_FROM_FOLDER, REPO, make_course
 
 from nngrade.cli import main
 from nngrade.course.config import load_course
 
 SAMPLE = REPO / "examples" / "submissions"
-ASSIGNMENTS = """
-    [[assignments]]
-    name = "a1"
-    title = "Perceptron and activations"
-    modules = ["perceptron", "activations"]
-    opens = 2026-09-07T08:00:00Z
-    due = 2026-09-27T23:59:00Z
-    downloads = [{{ path = "{hand_ins}", format = "folder", received = 2026-09-27T20:00:00Z }}]
-    """
 
 
 def _copy(student: str, target: Path) -> None:
@@ -56,7 +47,7 @@ def test_similarity_of_a_course_assignment(tmp_path: Path) -> None:
     _copy("ada", hand_ins / "chen")
     _disguise(hand_ins / "chen")
     _copy("ada", hand_ins / "zed")  # not on the roster: not graded, so not compared
-    course_file = make_course(tmp_path / "course", assignments=ASSIGNMENTS.format(
+    course_file = make_course(tmp_path / "course", assignments=A1_FROM_FOLDER.format(
         hand_ins=hand_ins))
 
     done = CliRunner().invoke(main, ["similarity", "--assignment", "a1", "--course-file",
@@ -76,7 +67,7 @@ def test_similarity_of_a_course_assignment(tmp_path: Path) -> None:
 
 
 def test_similarity_assignment_options_are_checked(tmp_path: Path) -> None:
-    course_file = make_course(tmp_path / "course", assignments=ASSIGNMENTS.format(
+    course_file = make_course(tmp_path / "course", assignments=A1_FROM_FOLDER.format(
         hand_ins=tmp_path))
     runner = CliRunner()
     done = runner.invoke(main, ["similarity", str(SAMPLE), "--assignment", "a1",

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+for folder in (HERE, HERE.parent):  # slurm_cluster here; run_comparison beside the other tests
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 from slurm_cluster import SlurmCluster, cannot_run_reason, start_cluster  # noqa: E402
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from run_comparison import comparable
 from slurm_cluster import SlurmCluster
 
 from nngrade.grade.shards import stable_shard
@@ -74,28 +74,11 @@ def _wait_file(path: Path, timeout: float = 300) -> str:
     raise AssertionError(f"{path} did not appear within {timeout:g} s")
 
 
-def _comparable(results: dict[str, Any]) -> dict[str, Any]:
-    """results.json without what legitimately differs between runs: times, the copy's path,
-    the measured time a timed-out call's message quotes ("about 0.51 s")."""
-    doc = json.loads(re.sub(r"about [0-9.]+ s", "about T s", json.dumps(results)))
-    doc.pop("execution_time", None)
-    info = doc["nngrade"]
-    for key in ("graded_at", "timing"):
-        info.pop(key, None)
-    info.get("source", {}).pop("path", None)
-    for test in doc["tests"]:
-        extra = test.get("extra_data", {})
-        extra.pop("seconds", None)
-        if "seconds" in extra.get("message_params", {}):
-            extra["message_params"]["seconds"] = "T"
-    return doc
-
-
 def _assert_same_as_plain(out: Path, plain: Path) -> None:
     for student in STUDENTS:
         ours = json.loads((out / student / "results.json").read_text())
         theirs = json.loads((plain / student / "results.json").read_text())
-        assert _comparable(ours) == _comparable(theirs), student
+        assert comparable(ours, keep_path=False) == comparable(theirs, keep_path=False), student
     with (out / "gradebook.csv").open() as a, (plain / "gradebook.csv").open() as b:
         assert list(csv.reader(a)) == list(csv.reader(b))
 
