@@ -21,7 +21,6 @@ instructor (its file time is set by the machine holding the inbox).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import stat
@@ -29,6 +28,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from nngrade.intake.receipts import file_sha256 as sha256_file
 from nngrade.student.submit import ARCHIVE_NAME_RE, MANIFEST_NAME, STAMP_FORMAT
 
 __all__ = ["Attempt", "StagedFile", "inbox_attempts", "sha256_file"]
@@ -70,14 +70,6 @@ class Attempt:
     def sort_key(self) -> tuple[dt.datetime, str]:
         when = self.received_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
         return (when, self.source_path)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _parse_time(text: object) -> dt.datetime | None:

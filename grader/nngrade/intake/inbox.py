@@ -19,14 +19,13 @@ drop folder they can add to but not change.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from nngrade.intake.receipts import read_ledger
+from nngrade.intake.receipts import file_sha256, read_ledger
 from nngrade.student.submit import (
     ARCHIVE_NAME_RE,
     INBOX_MARKER,
@@ -107,14 +106,6 @@ def _submitted_at(archive: Path) -> dt.datetime | None:
     return when
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def student_folders(inbox: Path) -> list[tuple[str, str]]:
     """(folder name, raw student id) of each student folder, none of its archives opened."""
     return [(p.name, p.name) for p in sorted(Path(inbox).iterdir())
@@ -143,7 +134,7 @@ def select_from_inbox(inbox: Path, deadline: dt.datetime | None = None,
             stated = _submitted_at(archive)
             if stated is None:
                 continue
-            digest = _sha256(archive) if receipts else ""
+            digest = file_sha256(archive) if receipts else ""
             received = receipts.get((folder.name, archive.name, digest))
             dated.append((received or stated, archive.name, archive, stated, received, digest))
         if not dated:
@@ -154,7 +145,7 @@ def select_from_inbox(inbox: Path, deadline: dt.datetime | None = None,
         entries.append(InboxEntry(
             student=folder.name,
             archive=archive,
-            sha256=digest or _sha256(archive),
+            sha256=digest or file_sha256(archive),
             submitted_at=when,
             late=not on_time,
             all_archives=len(dated),

@@ -26,13 +26,14 @@ from pathlib import Path
 
 import click
 
-__all__ = ["LEDGER", "read_ledger", "receive_command", "stamp_inbox"]
+__all__ = ["LEDGER", "file_sha256", "read_ledger", "receive_command", "stamp_inbox"]
 
 LEDGER = ".nngrade-received.jsonl"
 Key = tuple[str, str, str]  # student folder, archive name, archive SHA-256
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """An archive's SHA-256, the way the inbox, the receipts and the gradebook key it."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -69,7 +70,7 @@ def stamp_inbox(inbox: Path, now: dt.datetime | None = None) -> int:
         for archive in sorted(folder.glob("*.zip")):
             if archive.name.startswith(".") or archive.is_symlink() or not archive.is_file():
                 continue
-            key = (folder.name, archive.name, _sha256(archive))
+            key = (folder.name, archive.name, file_sha256(archive))
             if key in known:
                 continue
             changed = dt.datetime.fromtimestamp(archive.stat().st_ctime, dt.timezone.utc)
