@@ -49,17 +49,21 @@ chen,陈晨,晨,陈,chen@example.edu,02,41003,2026010003,chen,chen
 """
 
 
+# The test course's a1, as every gradebook test knows it (dates in UTC).
+A1 = """
+[[assignments]]
+name = "a1"
+title = "Perceptron and activations"
+modules = ["perceptron", "activations"]
+opens = 2026-09-07T08:00:00Z
+due = 2026-09-27T23:59:00Z
+"""
+
 # a1 read from a folder of hand-ins (``hand_ins``, filled in with str.format), as a
 # course's `downloads` do: the end-to-end tests of `nngrade grade/similarity --assignment`.
-A1_FROM_FOLDER = """
-    [[assignments]]
-    name = "a1"
-    title = "Perceptron and activations"
-    modules = ["perceptron", "activations"]
-    opens = 2026-09-07T08:00:00Z
-    due = 2026-09-27T23:59:00Z
-    downloads = [{{ path = "{hand_ins}", format = "folder", received = 2026-09-27T20:00:00Z }}]
-    """
+A1_FROM_FOLDER = A1 + """\
+downloads = [{{ path = "{hand_ins}", format = "folder", received = 2026-09-27T20:00:00Z }}]
+"""
 
 
 def make_course(folder: Path, *, assignments: str | None = None, roster: str = ROSTER,
@@ -75,25 +79,19 @@ def make_course(folder: Path, *, assignments: str | None = None, roster: str = R
     (folder / "roster.csv").write_text(roster, encoding="utf-8")
     (folder / "inbox").mkdir(exist_ok=True)
     if assignments is None:
-        assignments = """
-            [[assignments]]
-            name = "a1"
-            title = "Perceptron and activations"
-            modules = ["perceptron", "activations"]
-            opens = 2026-09-07T08:00:00Z
-            due = 2026-09-27T23:59:00Z
-            points = 22
-            lms = { canvas = 90101, blackboard = "1344236", moodle = "A1" }
+        assignments = A1 + """\
+points = 22
+lms = { canvas = 90101, blackboard = "1344236", moodle = "A1" }
 
-            [[assignments]]
-            name = "a2"
-            title = "Losses"
-            names = ["losses.mse", "losses.softmax", "losses.cross_entropy"]
-            opens = 2026-09-28T08:00:00Z
-            due = 2026-10-18T23:59:00Z
-            points = 10
-            lms = { canvas = 90102, blackboard = "1344237", moodle = "A2" }
-            """
+[[assignments]]
+name = "a2"
+title = "Losses"
+names = ["losses.mse", "losses.softmax", "losses.cross_entropy"]
+opens = 2026-09-28T08:00:00Z
+due = 2026-10-18T23:59:00Z
+points = 10
+lms = { canvas = 90102, blackboard = "1344237", moodle = "A2" }
+"""
     db = gradebook or str(folder / "gradebook.sqlite")
     text = textwrap.dedent(f"""\
         [course]
