@@ -28,13 +28,14 @@ def test_plain(student):
 @pytest.mark.contract("activations", "tanh", weight=2.5)
 @pytest.mark.parametrize("k", [1, 2])
 def test_with_params(rng, k, student):
+    """tanh with parameters"""
     student.seen.append(("params", k, rng.random()))
 
 
 @pytest.mark.contract("losses", "mse")
 def test_only_rng(rng):
     """draws only"""
-    assert rng.random() < 2
+    rng.random()
 '''
 
 
@@ -59,7 +60,7 @@ def test_tests_are_collected_in_order_with_their_facts(tmp_path: Path) -> None:
     plain, first, second, only_rng = tests
     assert (plain.module, plain.name, plain.weight, plain.title) == (
         "activations", "sigmoid", 1.0, "sigmoid answers")
-    assert (first.weight, first.title, first.params) == (2.5, "with params[1]", {"k": 1})
+    assert (first.weight, first.title, first.params) == (2.5, "tanh with parameters", {"k": 1})
     assert second.params == {"k": 2} and first.function is second.function
     assert only_rng.arguments == ("rng",)
 
@@ -83,7 +84,7 @@ def test_modules_limit_what_is_collected(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("source", "problem"), [
-    ("import pytest\n\ndef test_unmarked(student):\n    pass\n",
+    ("import pytest\n\ndef test_unmarked(student):\n    \"\"\"t\"\"\"\n",
      "needs @pytest.mark.contract(module, name)"),
     ("import pytest\n\n@pytest.mark.contract('activations', 'relu')\n"
      "def test_fixture(student, tmp_path):\n    pass\n", "asks for tmp_path"),

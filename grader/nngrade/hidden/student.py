@@ -13,6 +13,7 @@ student's ever reaches a test: a call that gave nothing usable raises
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 from nngrade.feedback import LazyText, call_failure, describe_call
 from nngrade.records import CallResult
 
-__all__ = ["Ask", "Request", "StudentModule", "Step"]
+__all__ = ["Ask", "Request", "StudentModule", "Step", "latest_call"]
 
 # A call as a replay tree records it: (op, module, name, timeout, the encoded request).
 Step = tuple[str, str, str, float | None, bytes | None]
@@ -77,6 +78,25 @@ def _call_text(name: str, args: tuple, kwargs: dict) -> str:
     return describe_call(name, args, kwargs) if args or kwargs else f"{name}()"
 
 
+# The latest call of the student module the running test uses, so that an expectation can
+# name it without being handed ``call=student.last_call`` (`nngrade.suite`). A context
+# variable: each hidden test runs in a greenlet of its own, and each greenlet has its own
+# context, so tests waiting side by side never see each other's calls.
+_LATEST: contextvars.ContextVar[_LastCall | None] = contextvars.ContextVar(
+    "nngrade_latest_student_call", default=None)
+
+
+def latest_call() -> LazyText:
+    """``name(args...)`` of the running test's latest call into student code (empty if none).
+
+    The same text as ``student.last_call``: the call is taken now, its text
+    made only if a failure shows it.
+    """
+    last = _LATEST.get()
+    entry = None if last is None else last[0]
+    return LazyText(None if entry is None else functools.partial(_call_text, *entry))
+
+
 class StudentModule:
     """A student's module as the hidden tests see it: attribute calls go to ``ask``.
 
@@ -92,6 +112,7 @@ class StudentModule:
         self._timeout = timeout
         # The latest call, shared with the `with_timeout` views of the same module.
         self._last: _LastCall = last if last is not None else [None]
+        _LATEST.set(self._last)  # this test's student now (a fresh test starts with no call)
 
     @property
     def last_call(self) -> LazyText:
@@ -107,12 +128,14 @@ class StudentModule:
         """Call ``name(*args, **kwargs)`` and return what came back, whatever it was."""
         kwargs = dict(kwargs or {})
         self._last[0] = (name, args, kwargs)
+        _LATEST.set(self._last)
         return self._ask(Request("call", self._module, name, args, kwargs,
                                  timeout=self._timeout))
 
     def drive(self, driver: str, params: dict, *, name: str = "") -> Any:
         """Run a trusted scenario driver (``nngrade.worker.drivers``) on the student's code."""
         self._last[0] = (name or driver, (), {})
+        _LATEST.set(self._last)
         out = self._ask(Request("drive", self._module, driver, params=params,
                                 timeout=self._timeout))
         return self.value_of(out, name or driver)

@@ -20,7 +20,11 @@ That call is also what gives a test its arguments; there are no fixtures:
   every submission, in every run;
 - the test's ``parametrize`` values.
 
-A test that asks for anything else is refused when the suites are collected.
+A test that asks for anything else is refused when the suites are collected,
+and so is a test without a docstring (its first line is the title a student
+reads) and a suite file that breaks a rule its source shows
+(`nngrade.hidden.rules`: a bare ``assert``, an unknown mistake code, draws
+from a global random state). docs/writing-hidden-tests.md is the guide.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+from nngrade.hidden import rules
 
 __all__ = [
     "ARGUMENTS",
@@ -119,8 +125,9 @@ def collect(suites_dir: Path = SUITES_DIR,
             modules: Collection[str] | None = None) -> list[HiddenTest]:
     """The hidden tests of ``suites_dir`` in collection order (only ``modules``' when given).
 
-    Raises `SuiteError` when a suite does not import, or a test has no
-    contract marker or asks for an argument the grader does not give.
+    Raises `SuiteError` when a suite does not import, a test has no
+    contract marker or docstring or asks for an argument the grader does not
+    give, or a suite file breaks a rule of `nngrade.hidden.rules`.
     pytest imports a suite module once per process, under its file name:
     collecting again (an nbgrader kernel grading cell after cell) reuses the
     modules, and two folders with a file of the same name cannot both be
@@ -151,6 +158,8 @@ class _Collector:
             self.problems.append(str(report.longrepr))
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for path in dict.fromkeys(item.path for item in items):
+            self.problems.extend(rules.problems(path))
         for item in items:
             try:
                 test = hidden_test_of(item)
@@ -183,7 +192,10 @@ def hidden_test_of(item: pytest.Item) -> HiddenTest:
         raise SuiteError(f"hidden test {item.nodeid} asks for {', '.join(unknown)}: a hidden "
                          f"test may take only `student`, `rng` and its parametrize arguments")
     doc = (item.obj.__doc__ or "").strip().splitlines()
-    title = doc[0] if doc else item.name.replace("test_", "").replace("_", " ")
+    if not doc or not doc[0].strip():
+        raise SuiteError(f"hidden test {item.nodeid} has no docstring: its first line is the "
+                         f"title students read (and suites/titles.toml translates)")
+    title = doc[0].strip()
     return HiddenTest(
         nodeid=item.nodeid,
         module=str(marker.args[0]),
