@@ -46,8 +46,8 @@ SECRET_FILES = ("grader/nngrade/rubric.toml",)
 # Grader modules that have no business in a student's hands (by file stem).
 SECRET_MODULES = frozenset({
     "batch", "sandbox", "worker", "runner", "scoring", "rubric",
-    "unpack", "inprocess", "release", "inbox", "suites", "reference", "solutions", "report",
-    "nbgrader_bridge", "stubs", "intake", "hidden", "grade", "records",
+    "unpack", "inprocess", "release", "inbox", "suite", "suites", "reference", "solutions",
+    "report", "nbgrader_bridge", "stubs", "intake", "hidden", "grade", "records",
 })
 # The modules of nngrade/ that ship, besides the nngrade.student package: what check and
 # submit import (the test of the student side imports them in a clean interpreter).
