@@ -35,13 +35,15 @@ What is here:
 - expectations (`expect_close`, `expect_equal`, `expect_true`,
   `expect_dtype`, `expect_tuple`, `expect_no_warnings`,
   `expect_value_error`, `expect_raises_value_error`, `driver_facts`,
-  `fail`): ``call=`` is filled in with the test's latest student call;
+  `fail`, `failure`): ``call=`` is filled in with the test's latest
+  student call;
 - `reference`: the course's reference module, each answer remembered;
 - `Mistake` and `MISTAKE_CODES`: naming the classic mistake a wrong value
   comes from;
 - `msg`, `Message`, `what_named`: student-visible text by catalog id
   (English and Chinese, ``nngrade/catalogs``);
 - `Feedback`: the failure type, to catch and re-raise with a picture;
+  `LazyText`: a text (a call's description) made only if a failure shows it;
 - figures: `regions_figure`, `fit_figure`, `figure_data`, `figure_numbers`,
   `FIGURE_CELLS`;
 - values that cross into the sandbox: `Fn` (a trusted function by name),
@@ -63,6 +65,7 @@ from typing import Any
 from nngrade.feedback import (
     FIGURE_CELLS,
     Feedback,
+    LazyText,
     Mistake,
     figure_data,
     figure_numbers,
@@ -85,6 +88,7 @@ from nngrade.suite.expect import (
     expect_tuple,
     expect_value_error,
     fail,
+    failure,
 )
 from nngrade.worker.protocol import Fn, Opaque, Rng
 
@@ -93,6 +97,7 @@ __all__ = [
     "MISTAKE_CODES",
     "Feedback",
     "Fn",
+    "LazyText",
     "Message",
     "Mistake",
     "Opaque",
@@ -108,6 +113,7 @@ __all__ = [
     "expect_tuple",
     "expect_value_error",
     "fail",
+    "failure",
     "figure_data",
     "figure_numbers",
     "fit_figure",
@@ -126,15 +132,21 @@ def _remembered(name: str) -> Any:
     return remembered(importlib.import_module(f"{REFERENCE_PACKAGE}.{name}"))
 
 
-def reference(module: str | ModuleType) -> Any:
+def reference(module: str | ModuleType, *, remember: bool = True) -> Any:
     """The reference implementation of contract module ``module`` (``"activations"``), with
     every answer remembered: inputs depend only on the seed and the test's id, so a class's
     submissions all ask the same questions and each answer is computed once per process.
 
     Call it once, at the top of the suite (``ref = reference("activations")``); the same
     module always gives the same object. Classes and constants pass through unchanged.
+    ``remember=False`` gives the plain module, for calls whose arguments never repeat (a
+    descent's every step): remembering them would only fill the memo.
     """
     if isinstance(module, ModuleType):
+        if not remember:
+            return module
         return _remembered(module.__name__.rsplit(".", 1)[-1]) \
             if module.__name__.startswith(f"{REFERENCE_PACKAGE}.") else remembered(module)
+    if not remember:
+        return importlib.import_module(f"{REFERENCE_PACKAGE}.{module}")
     return _remembered(module)

@@ -38,6 +38,7 @@ __all__ = [
     "expect_tuple",
     "expect_value_error",
     "fail",
+    "failure",
 ]
 
 
@@ -138,7 +139,13 @@ def driver_facts(got: Any, call: object = AUTO, keys: tuple[str, ...] = (),
     return feedback.driver_facts(got, _call(call), keys, lists)
 
 
+def failure(message: str | Message, *, call: object = AUTO, **details: Any) -> Feedback:
+    """The `Feedback` that `fail` raises, for a test that adds to it (a picture, the input)
+    before raising it."""
+    return Feedback(message, call=_call(call), **details)
+
+
 def fail(message: str | Message, *, call: object = AUTO, **details: Any) -> NoReturn:
     """Fail the test with ``message`` (a `msg`); ``details`` are `Feedback`'s (``got``,
     ``expected``, ``mistake``, ``kind``, ``hint``, ``quoted``, ``figure``...)."""
-    raise Feedback(message, call=_call(call), **details)
+    raise failure(message, call=call, **details)
