@@ -82,7 +82,8 @@ def test_an_override_shows_in_the_report_and_survives_a_regrade(course: Path) ->
     assert "The grader's score was 0;" in shown
     assert _override_text(_report(course, "ada")) == ""
 
-    code, output = _run("grade", "--assignment", "a1", "--course", str(course), "-j", "2")
+    # --course-file, as `nngrade similarity --assignment` spells it, names the course file too
+    code, output = _run("grade", "--assignment", "a1", "--course-file", str(course), "-j", "2")
     assert code == 0, output
     assert re.search(r"ben\s+unchanged", output)
     assert "3.5 of" in _override_text(_report(course, "ben"))  # rewritten, still there

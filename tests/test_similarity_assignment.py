@@ -61,6 +61,8 @@ def test_similarity_of_a_course_assignment(tmp_path: Path) -> None:
     students = {r["student_a"] for r in rows} | {r["student_b"] for r in rows}
     assert students == {"ada", "chen"}  # ben's stubs are all given code: nothing to compare
     assert "3 hand-ins" in done.output  # zed, not on the roster, was never read
+    assert ".similarity-" not in done.output  # the user is told the assignment, not a temp folder
+    assert f"a1 ({course_file}" in done.output
     flagged = {(r["module"], r["student_a"], r["student_b"]) for r in rows if r["flagged"] == "yes"}
     assert ("perceptron", "ada", "chen") in flagged
     assert all(pair[1:] == ("ada", "chen") for pair in flagged)

@@ -28,7 +28,8 @@ def course_group() -> None:
 
 
 @course_group.command("check")
-@click.option("--course", "course_path", type=click.Path(path_type=Path), default=None,
+@click.option("--course", "--course-file", "course_path", type=click.Path(path_type=Path),
+              default=None,
               help="The course file or its folder (default: the nearest nngrade.toml).")
 def check_command(course_path: Path | None) -> None:
     """Validate the course file and say exactly what is wrong; exit 1 on errors."""

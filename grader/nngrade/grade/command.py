@@ -91,7 +91,8 @@ def _explicit(ctx: click.Context) -> frozenset[str]:
               help="Grade assignment A of the course (nngrade.toml: its inbox or LMS "
                    "downloads, roster, due dates, rubric) into the semester gradebook; "
                    "SUBMISSIONS and --out are not needed.")
-@click.option("--course", "course_path", type=click.Path(path_type=Path), default=None,
+@click.option("--course", "--course-file", "course_path", type=click.Path(path_type=Path),
+              default=None,
               help="With --assignment: the course file or its folder (default: the nearest "
                    "nngrade.toml).")
 @click.option("--reason", default=None,

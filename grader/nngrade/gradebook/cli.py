@@ -24,7 +24,7 @@ from nngrade.gradebook.database import Gradebook, GradebookError, open_gradebook
 __all__ = ["gradebook_group"]
 
 course_option = click.option(
-    "--course", "course_path", type=click.Path(path_type=Path), default=None,
+    "--course", "--course-file", "course_path", type=click.Path(path_type=Path), default=None,
     help="The course file or its folder (default: the nearest nngrade.toml).")
 lang_option = click.option("--lang", type=click.Choice(["en", "zh"]), default=None,
                            help="Language (default: the course's).")

@@ -31,6 +31,7 @@ class AssignmentHandIns:
     out: Path  # the default report folder: OUT/<assignment>/similarity
     language: str
     problems: list[str]
+    shown: str  # how to name these hand-ins to the user: the assignment and its course file
 
 
 @contextlib.contextmanager
@@ -64,4 +65,5 @@ def staged_assignment(assignment: str, course_file: Path | None) -> Iterator[Ass
         stage_selection(selection, Path(staging))
         yield AssignmentHandIns(folder=Path(staging), modules=list(target.modules),
                                 out=course.out_dir(target.name) / "similarity",
-                                language=course.language, problems=list(selection.problems))
+                                language=course.language, problems=list(selection.problems),
+                                shown=f"{target.name} ({course.path})")

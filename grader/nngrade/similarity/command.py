@@ -103,7 +103,7 @@ def similarity_command(submissions: Path | None, out: Path | None, assignment: s
         if submissions is None or out is None:
             raise click.UsageError("give SUBMISSIONS_OR_INBOX and --out DIR (or --assignment A)")
         _compare(submissions, out, threshold, modules, deadline, lang, course, given_paths,
-                 no_given, max_share, min_tokens, top)
+                 no_given, max_share, min_tokens, top, shown=str(submissions))
         return
     if submissions is not None or deadline is not None:
         raise click.UsageError("--assignment A takes the hand-ins and their deadlines from the "
@@ -117,14 +117,19 @@ def similarity_command(submissions: Path | None, out: Path | None, assignment: s
             click.echo(f"warning: {problem}", err=True)
         _compare(staged.folder, out or staged.out, threshold, modules or tuple(staged.modules),
                  None, lang if explicit_lang else staged.language, course, given_paths,
-                 no_given, max_share, min_tokens, top)
+                 no_given, max_share, min_tokens, top,
+                 shown=staged.shown)
 
 
 def _compare(submissions: Path, out: Path, threshold: float, modules: tuple[str, ...],
              deadline: dt.datetime | None, lang: str, course: Path | None,
              given_paths: tuple[Path, ...], no_given: bool, max_share: float,
-             min_tokens: int, top: int) -> None:
-    """The comparison of every pair of hand-ins in ``submissions``, written to ``out``."""
+             min_tokens: int, top: int, shown: str) -> None:
+    """The comparison of every pair of hand-ins in ``submissions``, written to ``out``.
+
+    ``shown`` names the hand-ins to the user: for an assignment, ``submissions``
+    is a temporary staging folder whose path would mean nothing to them.
+    """
     from nngrade.similarity.analysis import analyse
     from nngrade.similarity.given import GivenCode, GivenCodeError, find_course, load_given
     from nngrade.similarity.intake import IntakeError, read_hand_ins
@@ -146,8 +151,8 @@ def _compare(submissions: Path, out: Path, threshold: float, modules: tuple[str,
     except IntakeError as exc:
         raise click.ClickException(str(exc)) from exc
     if not hand_ins:
-        raise click.ClickException(t("cli_no_hand_ins", path=submissions))
-    click.echo(t("cli_read", count=len(hand_ins), path=submissions))
+        raise click.ClickException(t("cli_no_hand_ins", path=shown))
+    click.echo(t("cli_read", count=len(hand_ins), path=shown))
     if no_given:
         import numpy as np
 
