@@ -138,6 +138,8 @@ DEF = "def test_t(student):\n    '''t'''\n"  # with MARK: lines 6-8, the body fr
     (MARK + DEF + "    if student.relu(-1.0) != 0.0:\n"
      "        fail(msg('what.value'), mistake='no_such_code')\n", 10,
      "unknown mistake code 'no_such_code'"),
+    (MARK + DEF + "    mistake = 'relu_negative' if student.relu(-1.0) < 0 else None\n"
+     "    expect_close(student.relu(-1.0), 0.0)\n", 9, "unknown mistake code 'relu_negative'"),
     (MARK + DEF + "    z = np.random.normal(size=3)\n"
      "    expect_close(student.relu(z), np.maximum(z, 0))\n", 9, "numpy.random.normal"),
     ("import random\n\n\n" + MARK + DEF + "    expect_close(student.relu(random.random()), 0.0)\n",

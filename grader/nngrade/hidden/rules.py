@@ -68,6 +68,11 @@ def _problems(tree: ast.Module) -> Iterator[tuple[int, str]]:
                         yield node.lineno, _global_random(alias.name)
         elif isinstance(node, ast.Call):
             yield from _call_problems(node)
+        elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "mistake" for t in node.targets):
+            for code, line in _literal(node.value):  # mistake = "code" if ... else None
+                if code not in CODES:
+                    yield line, _unknown_code(code)
 
 
 _RANDOM_MODULE = ("Python's `random` draws from a global state: draw from the test's "
@@ -97,13 +102,18 @@ def _call_problems(node: ast.Call) -> Iterator[tuple[int, str]]:
                             "every run: use the test's `rng` argument")
     for code, line in _mistake_codes(node):
         if code not in CODES:
-            yield line, (f"unknown mistake code {code!r}: a code must be one of "
-                         "nngrade/mistakes.py's CODES, with its text in the catalogs")
+            yield line, _unknown_code(code)
+
+
+def _unknown_code(code: str) -> str:
+    return (f"unknown mistake code {code!r}: a code must be one of nngrade/mistakes.py's "
+            "CODES, with its text in the catalogs")
 
 
 def _mistake_codes(node: ast.Call) -> Iterator[tuple[str, int]]:
     """The mistake codes a call names as string literals: ``Mistake("code", ...)``,
-    ``Mistake(code=...)``, ``mistake="code"`` and ``fb.with_mistake("code")``."""
+    ``Mistake(code=...)``, ``mistake="code"`` and ``fb.with_mistake("code")`` (a variable
+    named ``mistake`` is checked where a literal is assigned to it)."""
     func = node.func
     callee = func.id if isinstance(func, ast.Name) else \
         func.attr if isinstance(func, ast.Attribute) else ""
