@@ -1056,6 +1056,52 @@ def _gradient_check_h(m: ModuleType) -> None:
                            Mistake("gradient_check_mean_or_norm", 0.00104019331934)])
 
 
+_EXP_RATE = 1000.0  # sum(exp(1000 x)): steep enough that h shows in a right gradient's error
+
+
+def _exp_sum(v: np.ndarray) -> float:
+    return float(np.sum(np.exp(_EXP_RATE * v)))
+
+
+def _exp_sum_gradient(v: np.ndarray) -> np.ndarray:
+    return _EXP_RATE * np.exp(_EXP_RATE * v)
+
+
+@check("gradient_descent", "gradient_check",
+       "without h it uses h = 1e-5; gradients below the floor 1e-12; an empty x gives 0.0")
+def _gradient_check_edges(m: ModuleType) -> None:
+    # sum(exp(k x)), k = 1000: central differences give g * sinh(k h) / (k h) in every entry,
+    # so even the right gradient's error, about (k h)**2 / 12, shows which h was used.
+    x = np.array([0.0, 0.001, -0.002])
+    got, text = call(m, "gradient_check", _exp_sum, _exp_sum_gradient, x)
+    expect_close(plain(got), 8.333305557e-06, call=text, atol=1e-11,
+                 what=LARGEST_RELATIVE_ERROR, hint=msg("hint.gradient_check_default_h"),
+                 mistakes=[_ZERO_DIVISION,
+                           Mistake("gradient_check_wrong_default_h", 8.330555391e-04),  # 1e-4
+                           Mistake("gradient_check_wrong_default_h", 8.333338927e-08),  # 1e-6
+                           Mistake("gradient_check_wrong_default_h", 8.054482232e-02)])  # 1e-3
+
+    # 1e-13 * sum(x**2) and half its gradient at [1, -3]: |g| + |n| = 3e-13 and 9e-13, both
+    # under the floor, so the errors are 1e-13 / 1e-12 and 3e-13 / 1e-12, the largest 0.3.
+    def tiny(v: np.ndarray) -> float:
+        return 1e-13 * float(np.sum(v**2))
+
+    def tiny_halved(v: np.ndarray) -> np.ndarray:
+        return 1e-13 * v
+
+    got, text = call(m, "gradient_check", tiny, tiny_halved, np.array([1.0, -3.0]))
+    expect_close(plain(got), 0.3, call=text, atol=1e-6, what=LARGEST_RELATIVE_ERROR,
+                 hint=msg("hint.gradient_check_floor"),
+                 mistakes=[_ZERO_DIVISION,
+                           Mistake("gradient_check_wrong_floor", 1 / 3),  # no floor
+                           Mistake("gradient_check_wrong_floor", 3e-13 / 1.9e-12),  # + 1e-12
+                           Mistake("gradient_check_not_relative", 3e-13)])
+
+    got, text = call(m, "gradient_check", sum_of_squares, lambda v: 2 * v, np.zeros(0))
+    expect_close(plain(got), 0.0, call=text, atol=1e-12, what=LARGEST_RELATIVE_ERROR,
+                 hint=msg("hint.gradient_check_empty"), mistakes=[_ZERO_DIVISION])
+
+
 # The lecture's neuron (x = 1, Y = 1, w = b = 0, lr = 0.1): its costs before each of 11 steps,
 # and w (= b) after 9, 10 and 11 steps.
 _NEURON_COSTS = [0.25, 0.237658788435, 0.225948184870, 0.214860371490, 0.204382041901,
