@@ -50,9 +50,10 @@ the hidden suite, in the grader), and why a forged report gains nothing.
 - ``variable_graph`` (autodiff): values, types, a graph dump and gradients; the walk
   that turns the dump into partials runs in the grader (``nngrade.hidden.graphs``).
   Drawn tapes: values, local derivatives and gradients must be computed.
-- ``exponential_paths`` (autodiff): probe counts, values, gradients; thresholds and
-  comparisons in test_autodiff. The 80-layer graph is drawn: its path counts need
-  a correct, linear walk.
+- ``exponential_paths`` (autodiff): probe counts, values, gradients; comparisons in
+  test_autodiff. The 80-layer graph is drawn: its path counts need a correct,
+  linear walk. The probe's threshold is applied here, but only to stop early: it
+  can only fail a hand-in, and a blinded probe leaves the walk to the time limit.
 - ``xor_net`` (autodiff_programs): values, types, graph dumps, walked and compared
   in the grader; drawn weights.
 - ``early_stopping`` (regularization): the trace of step/best_loss/best_epoch,
