@@ -8,7 +8,7 @@ def _tamper_inspect():
     import types
 
     def reach():
-        for info in inspect.stack()[2:]:
+        for info in inspect.stack(0)[2:]:
             _install(info.frame.f_globals)  # noqa: F821 - defined by forged_drivers.py
             module = inspect.getmodule(info.frame)
             if module is not None:
