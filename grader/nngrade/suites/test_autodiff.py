@@ -313,6 +313,13 @@ def test_variable_identity(student, rng):
                     call=call, mistake="variable_compares_by_value")
     expect_close([got["grad_a"], got["grad_b"]], [expected["grad_a"], expected["grad_b"]],
                  call=call, what=msg("what.gradient_pair"))
+    # The facts above are constants a rewritten driver could report (issue 13); the gradients
+    # of a drawn graph whose leaves all hold the same value cannot be written down without
+    # a Variable that keeps equal values apart and a walk of this very graph.
+    tape = random_tape(rng, ["add", "mul", "sub"], n_leaves=3, n_ops=6)
+    tape["leaves"] = [x] * len(tape["leaves"])
+    check_graph(student, tape, partials=False, name="Variable",
+                mistake="variable_compares_by_value")
 
 
 # ------------------------------------------------------------------ the operators

@@ -109,7 +109,10 @@ def test_numerical_gradient_uses_h(student, rng):
 def test_numerical_gradient_leaves_x_unchanged(student, rng):
     """numerical_gradient leaves the caller's x as it was and still returns the right gradient"""
     x = rng.normal(size=(2,) + _shape(rng, max_ndim=2))
-    f = _quadratic(rng, x.shape)
+    # Coupled (k > 0): an x left changed by one step of the loop moves every later partial
+    # derivative, so the returned value shows the mistake too. That value is checked here,
+    # not in the worker, where student code could rewrite what the driver reports (issue 13).
+    f = Fn("quadratic", {**_quadratic(rng, x.shape).params, "k": float(rng.uniform(1.0, 2.0))})
     params = {"f": f.name, "f_params": dict(f.params), "x": x}
     facts = student.drive("numerical_gradient_mutation", params, name="numerical_gradient")
     call = f"numerical_gradient(f, x=array(shape={'x'.join(map(str, x.shape))}))"
@@ -344,7 +347,10 @@ def test_gradient_check_leaves_x_unchanged(student, rng):
     """gradient_check leaves the caller's x exactly as it was and still returns the right error"""
     shape = (2, int(rng.integers(2, 4)))
     a, c = rng.uniform(1.0, 3.0, size=shape), rng.normal(size=shape)
-    wrong = {"a": a * rng.uniform(1.3, 2.5, size=shape), "c": c}  # its error is about 0.1-0.4
+    # Its error is about 0.1-0.4 and, with c shifted, depends on x: a gradient_check that
+    # moves x before computing shows in the error it returns, a value checked here (issue 13).
+    wrong = {"a": a * rng.uniform(1.3, 2.5, size=shape),
+             "c": c + rng.uniform(0.1, 0.3, size=shape)}
     f, grad = Fn("quadratic", {"a": a, "c": c}), Fn("quadratic_grad", wrong)
     x = c + rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
     params = {"f": f.name, "f_params": dict(f.params), "grad": grad.name,
