@@ -163,3 +163,63 @@ def test_grade_in_process_grades_a_kernels_namespace(tmp_path: Path) -> None:
     assert module["score"] == module["max_score"] > 0
     assert {t["tags"][0] for t in results["tests"]} == {"activations"}
     assert results["nngrade"]["protections"] == {"sandbox": False}
+
+
+# Issue 13 item 4: the in-process backend over source texts (`SourceBackend`, the audit's)
+# imports a submission's modules the way the sandbox does, so that every import form the
+# contract allows between them works there too.
+IMPORT_FORMS = {
+    "plain": "from activations import sigmoid as _sibling",
+    "relative": "from .activations import sigmoid as _sibling",
+    "package": "from exercises.activations import sigmoid as _sibling",
+    "package_module": "from exercises import activations as _pkg\n_sibling = _pkg.sigmoid",
+}
+SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+
+
+def _sources(extra: str = "") -> dict[str, str]:
+    sources = {m: (SOLUTIONS / f"{m}.py").read_text(encoding="utf-8")
+               for m in ("activations", "losses")}
+    # losses.py borrows from activations.py at import time and again when a function runs
+    sources["losses"] += (f"\n{extra}\n\n\ndef _late():\n    from .activations import relu\n"
+                          "    return relu\n") if extra else ""
+    return sources
+
+
+@pytest.mark.parametrize("form", sorted(IMPORT_FORMS))
+def test_every_import_form_between_modules_works_in_process(form: str) -> None:
+    import sys
+
+    from nngrade.hidden.grader import SuiteGrader
+    from nngrade.hidden.inprocess import SourceBackend
+    from nngrade.hidden.suite import collect
+    from nngrade.records import Submission
+    from nngrade.rubric import load_rubric
+
+    meta_path = list(sys.meta_path)
+    backend = SourceBackend(timeout=5.0)
+    grader = SuiteGrader(backend, collect(modules=["activations", "losses"]), seed=3,
+                         rubric=load_rubric(), replay=False)
+    # The honest student and the one whose modules import each other, in one batch.
+    honest = grader.grade(Submission("honest", _sources()))
+    importing = grader.grade(Submission(form, _sources(IMPORT_FORMS[form])))
+    for results in (honest, importing):
+        modules = results["nngrade"]["modules"]
+        for name in ("activations", "losses"):
+            assert modules[name]["score"] == modules[name]["max_score"] > 0, modules[name]
+    # The submission's modules leave with it: nothing stays in this process.
+    assert sys.meta_path == meta_path
+    assert not {"activations", "losses", "exercises"} & set(sys.modules)
+
+
+def test_a_call_time_relative_import_finds_its_sibling() -> None:
+    from nngrade.hidden.inprocess import SourceBackend
+
+    backend = SourceBackend(timeout=5.0)
+    statuses = backend.load(_sources(IMPORT_FORMS["relative"]))
+    assert statuses == {"activations": "ok", "losses": "ok"}
+    result = backend.call("losses", "_late")
+    assert result.status == "ok"  # relu crossed as an Opaque: it was found
+    broken = backend.load({"losses": "from .activations import sigmoid\n"})
+    assert "No module named" in broken["losses"]  # no activations.py: told, not crashed
+    backend.end()

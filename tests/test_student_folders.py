@@ -27,7 +27,7 @@ ADA = ROOT / "examples" / "submissions" / "ada"
 FAST = BatchOptions(call_timeout=2.0, submission_timeout=120.0)
 
 HOSTILE_FOLDERS = ["run.json", "gradebook.csv", "slurm", "-rf", "--help", "名" * 80,
-                   "\u202eevil", "résumé"]
+                   "\u202eevil", "résumé", "Ada", "ADA"]  # Ada, ADA and ada: one on macOS
 HOSTILE_ZIPS = ["index.html"]  # index.html.zip: the id is the zip's stem
 
 
@@ -59,6 +59,9 @@ def test_every_hand_in_is_graded_into_its_own_folder(hostile_class: tuple[Path, 
         {s: r["score"] for s, r in results.items()}
     folders = {student_folder(s) for s in results}
     assert len(folders) == len(results)  # no two students share a folder
+    # ...not even where OUT is copied to a file system that ignores case (macOS, Windows)
+    assert len({f.casefold() for f in folders}) == len(results)
+    assert {entry.name.casefold() for entry in out.iterdir()} >= {f.casefold() for f in folders}
     for student, res in results.items():
         folder = out / student_folder(student)
         assert res["nngrade"]["folder"] == folder.name
@@ -110,6 +113,16 @@ def test_names_that_are_never_plain(name: str) -> None:
                                   "2024001"])
 def test_plain_ids_name_their_own_folder(name: str) -> None:
     assert is_plain(name) and student_folder(name) == name
+
+
+@pytest.mark.parametrize("ids", [("ada", "Ada", "ADA", "aDa"), ("straße", "strasse", "STRASSE"),
+                                 ("Σίσυφος", "σίσυφος", "ΣΊΣΥΦΟΣ"), ("_Ada", "_ada")])
+def test_ids_that_differ_only_in_case_get_folders_that_differ_in_more(ids: tuple) -> None:
+    """The rule: only an id that is its own case fold is plain; the others are hashed."""
+    folders = [student_folder(i) for i in ids]
+    assert len({f.casefold() for f in folders}) == len(ids), folders
+    for student, folder in zip(ids, folders, strict=True):
+        assert (folder == student) == (student == student.casefold() and is_plain(student))
 
 
 def test_reserved_names_stay_reserved() -> None:

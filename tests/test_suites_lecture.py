@@ -75,7 +75,7 @@ ES_STEP = ("        w = w - lr * features.T @ (features @ w - y) / m\n"
 LAYER = "        layers.append(grad * (f(z) + w * f_prime(z) * y_in))"
 
 # job -> (the contract name that must lose points, the mistake it must be told, the module)
-BUGGY: dict[str, tuple[str, str, dict[str, str]]] = {
+BUGGY: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "gc_one_sided": ("gradient_check", "gradient_check_one_sided", _planted(
         "gradient_descent", ("    numeric = numerical_gradient(f, x, h)\n",
                              "    numeric = np.array([(f(x + h * e.reshape(x.shape)) - f(x)) / h"
@@ -94,6 +94,16 @@ BUGGY: dict[str, tuple[str, str, dict[str, str]]] = {
     "gc_h": ("gradient_check", "gradient_check_ignores_h", _planted(
         "gradient_descent", ("    numeric = numerical_gradient(f, x, h)\n",
                              "    numeric = numerical_gradient(f, x)\n"))),
+    "gc_floor_added": ("gradient_check", "gradient_check_wrong_floor", _planted(
+        "gradient_descent", ("np.maximum(np.abs(analytic) + np.abs(numeric), 1e-12)",
+                             "(np.abs(analytic) + np.abs(numeric) + 1e-12)"))),
+    "gc_default_h": ("gradient_check", "gradient_check_wrong_default_h", _planted(
+        "gradient_descent", ("def gradient_check(f, grad_f, x, h=1e-5):",
+                             "def gradient_check(f, grad_f, x, h=1e-4):"))),
+    # An empty x must give 0.0 (no entry, both gradients zero everywhere); nothing to name.
+    "gc_empty": ("gradient_check", None, _planted(
+        "gradient_descent", ("    return float(np.max(error)) if error.size else 0.0",
+                             "    return float(np.max(error))"))),
     "gc_mutates": ("gradient_check", "gradient_check_mutates_input", _planted(
         "gradient_descent", ("    x = np.array(x, dtype=float)\n    analytic",
                              "    x = np.asarray(x, dtype=float)\n    x += 0.5\n    analytic"))),

@@ -9,6 +9,11 @@ so the folder of a student is the id itself only when the id is *plain*:
 - it starts with a letter or digit (of any script) and holds only letters,
   digits and ``-_.@+~`` (no separators, no control or bidi characters), in
   Unicode NFC, at most `MAX_PLAIN` characters;
+- it is its own case fold (``ada``, ``王小明``; not ``Ada``, not ``straße``):
+  OUT may live on a case-insensitive file system (macOS, Windows, a share),
+  where ``Ada`` and ``ada`` would be one folder. Two plain ids that differ
+  in case cannot both exist, and every id with a capital goes the hashed
+  way below, whose digest tells it apart from its lower-case twin;
 - it does not end like a file the grader writes (``.json``, ``.html``,
   ``.csv``...), is none of the grader's folder names (`RESERVED`) and no
   Windows device name (an ``OUT`` copied to a Windows share must open).
@@ -16,7 +21,9 @@ so the folder of a student is the id itself only when the id is *plain*:
 Every other id gets ``_<readable part>~<12 hex digits of its SHA-256>``.
 That is stable (the same id always gets the same folder, so reruns resume),
 never plain (it starts with ``_``), so it cannot meet a plain id or a grader
-file, and distinct ids get distinct digests. The grader's own names must
+file, and distinct ids get distinct digests (lower-case hex, so they differ in
+any case too: ``Ada`` and ``ADA`` get ``_Ada~…`` and ``_ADA~…``, two folders
+even where case is ignored). The grader's own names must
 therefore never be plain ids: a test lists everything ``nngrade grade``
 writes into ``OUT`` and checks it. results.json keeps the id itself
 (``nngrade.student``) and the folder (``nngrade.folder``), and gradebook.csv
@@ -48,6 +55,7 @@ def is_plain(student: str) -> bool:
     lower = student.lower()
     return (0 < len(student) <= MAX_PLAIN
             and student == unicodedata.normalize("NFC", student)
+            and student == student.casefold()
             and student[0].isalnum()
             and all(ch.isalnum() or ch in _KEPT for ch in student)
             and not lower.endswith(GRADER_SUFFIXES)

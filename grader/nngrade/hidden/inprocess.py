@@ -15,7 +15,9 @@ sandbox; a call that runs too long is stopped with the worker's own
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import sys
 import threading
 import time
 import types
@@ -268,27 +270,69 @@ def grade_in_process(namespaces: Mapping[str, Any], *, seed: int,
 
 
 class SourceBackend(InProcessBackend):
-    """The in-process backend over source texts: each `load` executes them into fresh namespaces.
+    """The in-process backend over source texts: each `load` imports them as fresh modules.
 
     Nothing here is confined: only for trusted code (solutions/, the sample
-    class in tests, benchmarks). A module whose code raises is reported as an
-    import error, as the sandbox would.
+    class in tests, benchmarks). The modules are imported through the worker's
+    own finder (`nngrade.worker.loader.SubmissionFinder`), so every import form
+    the contract allows between a submission's modules works as in the
+    sandbox: ``from losses import mse``, ``from .losses import mse``, ``from
+    exercises.losses import mse``, ``from exercises import losses``. (Executing
+    each text into a bare dict, as this did before, failed all four: no
+    module of the submission could see another.) The finder goes first on
+    ``sys.meta_path``, so that a folder ``exercises/`` in the working
+    directory cannot answer for the submission, and it stays there, with
+    the modules in ``sys.modules``, until `end` or the next `load`: a function
+    may import a sibling when it is called. A name of Python's or numpy's own
+    is refused as the sandbox refuses it. A module whose code raises is
+    reported as an import error, as the sandbox would.
     """
 
     def __init__(self, timeout: float | None = 5.0) -> None:
         super().__init__({}, timeout=timeout)
+        self._finder: Any = None
+        self._owned: set[str] = set()
+        self._saved: dict[str, types.ModuleType] = {}
 
     def load(self, sources: Mapping[str, str], modules: Iterable[str] | None = None, *,
              seed: int = 0) -> dict[str, str]:
+        import importlib
+
+        from nngrade.worker import wording
+        from nngrade.worker.loader import PACKAGE, SubmissionFinder, shadowed_names
+
+        self.end()
         self._namespaces = {}
+        shadowed = shadowed_names(name for name in sources if name != PACKAGE)
+        served = {str(k): str(v) for k, v in sources.items() if k not in shadowed}
+        self._owned = {*served, PACKAGE, *(f"{PACKAGE}.{name}" for name in served)}
+        self._saved = {name: sys.modules.pop(name) for name in self._owned
+                       if name in sys.modules}
+        self._finder = SubmissionFinder(served, {}, lambda _event, _module: None)
+        sys.meta_path.insert(0, self._finder)
+        importlib.invalidate_caches()
         statuses: dict[str, str] = {}
-        for name, src in sources.items():
-            namespace: dict[str, Any] = {"__name__": name}
+        for name in sources:
+            if name in shadowed:
+                statuses[name] = wording.shadowed(name)
+                continue
             try:
-                exec(compile(src, f"{name}.py", "exec"), namespace)  # noqa: S102 - trusted code
+                module = importlib.import_module(name)
             except Exception as exc:  # noqa: BLE001 - reported like an import error
                 statuses[name] = f"{type(exc).__name__}: {exc}"
                 continue
-            self._namespaces[name] = namespace
+            self._namespaces[name] = vars(module)
             statuses[name] = "ok"
         return statuses
+
+    def end(self) -> None:
+        """Take the submission's finder and modules out of this process; restore what they hid."""
+        if self._finder is not None:
+            with contextlib.suppress(ValueError):
+                sys.meta_path.remove(self._finder)
+            self._finder = None
+        for name in list(sys.modules):
+            if name in self._owned or name.startswith(tuple(f"{n}." for n in self._owned)):
+                del sys.modules[name]
+        sys.modules.update(self._saved)
+        self._owned, self._saved = set(), {}

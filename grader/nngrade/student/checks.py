@@ -567,6 +567,36 @@ def _train_xor_one_step(m: ModuleType) -> None:
                            Mistake("lr_ignored", runs[0][1] + (want2 - runs[0][1]) / 0.3)])
 
 
+def _flat(result: Any) -> Any:
+    """A tuple or list of arrays (w1, w2) as one float array, to compare as one value."""
+    value = plain(result)
+    if isinstance(value, (tuple, list)):
+        try:
+            return np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in value])
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
+def _expect_defaults(m: ModuleType, name: str, short: dict[str, Any], written: dict[str, Any],
+                     signature: str) -> None:
+    """``name(**short)`` (the rest left at its defaults) must equal ``name(**written)``, the same
+    call with the contract's defaults written out (both cheap: one epoch)."""
+    got, text = call(m, name, **short)
+    want, _ = call(m, name, **written)
+    expect_close(_flat(got), _flat(want), call=text, rtol=1e-12, atol=1e-15,
+                 what=msg("what.default_arguments_run", name=name),
+                 hint=msg("hint.contract_defaults", signature=signature),
+                 mistakes=[Mistake("wrong_default_argument", lambda _g: True)])
+
+
+@check("backprop", "train_xor", "the defaults: train_xor(epochs=1) is hidden=10, lr=0.5, seed=0")
+def _train_xor_defaults(m: ModuleType) -> None:
+    _expect_defaults(m, "train_xor", {"epochs": 1},
+                     {"hidden": 10, "epochs": 1, "lr": 0.5, "seed": 0},
+                     "train_xor(hidden=10, epochs=20000, lr=0.5, seed=0)")
+
+
 @check(
     "backprop",
     "train_xor",
@@ -800,6 +830,18 @@ def _gradients_paths(m: ModuleType) -> None:
     _expect_grads(m, y, {"x": (x, 2.0**60)}, "y, with y = y + y repeated 60 times")
 
 
+@check("autodiff", "get_gradients", "called twice on y = x * x + x at 3: dy/dx = 7 both times")
+def _gradients_twice(m: ModuleType) -> None:
+    x = _function(m, "Variable")(3.0)
+    y = x * x + x
+    setup = "x = Variable(3.0); y = x * x + x"
+    _expect_grads(m, y, {"x": (x, 7.0)}, "y", setup=setup)
+    try:
+        _expect_grads(m, y, {"x": (x, 7.0)}, "y", setup=setup + "; get_gradients(y)")
+    except Feedback as failure:  # right the first time, wrong the second: state kept
+        raise failure.with_mistake("get_gradients_keeps_state") from None
+
+
 @check("autodiff", "get_gradients", "a chain of 20000 nodes stays within the recursion limit")
 def _gradients_chain(m: ModuleType) -> None:
     Variable = _function(m, "Variable")
@@ -934,6 +976,35 @@ def _early_stopping_delta(m: ModuleType) -> None:
     expect_close(plain(stopper.best_loss), 1.0, call=text, what="stopper.best_loss")
 
 
+@check("regularization", "EarlyStopping", "NaN is never an improvement, not even the first loss")
+def _early_stopping_nan(m: ModuleType) -> None:
+    nan = math.nan
+    for losses, stops in (([nan, nan], [False, True]), ([1.0, nan, nan], [False, False, True])):
+        stopper = _function(m, "EarlyStopping")(patience=2)
+        text = f"stopper = EarlyStopping(patience=2); [stopper.step(loss) for loss in {losses}]"
+        got = _steps(stopper, losses, text)
+        expect_close(np.array(got), np.array(stops), call=text, rtol=0, atol=0,
+                     what=msg("what.step_returns"), hint=msg("hint.early_stopping_nan"),
+                     mistakes=[_stops_off_by_one(len(stops) - 1)])
+
+
+@check("regularization", "rotate",
+       "30 degrees on 6x4 and 4x6 images: a half-pixel center, pixels from outside are 0")
+def _rotate_30(m: ModuleType) -> None:
+    # Even sides: the center is a half pixel. No source point here is near a rounding tie.
+    image = np.arange(1.0, 25.0).reshape(6, 4)
+    want = np.array([[2, 3, 8, 0], [2, 7, 8, 0], [5, 10, 11, 16], [9, 14, 15, 20],
+                     [0, 17, 18, 23], [0, 17, 22, 23]], dtype=float)
+    clockwise = np.array([[0, 5, 2, 3], [0, 5, 6, 3], [13, 10, 11, 8], [17, 14, 15, 12],
+                          [22, 19, 20, 0], [22, 23, 20, 0]], dtype=float)
+    expect_call(m, "rotate", (image, 30), want, atol=0, hint=msg("hint.rotate_center"),
+                mistakes=[Mistake("rotate_clockwise", clockwise)])
+    image = np.arange(1.0, 25.0).reshape(4, 6)
+    want = np.array([[0, 0, 4, 5, 12, 12], [2, 2, 9, 10, 17, 18], [7, 8, 15, 16, 23, 23],
+                     [13, 13, 20, 21, 0, 0]], dtype=float)
+    expect_call(m, "rotate", (image, 30), want, atol=0, hint=msg("hint.rotate_center"))
+
+
 @check("regularization", "rotate", "rotating by 90 degrees equals np.rot90 (counter-clockwise)")
 def _rotate_90(m: ModuleType) -> None:
     image = np.arange(16.0).reshape(4, 4)
@@ -955,7 +1026,9 @@ def _rotate_full(m: ModuleType) -> None:
 
 @check("vanishing", "chain_gradient", "depth 1, sigmoid: -2(1 - σ(1)) σ'(1) = -0.1057542")
 def _chain_one(m: ModuleType) -> None:
-    expect_call(m, "chain_gradient", (1,), -0.10575418556853343)
+    # sigma' taken at the activated value sigma(1) instead of at z = 1: -0.1179910
+    expect_call(m, "chain_gradient", (1,), -0.10575418556853343,
+                mistakes=[Mistake("vanishing_wrong_derivative", -0.11799098300233851)])
 
 
 @check("vanishing", "chain_gradient", "with the sigmoid, |dC/dw1| shrinks at every extra layer")
@@ -1056,6 +1129,52 @@ def _gradient_check_h(m: ModuleType) -> None:
                            Mistake("gradient_check_mean_or_norm", 0.00104019331934)])
 
 
+_EXP_RATE = 1000.0  # sum(exp(1000 x)): steep enough that h shows in a right gradient's error
+
+
+def _exp_sum(v: np.ndarray) -> float:
+    return float(np.sum(np.exp(_EXP_RATE * v)))
+
+
+def _exp_sum_gradient(v: np.ndarray) -> np.ndarray:
+    return _EXP_RATE * np.exp(_EXP_RATE * v)
+
+
+@check("gradient_descent", "gradient_check",
+       "without h it uses h = 1e-5; gradients below the floor 1e-12; an empty x gives 0.0")
+def _gradient_check_edges(m: ModuleType) -> None:
+    # sum(exp(k x)), k = 1000: central differences give g * sinh(k h) / (k h) in every entry,
+    # so even the right gradient's error, about (k h)**2 / 12, shows which h was used.
+    x = np.array([0.0, 0.001, -0.002])
+    got, text = call(m, "gradient_check", _exp_sum, _exp_sum_gradient, x)
+    expect_close(plain(got), 8.333305557e-06, call=text, atol=1e-11,
+                 what=LARGEST_RELATIVE_ERROR, hint=msg("hint.gradient_check_default_h"),
+                 mistakes=[_ZERO_DIVISION,
+                           Mistake("gradient_check_wrong_default_h", 8.330555391e-04),  # 1e-4
+                           Mistake("gradient_check_wrong_default_h", 8.333338927e-08),  # 1e-6
+                           Mistake("gradient_check_wrong_default_h", 8.054482232e-02)])  # 1e-3
+
+    # 1e-13 * sum(x**2) and half its gradient at [1, -3]: |g| + |n| = 3e-13 and 9e-13, both
+    # under the floor, so the errors are 1e-13 / 1e-12 and 3e-13 / 1e-12, the largest 0.3.
+    def tiny(v: np.ndarray) -> float:
+        return 1e-13 * float(np.sum(v**2))
+
+    def tiny_halved(v: np.ndarray) -> np.ndarray:
+        return 1e-13 * v
+
+    got, text = call(m, "gradient_check", tiny, tiny_halved, np.array([1.0, -3.0]))
+    expect_close(plain(got), 0.3, call=text, atol=1e-6, what=LARGEST_RELATIVE_ERROR,
+                 hint=msg("hint.gradient_check_floor"),
+                 mistakes=[_ZERO_DIVISION,
+                           Mistake("gradient_check_wrong_floor", 1 / 3),  # no floor
+                           Mistake("gradient_check_wrong_floor", 3e-13 / 1.9e-12),  # + 1e-12
+                           Mistake("gradient_check_not_relative", 3e-13)])
+
+    got, text = call(m, "gradient_check", sum_of_squares, lambda v: 2 * v, np.zeros(0))
+    expect_close(plain(got), 0.0, call=text, atol=1e-12, what=LARGEST_RELATIVE_ERROR,
+                 hint=msg("hint.gradient_check_empty"), mistakes=[_ZERO_DIVISION])
+
+
 # The lecture's neuron (x = 1, Y = 1, w = b = 0, lr = 0.1): its costs before each of 11 steps,
 # and w (= b) after 9, 10 and 11 steps.
 _NEURON_COSTS = [0.25, 0.237658788435, 0.225948184870, 0.214860371490, 0.204382041901,
@@ -1153,7 +1272,10 @@ def _xor_net_hand_made(m: ModuleType) -> None:
                                 0.026043963005]),
                  call=text, atol=1e-9, what=msg("what.xor_net_outputs"),
                  hint=msg("hint.xor_net_layout"),
-                 mistakes=[Mistake("xor_net_output_sigmoid_missing",
+                 mistakes=[Mistake("xor_net_weights_misplaced",  # w read by columns
+                                   [0.026043963005, 0.012389735187, 0.973930923249,
+                                    0.026043963005]),
+                           Mistake("xor_net_output_sigmoid_missing",
                                    [-3.621580171187, 3.241186029159, 3.241186029159,
                                     -3.621580171187])])
 
@@ -1162,6 +1284,10 @@ def _xor_net_hand_made(m: ModuleType) -> None:
 _XOR_START = np.array([0.125730221093, -0.132104863291, 0.640422650443, 0.104900117153,
                        -0.535669373161, 0.361595054909, 1.304000045130, 0.947080963129,
                        -0.703735235807])
+# One epoch that updates after each of the four cases instead of once (the classic slip).
+_XOR_PER_CASE = np.array([0.120970916804, -0.135409602790, 0.632339692675, 0.101038572513,
+                          -0.538528712939, 0.355072432394, 1.285956919384, 0.932075523397,
+                          -0.730945377472])
 _XOR_AFTER_ONE = np.array([0.120876588132, -0.135607356063, 0.632061777343, 0.100987685447,
                            -0.538643554267, 0.354906895443, 1.285318544801, 0.931580686095,
                            -0.732117159355])
@@ -1182,9 +1308,17 @@ def _train_xor_autodiff_start(m: ModuleType) -> None:
     step = _XOR_AFTER_ONE - _XOR_START  # a cost with 1/2 or a mean takes a half or quarter step
     expect_close(plain(got), _XOR_AFTER_ONE, call=text, atol=1e-9,
                  what=msg("what.nine_weights"), hint=msg("hint.xor_autodiff_epoch"),
-                 mistakes=[Mistake("xor_autodiff_cost_scaled", _XOR_START + step / 2),
+                 mistakes=[Mistake("xor_autodiff_per_case_updates", _XOR_PER_CASE),
+                           Mistake("xor_autodiff_cost_scaled", _XOR_START + step / 2),
                            Mistake("xor_autodiff_cost_scaled", _XOR_START + step / 4),
                            Mistake("gradient_ascent", _XOR_START - step)])
+
+
+@check("autodiff", "train_xor_autodiff",
+       "the defaults: train_xor_autodiff(epochs=1) is lr=0.1, seed=0")
+def _train_xor_autodiff_defaults(m: ModuleType) -> None:
+    _expect_defaults(m, "train_xor_autodiff", {"epochs": 1}, {"epochs": 1, "lr": 0.1, "seed": 0},
+                     "train_xor_autodiff(epochs=20000, lr=0.1, seed=0)")
 
 
 @check("autodiff", "train_xor_autodiff",
@@ -1284,6 +1418,35 @@ def _early_stopping_fit(m: ModuleType) -> None:
                  mistakes=[Mistake("early_stopping_fit_last_weights", [0.0, 1.75])])
 
 
+@check("overfitting", "early_stopping_fit",
+       "min_delta: 0.0 by default, 0.1 ignores small gains; a NaN in y_val stops after patience")
+def _early_stopping_fit_edges(m: ModuleType) -> None:
+    x = np.array([-1.0, 1.0])
+    # Validation on the training data: every epoch improves by less than 1 (0.375, 0.094, ...),
+    # so with min_delta = 0.0 all 5 epochs run and the last is the best.
+    got, text = call(m, "early_stopping_fit", x, 2 * x, x, 2 * x, 1, 0.5, 5, 2)
+    _, best, _, val = expect_tuple(plain(got), 4, "w, best_epoch, train_curve, val_curve",
+                                   call=text)
+    expect_close(best, 4, call=text, atol=1e-9, what="best_epoch",
+                 hint=msg("hint.contract_defaults",
+                          signature="early_stopping_fit(..., patience, min_delta=0.0)"),
+                 mistakes=[Mistake("wrong_default_argument", 0)])
+    # min_delta = 0.1: epoch 2 gains 0.094 on the best (no), epoch 3 0.117 (yes): best 3.
+    got, text = call(m, "early_stopping_fit", x, 2 * x, x, 2 * x, 1, 0.5, 5, 2, 0.1)
+    best = expect_tuple(plain(got), 4, "w, best_epoch, train_curve, val_curve", call=text)[1]
+    expect_close(best, 3, call=text, atol=1e-9, what="best_epoch",
+                 mistakes=[Mistake("early_stopping_fit_ignores_min_delta", 4)])
+    # A NaN validation target: every validation loss is NaN, never an improvement.
+    got, text = call(m, "early_stopping_fit", x, 2 * x, x, np.array([math.nan, 1.0]), 1, 0.5,
+                     10, 2)
+    _, _, train, val = expect_tuple(plain(got), 4, "w, best_epoch, train_curve, val_curve",
+                                    call=text)
+    expect_close(float(np.size(val)), 2.0, call=text, atol=0, what=msg("what.curve_epochs"),
+                 hint=msg("hint.early_stopping_nan"),
+                 mistakes=[Mistake("early_stopping_off_by_one", 1.0),
+                           Mistake("early_stopping_off_by_one", 3.0)])
+
+
 def _starts_with(got: Any, first: float) -> bool:
     """True for a curve (1-D, numbers) whose first entry is ``first``."""
     try:
@@ -1291,6 +1454,22 @@ def _starts_with(got: Any, first: float) -> bool:
     except (TypeError, ValueError):
         return False
     return curve.ndim == 1 and curve.size > 0 and math.isclose(float(curve[0]), first)
+
+
+@check("overfitting", "train_test_errors",
+       "the same data with l2 = 1, degree 1: ([0.48], [2.88]), fitted on the training set")
+def _train_test_errors_l2(m: ModuleType) -> None:
+    got, text = call(m, "train_test_errors", np.array([-1.0, 0.0, 1.0]),
+                     np.array([1.0, 3.0, 5.0]), np.array([2.0]), np.array([7.0]), [1], 1.0)
+    train, test = expect_tuple(plain(got), 2, "train_err, test_err", call=text)
+    hint = msg("hint.train_test_errors")
+    expect_close(train, np.array([0.48]), call=text, atol=1e-6, what="train_err", hint=hint,
+                 mistakes=[Mistake("train_test_errors_ignores_l2", [0.0]),
+                           Mistake("train_test_errors_fit_on_test", [28 / 3]),
+                           Mistake("train_test_errors_swapped", [2.88])])
+    expect_close(test, np.array([2.88]), call=text, atol=1e-6, what="test_err", hint=hint,
+                 mistakes=[Mistake("train_test_errors_ignores_l2", [0.0]),
+                           Mistake("train_test_errors_swapped", [0.48])])
 
 
 @check("vanishing", "layer_gradients",

@@ -313,6 +313,13 @@ def test_variable_identity(student, rng):
                     call=call, mistake="variable_compares_by_value")
     expect_close([got["grad_a"], got["grad_b"]], [expected["grad_a"], expected["grad_b"]],
                  call=call, what=msg("what.gradient_pair"))
+    # The facts above are constants a rewritten driver could report (issue 13); the gradients
+    # of a drawn graph whose leaves all hold the same value cannot be written down without
+    # a Variable that keeps equal values apart and a walk of this very graph.
+    tape = random_tape(rng, ["add", "mul", "sub"], n_leaves=3, n_ops=6)
+    tape["leaves"] = [x] * len(tape["leaves"])
+    check_graph(student, tape, partials=False, name="Variable",
+                mistake="variable_compares_by_value")
 
 
 # ------------------------------------------------------------------ the operators
@@ -873,6 +880,14 @@ def test_train_xor_autodiff_defaults(student, rng):
         except Feedback:
             break
         first_call = first_call or str(student.last_call)
+    if 1 in runs:  # the defaults themselves (lr=0.1, seed=0): one epoch, so it costs nothing
+        explicit = _nine(student, student.train_xor_autodiff(epochs=1, lr=lr, seed=0),
+                         student.last_call)
+        expect_close(runs[1], explicit, call=first_call, rtol=1e-12, atol=1e-15,
+                     what=msg("what.default_arguments_run", name="weights"),
+                     hint=msg("hint.contract_defaults",
+                              signature="train_xor_autodiff(epochs=20000, lr=0.1, seed=0)"),
+                     mistakes=[Mistake("wrong_default_argument", lambda _g: True)])
     # Plain descent, possibly with the cost scaled (a mean or a 1/2: the steps are those of
     # another learning rate, which the step test charges): the reference continues it.
     step = next((scale * lr for scale in (1.0, 0.5, 0.25, 2.0) if len(runs) == 3 and all(

@@ -335,6 +335,8 @@ def test_train_xor_defaults(student, rng):
             second = w
         else:
             later = w
+    if first is not None:  # the defaults themselves: one epoch, so it costs nothing
+        _check_default_arguments(student, first, first_call)
     plain_descent = (first is not None and second is not None and later is not None
                      and _follows(first, second, 1, lr) and _follows(first, later, probe - 1, lr))
     if plain_descent and first is not None:  # (plain_descent implies a first epoch)
@@ -350,6 +352,21 @@ def test_train_xor_defaults(student, rng):
                      hint=hint)
     except Feedback as fb:
         raise fb.replace(figure=_xor_regions(w1, w2)) from None
+
+
+def _check_default_arguments(student, first: tuple[np.ndarray, np.ndarray],
+                             first_call: str) -> None:
+    """train_xor(epochs=1) is train_xor(hidden=10, epochs=1, lr=0.5, seed=0): the defaults of
+    the contract's signature (the epochs test checks explicit arguments only)."""
+    explicit = student.train_xor(hidden=_DEFAULTS["hidden"], epochs=1, lr=_DEFAULTS["lr"],
+                                 seed=_DEFAULTS["seed"])
+    want = _weights(student, explicit, _DEFAULTS["hidden"])
+    for name, got, expected in (("w1", first[0], want[0]), ("w2", first[1], want[1])):
+        expect_close(got, expected, call=first_call, rtol=1e-12, atol=1e-15,
+                     what=msg("what.default_arguments_run", name=name),
+                     hint=msg("hint.contract_defaults",
+                              signature="train_xor(hidden=10, epochs=20000, lr=0.5, seed=0)"),
+                     mistakes=[Mistake("wrong_default_argument", lambda _g: True)])
 
 
 def _xor_regions(w1: np.ndarray, w2: np.ndarray) -> dict[str, Any]:

@@ -109,7 +109,10 @@ def test_numerical_gradient_uses_h(student, rng):
 def test_numerical_gradient_leaves_x_unchanged(student, rng):
     """numerical_gradient leaves the caller's x as it was and still returns the right gradient"""
     x = rng.normal(size=(2,) + _shape(rng, max_ndim=2))
-    f = _quadratic(rng, x.shape)
+    # Coupled (k > 0): an x left changed by one step of the loop moves every later partial
+    # derivative, so the returned value shows the mistake too. That value is checked here,
+    # not in the worker, where student code could rewrite what the driver reports (issue 13).
+    f = Fn("quadratic", {**_quadratic(rng, x.shape).params, "k": float(rng.uniform(1.0, 2.0))})
     params = {"f": f.name, "f_params": dict(f.params), "x": x}
     facts = student.drive("numerical_gradient_mutation", params, name="numerical_gradient")
     call = f"numerical_gradient(f, x=array(shape={'x'.join(map(str, x.shape))}))"
@@ -228,6 +231,8 @@ def _relative_errors(analytic: np.ndarray, numeric: np.ndarray) -> np.ndarray:
 
 def _gradient_check_mistakes(f: Fn, grad: Fn, x: np.ndarray, h: float) -> list[Mistake]:
     """What the classic wrong formulas give for this call (for naming, on a failed check)."""
+    if x.size == 0:
+        return []  # no entries: no formula gives anything but the empty max
     fn, g = f.resolve(), np.asarray(grad.resolve()(x), dtype=float)
     n = ref.numerical_gradient(f, x, h)
     fx = fn(x)
@@ -251,6 +256,10 @@ def _gradient_check_mistakes(f: Fn, grad: Fn, x: np.ndarray, h: float) -> list[M
                     float(np.linalg.norm(g - n) / (np.linalg.norm(g) + np.linalg.norm(n)))),
             Mistake("gradient_check_ignores_h",
                     float(_relative_errors(g, ref.numerical_gradient(f, x)).max())),
+            # The floor: none, added to the sum instead of a max, or another size.
+            Mistake("gradient_check_wrong_floor", float((diff / (np.abs(g) + np.abs(n))).max())),
+            Mistake("gradient_check_wrong_floor",
+                    float((diff / (np.abs(g) + np.abs(n) + 1e-12)).max())),
         ]
 
 
@@ -287,14 +296,50 @@ def test_gradient_check_of_a_wrong_gradient(student, rng):
 
 @pytest.mark.contract("gradient_descent", "gradient_check")
 def test_gradient_check_uses_h_and_zero_gradients(student, rng):
-    """gradient_check(f, grad_f, x, h) uses h; two gradients that are zero everywhere give 0.0"""
+    """gradient_check uses h (1e-5 if none is given), the floor 1e-12; no or zero entries: 0.0"""
     scale = float(rng.uniform(2.0, 3.0))
     f, grad = Fn("sin_sum", {"scale": scale}), Fn("sin_sum_grad", {"scale": scale})
     x = _spread_gradient_point(rng, grad, (int(rng.integers(2, 5)),))
     _check_gradient_check(student, f, grad, x, 2e-2)
+    _check_default_h(student, rng)
+    _check_floor(student, rng)
     zero = {"a": np.zeros(3), "c": rng.normal(size=3)}
     _check_gradient_check(student, Fn("quadratic", zero), Fn("quadratic_grad", zero),
                           rng.normal(size=3), 1e-5, what=msg("what.error_of_zero_gradients"))
+    # An empty x: no entry at all, so both gradients are zero everywhere (the contract:
+    # any shape); the largest error of no entries is 0.0 here, not max() of nothing.
+    empty = {"a": np.zeros(0), "c": np.zeros(0)}
+    _check_gradient_check(student, Fn("quadratic", empty), Fn("quadratic_grad", empty),
+                          np.zeros(0), 1e-5, what=msg("what.error_of_zero_gradients"))
+
+
+def _check_default_h(student, rng: np.random.Generator) -> None:
+    """gradient_check(f, grad_f, x) without h must use 1e-5: on sin(s x) with s near 1000 the
+    central difference is g * sin(s h) / (s h) in every entry, so even a right gradient's error,
+    (s h)**2 / 12 ~ 8e-6, measures h itself (rounding is ~1e-6 of that)."""
+    scale = 1000.0 * float(rng.uniform(0.8, 1.2))
+    f, grad = Fn("sin_sum", {"scale": scale}), Fn("sin_sum_grad", {"scale": scale})
+    x = _spread_gradient_point(rng, grad, (int(rng.integers(2, 5)),))
+
+    def mistakes() -> list[Mistake]:
+        return [Mistake("gradient_check_wrong_default_h", ref.gradient_check(f, grad, x, h))
+                for h in (1e-4, 1e-6, 1e-3, 1e-7, 1e-8)]
+
+    expect_close(student.gradient_check(f, grad, x), ref.gradient_check(f, grad, x),
+                 call=student.last_call, rtol=GC_RTOL, atol=GC_ATOL, what=LARGEST_RELATIVE_ERROR,
+                 mistakes=mistakes)
+
+
+def _check_floor(student, rng: np.random.Generator) -> None:
+    """Gradients far below the floor (|g| + |n| < 2e-13 in every entry) of a wrong gradient:
+    each entry's error is |g - n| / 1e-12 there, which neither |g - n| / (|g| + |n|) (no floor)
+    nor a floor of another size gives. Central differences keep ~1e-11 relative here."""
+    shape = (int(rng.integers(2, 5)),)
+    a, c = rng.uniform(1.0, 3.0, size=shape) * 1e-14, rng.normal(size=shape)
+    wrong = {"a": a * rng.uniform(1.3, 2.5, size=shape), "c": c}
+    x = c + rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    _check_gradient_check(student, Fn("quadratic", {"a": a, "c": c}),
+                          Fn("quadratic_grad", wrong), x, 1e-5)
 
 
 @pytest.mark.contract("gradient_descent", "gradient_check")
@@ -302,7 +347,10 @@ def test_gradient_check_leaves_x_unchanged(student, rng):
     """gradient_check leaves the caller's x exactly as it was and still returns the right error"""
     shape = (2, int(rng.integers(2, 4)))
     a, c = rng.uniform(1.0, 3.0, size=shape), rng.normal(size=shape)
-    wrong = {"a": a * rng.uniform(1.3, 2.5, size=shape), "c": c}  # its error is about 0.1-0.4
+    # Its error is about 0.1-0.4 and, with c shifted, depends on x: a gradient_check that
+    # moves x before computing shows in the error it returns, a value checked here (issue 13).
+    wrong = {"a": a * rng.uniform(1.3, 2.5, size=shape),
+             "c": c + rng.uniform(0.1, 0.3, size=shape)}
     f, grad = Fn("quadratic", {"a": a, "c": c}), Fn("quadratic_grad", wrong)
     x = c + rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
     params = {"f": f.name, "f_params": dict(f.params), "grad": grad.name,

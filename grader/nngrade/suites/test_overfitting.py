@@ -266,9 +266,10 @@ def test_train_test_errors_with_l2(student, rng):
 # ------------------------------------------------------------------ early_stopping_fit
 
 
-def _run(x, y, x_val, y_val, degree, lr, max_epochs, patience, min_delta):
+def _run(x, y, x_val, y_val, degree, lr, max_epochs, patience, *min_delta):
+    """The reference's run; without ``min_delta`` its default (0.0) is used."""
     return ref.early_stopping_fit(x, y, x_val, y_val, degree, lr, max_epochs, patience,
-                                  min_delta)
+                                  *min_delta)
 
 
 def _robust(val: np.ndarray, min_delta: float) -> bool:
@@ -347,12 +348,32 @@ def _check_best(student, args: tuple, best_mistakes: list[Mistake] | None = None
 @pytest.mark.contract("overfitting", "early_stopping_fit")
 def test_early_stopping_fit_best_epoch(student, rng):
     """it stops `patience` epochs after the best and returns the best epoch's w, not the last"""
-    for patience in (3, int(rng.integers(1, 7))):
-        _check_best(student, _disagreeing_problem(rng, patience, 0.0))
+    # The first call leaves min_delta out: its default is 0.0 (the contract's signature).
+    _check_best(student, _disagreeing_problem(rng, 3, 0.0)[:8])
+    _check_best(student, _disagreeing_problem(rng, int(rng.integers(1, 7)), 0.0))
     # All-zero targets: w stays 0 and every epoch's validation loss equals the first, which
     # is no improvement (it must drop by more than min_delta = 0): best_epoch 0, then stop.
     x, x_val = _spread(rng, 8), _spread(rng, 5)
     _check_best(student, (x, np.zeros_like(x), x_val, np.zeros_like(x_val), 2, 0.3, 30, 3, 0.0))
+    _check_never_improves(student, rng)
+
+
+def _check_never_improves(student, rng: np.random.Generator) -> None:
+    """A NaN in y_val makes every validation loss NaN, which is never an improvement (the
+    contract's EarlyStopping): training stops after exactly `patience` epochs. Only the
+    curves' length is checked: with no best epoch the contract does not say what w is."""
+    patience = int(rng.integers(2, 5))
+    x, x_val = _spread(rng, 8), _spread(rng, 5)
+    y_val = 2.0 * x_val
+    y_val[int(rng.integers(0, len(y_val)))] = np.nan
+    args = (x, 2.0 * x, x_val, y_val, 1, 0.3, 30, patience, 0.0)
+    _, _, train, val = _stopping_facts(student, args)
+    want = len(_run(*args)[3])
+    length = np.shape(val)[0] if np.ndim(val) == 1 else None
+    expect_true(length == want and np.shape(train) == (want,),
+                msg("overfitting.curve_length", count=want, got=str(length)),
+                call=student.last_call, got=length, expected=want,
+                mistake="early_stopping_off_by_one" if length is not None else None)
 
 
 def _curve_mistakes(args: tuple, which: int, want: np.ndarray) -> list[Mistake]:

@@ -248,11 +248,15 @@ def test_early_stopping_plateau(student, rng):
 
 @pytest.mark.contract("regularization", "EarlyStopping")
 def test_early_stopping_ties_do_not_improve(student, rng):
-    """a loss equal to the best is no improvement; best_epoch stays at the first best call"""
+    """a loss equal to the best, or NaN (even the first), is no improvement; best_epoch stays"""
     patience = int(rng.integers(2, 5))
     best = float(rng.uniform(0.5, 1.5))
     losses = [best + 0.4, best] + [best] * (patience + 1)
     _run(student, patience, None, losses)
+    # NaN never improves (the contract), not even on the first call: patience calls in a row.
+    nan = float("nan")
+    _run(student, patience, None, [best + 0.4, best] + [nan] * (patience + 1))
+    _run(student, patience, None, [nan] * (patience + 1), check_best=False)
 
 
 @pytest.mark.contract("regularization", "EarlyStopping")
@@ -343,9 +347,16 @@ def test_rotate_non_square(student, rng):
 def test_rotate_other_angles(student, rng):
     """rotate by other angles matches the reference up to a few rounding-tie pixels"""
     height, width = int(rng.integers(6, 12)), int(rng.integers(6, 12))
-    image = _image(rng, height, width)
-    for degrees in (float(rng.uniform(5, 85)), -float(rng.uniform(95, 175))):
-        degrees = round(degrees, 1)
+    drawn = _image(rng, height, width)
+    # Placed under every seed: even sides (the center (H-1)/2 is a half pixel, (H-1)//2 is
+    # not), pixels that come from just outside the top or the left edge (0, not the last
+    # row or column), and 1 degree from a quarter turn on an image large enough to show it.
+    large = _image(rng, 64, 64)
+    cases = [(_image(rng, 10, 8), 30.0), (_image(rng, 8, 10), 30.0), (large, 89.0),
+             (large, 91.0)]
+    cases += [(drawn, round(float(rng.uniform(5, 85)), 1)),
+              (drawn, round(-float(rng.uniform(95, 175)), 1))]
+    for image, degrees in cases:
         got = student.rotate(image, degrees)
         expected = ref.rotate(image, degrees)
         expect_true(isinstance(got, np.ndarray) and got.shape == image.shape,

@@ -64,23 +64,31 @@ def _x(x: Any) -> np.ndarray:
 
 
 @function("quadratic")
-def _quadratic(a: Any = 1.0, c: Any = 0.0) -> Callable[[Any], float]:
-    """f(x) = 0.5 * sum(a * (x - c)**2), a scalar for any shape of x."""
-    a_, c_ = _x(a), _x(c)
+def _quadratic(a: Any = 1.0, c: Any = 0.0, k: float = 0.0) -> Callable[[Any], float]:
+    """f(x) = 0.5 * sum(a * (x - c)**2) + 0.5 * k * sum(x)**2, a scalar for any shape of x.
+
+    ``k`` couples the coordinates: with k != 0 every partial derivative depends on
+    every coordinate, so an x changed in place halfway through a call (a
+    numerical_gradient that does not restore x[i]) shows in the gradient it returns,
+    a value the grader checks itself, and not only in what the worker says x became.
+    """
+    a_, c_, k_ = _x(a), _x(c), float(k)
 
     def quadratic(x: Any) -> float:
-        return float(0.5 * _sum(a_ * (_x(x) - c_) ** 2))
+        z = _x(x)
+        return float(0.5 * _sum(a_ * (z - c_) ** 2) + 0.5 * k_ * _sum(z) ** 2)
 
     return quadratic
 
 
 @function("quadratic_grad")
-def _quadratic_grad(a: Any = 1.0, c: Any = 0.0) -> Callable[[Any], np.ndarray]:
-    """The gradient of ``quadratic``: a * (x - c)."""
-    a_, c_ = _x(a), _x(c)
+def _quadratic_grad(a: Any = 1.0, c: Any = 0.0, k: float = 0.0) -> Callable[[Any], np.ndarray]:
+    """The gradient of ``quadratic``: a * (x - c) + k * sum(x)."""
+    a_, c_, k_ = _x(a), _x(c), float(k)
 
     def quadratic_grad(x: Any) -> np.ndarray:
-        return a_ * (_x(x) - c_)
+        z = _x(x)
+        return a_ * (z - c_) + k_ * _sum(z)
 
     return quadratic_grad
 

@@ -25,6 +25,49 @@ their imports at module level: the ``nngrade`` package is hidden from
 
 The return value is encoded like any call result: objects of the student's
 become ``Opaque``, so return the plain numbers you want checked.
+Trust (issue 13): a driver shares its process with the student's code, which
+can reach and rewrite it (``gc.get_objects()``, ``sys._getframe().f_back`` and
+its ``f_globals``/``f_locals``, ``inspect.stack()``; ``sys.modules`` no longer
+holds ``nngrade``). So a driver only *reports* plain observations, every
+verdict is decided by the hidden suite in the grader, and a report is worth
+something only when forging it costs the honest work: a value of a computation
+on data the grader drew. Attack tests: tests/test_tamper.py and
+tests/test_tamper_vectors.py (gc, sys.modules, frames, inspect against every
+driver below).
+
+The audit, driver by driver: what it reports, where the verdict is decided (always
+the hidden suite, in the grader), and why a forged report gains nothing.
+
+- ``numerical_gradient_mutation`` (gradient_descent): x after the call and the
+  result, compared with the grader's own x and the reference in
+  test_gradient_descent. f is coupled (``quadratic`` with ``k``): an x left
+  changed halfway through the call corrupts the returned gradient too.
+- ``gradient_check_mutation`` (gradient_descent): the same; the wrong gradient's
+  error depends on x, so a moved x changes the returned error too.
+- ``variable_identity`` (autodiff): ``==``/hash facts and two gradients, compared in
+  test_autodiff; then a drawn graph whose leaves share one value, graded by its
+  gradients (``variable_graph``).
+- ``variable_graph`` (autodiff): values, types, a graph dump and gradients; the walk
+  that turns the dump into partials runs in the grader (``nngrade.hidden.graphs``).
+  Drawn tapes: values, local derivatives and gradients must be computed.
+- ``exponential_paths`` (autodiff): probe counts, values, gradients; comparisons in
+  test_autodiff. The 80-layer graph is drawn: its path counts need a correct,
+  linear walk. The probe's threshold is applied here, but only to stop early: it
+  can only fail a hand-in, and a blinded probe leaves the walk to the time limit.
+- ``xor_net`` (autodiff_programs): values, types, graph dumps, walked and compared
+  in the grader; drawn weights.
+- ``early_stopping`` (regularization): the trace of step/best_loss/best_epoch,
+  compared with the reference's trace on drawn losses.
+- ``script`` (generic, no suite uses it): one value per step of the student's objects.
+
+Left open, and asserted as such by tests/test_tamper_vectors.py (``RESIDUAL``):
+a report that the student's code could equally make true by the honest fix
+cannot be told from a forgery: ``get_gradients`` called twice on one graph
+(a forgery calls it once; the fix, resetting state, is as cheap), the deep
+chain (dy/dx = factor**n has a closed form), and the plain facts about types
+(``is_variable``, ``value_is_float``). No check from inside the process can
+close them; a check from outside would need the student's objects outside it.
+
 Imports only the standard library and numpy (and this package).
 """
 

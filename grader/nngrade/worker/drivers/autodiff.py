@@ -284,8 +284,9 @@ def path_gradients(
 
     ``doubling``: y = x, then y = y + y ``n`` times (2**n paths from y to x).
     ``chain``: y = x, then y = y * factor ``n`` times (a path n nodes deep). The
-    grader draws ``factor``, so dy/dx = factor**n cannot be written down in advance
-    by code that rewrites this driver instead of walking the graph.
+    grader draws ``factor``, so dy/dx = factor**n is not a constant; but code that
+    rewrites this driver receives factor and n and can write it down (a gap left open,
+    see ``nngrade.worker.drivers``).
     """
     leaf = variable_cls(_float(x))
     y = leaf
