@@ -17,7 +17,7 @@ then costs its cheapest failing test instead of the whole suite (the
 Its ``lost`` and ``failed`` then cover the tests that ran, not the whole
 suite. The calls also reach the mutant in another order than in a grading's
 side-by-side batches; that can matter only to a mutant that keeps state from
-one call to the next (``--full`` grades exactly as ``nngrade grade`` does).
+one call to the next (``--full`` keeps the order a grading uses).
 
 The worker prints one JSON line per graded mutant. If it dies or hangs
 (past ``unit_timeout`` without a line), the mutant it was on is recorded as
