@@ -24,6 +24,7 @@ from nngrade.feedback import (
     Mistake,
     driver_facts,
     expect_close,
+    expect_declared_default,
     expect_equal,
     expect_true,
     expect_tuple,
@@ -888,6 +889,12 @@ def test_train_xor_autodiff_defaults(student, rng):
                      hint=msg("hint.contract_defaults",
                               signature="train_xor_autodiff(epochs=20000, lr=0.1, seed=0)"),
                      mistakes=[Mistake("wrong_default_argument", lambda _g: True)])
+        declared = student.drive("declared_defaults",
+                                 {"module": "autodiff", "name": "train_xor_autodiff"},
+                                 name="train_xor_autodiff")
+        expect_declared_default(declared, "train_xor_autodiff", "epochs", epochs,
+                                call=first_call,
+                                signature="train_xor_autodiff(epochs=20000, lr=0.1, seed=0)")
     # Plain descent, possibly with the cost scaled (a mean or a 1/2: the steps are those of
     # another learning rate, which the step test charges): the reference continues it.
     step = next((scale * lr for scale in (1.0, 0.5, 0.25, 2.0) if len(runs) == 3 and all(

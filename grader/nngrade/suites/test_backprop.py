@@ -17,6 +17,7 @@ from nngrade.feedback import (
     Feedback,
     Mistake,
     expect_close,
+    expect_declared_default,
     expect_equal,
     expect_true,
     expect_tuple,
@@ -367,6 +368,12 @@ def _check_default_arguments(student, first: tuple[np.ndarray, np.ndarray],
                      hint=msg("hint.contract_defaults",
                               signature="train_xor(hidden=10, epochs=20000, lr=0.5, seed=0)"),
                      mistakes=[Mistake("wrong_default_argument", lambda _g: True)])
+    # epochs shows only after a full default run, which the defaults test does not pay for
+    declared = student.drive("declared_defaults", {"module": "backprop", "name": "train_xor"},
+                             name="train_xor")
+    expect_declared_default(declared, "train_xor", "epochs", _DEFAULTS["epochs"],
+                            call=first_call,
+                            signature="train_xor(hidden=10, epochs=20000, lr=0.5, seed=0)")
 
 
 def _xor_regions(w1: np.ndarray, w2: np.ndarray) -> dict[str, Any]:
