@@ -73,6 +73,7 @@ class Zygote:
         self._ctrl: socket.socket | None = None
         self._launch: Launch | None = None
         self._stderr: IO[bytes] | None = None
+        self._launched_at = 0.0
 
     # ------------------------------------------------------------ the process
 
@@ -99,7 +100,21 @@ class Zygote:
 
     def start(self) -> dict[str, Any]:
         """Start a new zygote and wait for its ``ready`` event (which it returns)."""
+        self.launch()
+        return self.wait_ready()
+
+    @property
+    def launched(self) -> bool:
+        """Launched and not yet known to be ready (`wait_ready` has not returned)."""
+        return self._proc is not None and not self.ready
+
+    def launch(self) -> None:
+        """Start a new zygote without waiting for it: it imports numpy while we do other work.
+
+        `wait_ready` must follow before any order is sent.
+        """
         self.stop()
+        self.ready = {}
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._stderr = tempfile.TemporaryFile()
@@ -128,7 +143,12 @@ class Zygote:
         finally:
             child_end.close()
         self._ctrl = parent_end
-        ready = self.next_event(time.monotonic() + self.limits.start_seconds, "ready")
+        self._launched_at = time.monotonic()
+
+    def wait_ready(self) -> dict[str, Any]:
+        """Wait for the launched zygote's ``ready`` event (which it returns); `SandboxError`
+        if it does not come within the start limit, counted from the launch."""
+        ready = self.next_event(self._launched_at + self.limits.start_seconds, "ready")
         if ready is None:
             detail = self.stderr_tail()
             self.stop()
