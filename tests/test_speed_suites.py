@@ -94,3 +94,33 @@ def test_settled_xor_autodiff_gives_the_full_runs_verdict(seed):
     settled = autodiff._settled_xor_descent(start, 19999, 0.1)
     full = ref.xor_descent(list(start), 19999, 0.1)
     assert np.array_equal(np.round(ref.xor_outputs(settled)), np.round(ref.xor_outputs(full)))
+
+
+def _linear_output_descent(weights: list[float], epochs: int, lr: float) -> list[float]:
+    """The mistaken network (no output sigmoid) trained on the reference's Variables."""
+    from nngrade.reference.course import autodiff as ref
+
+    w = list(weights)
+    for _ in range(epochs):
+        nodes = [ref.Variable(v) for v in w]
+        cost = ref.Variable(0.0)
+        for x1, x2, t in ref.XOR_CASES:
+            h1 = ref.sigmoid(x1 * nodes[0] + x2 * nodes[1] + nodes[2])
+            h2 = ref.sigmoid(x1 * nodes[3] + x2 * nodes[4] + nodes[5])
+            error = nodes[6] * h1 + nodes[7] * h2 + nodes[8] - t
+            cost = cost + error * error
+        grads = ref.get_gradients(cost)
+        w = [v - lr * grads[n] for v, n in zip(w, nodes, strict=True)]
+    return w
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_the_descent_without_output_sigmoid_follows_that_network_on_variables(seed):
+    """The continuation of a run whose xor_net lacks the output sigmoid is that network's
+    descent, step for step (checked on the reference's Variables for 150 epochs)."""
+    autodiff = _suite("autodiff")
+    start = [float(v) for v in np.random.default_rng(seed).standard_normal(9)]
+    got = autodiff._xor_descent_floats(start, 150, 0.1, output_sigmoid=False)
+    assert np.allclose(got, _linear_output_descent(start, 150, 0.1), rtol=1e-9, atol=1e-12)
+    # and it is not the plain descent: the step test tells the two apart
+    assert not np.allclose(got, autodiff._xor_descent_floats(start, 150, 0.1), rtol=1e-3)

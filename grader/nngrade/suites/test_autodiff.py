@@ -860,7 +860,8 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
-def _xor_descent_floats(weights: list[float], epochs: int, lr: float) -> list[float]:
+def _xor_descent_floats(weights: list[float], epochs: int, lr: float, *,
+                        output_sigmoid: bool = True) -> list[float]:
     """``ref.xor_descent`` on plain floats: the same steps, to rounding, twenty times faster.
 
     The backward pass of the nine-weight network written out (C = sum of (o - t)**2,
@@ -868,6 +869,8 @@ def _xor_descent_floats(weights: list[float], epochs: int, lr: float) -> list[fl
     thousands of epochs that cost the engine half a second a cold process; every
     step the student is compared with still comes from the reference
     (tests/test_speed_suites.py holds the two to 1e-9 over thousands of epochs).
+    ``output_sigmoid=False``: the same descent on the network whose output unit lacks
+    its sigmoid (o = w6*h1 + w7*h2 + w8, the mistake xor_net_output_sigmoid_missing).
     """
     w0, w1, w2, w3, w4, w5, w6, w7, w8 = (float(v) for v in weights)
     for _ in range(epochs):
@@ -875,8 +878,11 @@ def _xor_descent_floats(weights: list[float], epochs: int, lr: float) -> list[fl
         for x1, x2, t in ref.XOR_CASES:
             h1 = _sigmoid(x1 * w0 + x2 * w1 + w2)
             h2 = _sigmoid(x1 * w3 + x2 * w4 + w5)
-            o = _sigmoid(w6 * h1 + w7 * h2 + w8)
-            d = 2.0 * (o - t) * o * (1.0 - o)
+            if output_sigmoid:
+                o = _sigmoid(w6 * h1 + w7 * h2 + w8)
+                d = 2.0 * (o - t) * o * (1.0 - o)
+            else:
+                d = 2.0 * (w6 * h1 + w7 * h2 + w8 - t)
             d1 = d * w6 * h1 * (1.0 - h1)
             d2 = d * w7 * h2 * (1.0 - h2)
             g[0] += d1 * x1
@@ -932,13 +938,25 @@ def test_train_xor_autodiff_defaults(student, rng):
         first_call = first_call or str(student.last_call)
     # Plain descent, possibly with the cost scaled (a mean or a 1/2: the steps are those of
     # another learning rate, which the step test charges): the reference continues it.
-    step = next((scale * lr for scale in (1.0, 0.5, 0.25, 2.0) if len(runs) == 3 and all(
-        np.allclose(runs[e], ref.xor_descent(list(runs[1]), e - 1, scale * lr), rtol=1e-8,
-                    atol=1e-10) for e in (2, _XOR_PROBE))), None)
+    step = _descent_step(runs, lr, ref.xor_descent)
+    # The same on a network without the output sigmoid (charged by the xor_net tests): that
+    # descent continued in full (it has no settled point), not 20,000 epochs of the
+    # student's Variables (seconds of every such submission).
+    linear = None if step is not None else _descent_step(
+        runs, lr, functools.partial(_xor_descent_floats, output_sigmoid=False))
+    hint: Message | None = None
     if step is not None:
         weights = _settled_xor_descent(runs[1], epochs - 1, step)
         call = f"train_xor_autodiff()  # {first_call}"
-        hint: Message | None = msg("autodiff.continued_by_reference", lr=f"{step:g}")
+        hint = msg("autodiff.continued_by_reference", lr=f"{step:g}")
+    elif linear is not None:
+        key = (runs[1].tobytes(), epochs - 1, linear, "no output sigmoid")
+        if key not in _xor_continued:
+            _xor_continued[key] = _xor_descent_floats(list(runs[1]), epochs - 1, linear,
+                                                      output_sigmoid=False)
+        weights = list(_xor_continued[key])
+        call = f"train_xor_autodiff()  # {first_call}"
+        hint = msg("autodiff.continued_without_output_sigmoid", lr=f"{linear:g}")
     else:
         got = student.with_timeout(XOR_AUTODIFF_TIMEOUT).train_xor_autodiff()
         weights = list(_nine(student, got, student.last_call))
@@ -950,6 +968,15 @@ def test_train_xor_autodiff_defaults(student, rng):
     except Feedback as fb:  # the nine weights' regions beside a network that solves XOR
         raise fb.replace(figure=regions_figure(_nine_weight_net(weights),
                                                _nine_weight_net(_XOR_WEIGHTS))) from None
+
+
+def _descent_step(runs: dict[int, np.ndarray], lr: float,
+                  descend: Callable[[list[float], int, float], list[float]]) -> float | None:
+    """The learning rate (lr, or lr scaled as a mean or a 1/2 would) with which ``descend``
+    from the student's first epoch gives their later epochs; None if none does."""
+    return next((scale * lr for scale in (1.0, 0.5, 0.25, 2.0) if len(runs) == 3 and all(
+        np.allclose(runs[e], descend(list(runs[1]), e - 1, scale * lr), rtol=1e-8,
+                    atol=1e-10) for e in (2, _XOR_PROBE))), None)
 
 
 def _nine_weight_net(w: list[float]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
