@@ -4,9 +4,12 @@ the report pages while the grading process works (issue 17, one submission fast)
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import numpy as np
+import pytest
 
 from nngrade.sandbox import Limits, Sandbox
 
@@ -66,3 +69,39 @@ def test_report_pages_are_prepared_once_and_kept_privately():
         folder = cache.directory  # type: ignore[attr-defined]
         assert os.stat(folder).st_uid == os.getuid()
         assert os.stat(folder).st_mode & 0o077 == 0
+
+
+_START = (
+    "from nngrade.sandbox import Limits, Sandbox\n"
+    "from nngrade.sandbox.launch import bwrap_status\n"
+    "with Sandbox(Limits()) as box:\n"
+    "    box.load({'m': 'def f(x):\\n    return x + 1\\n'})\n"
+    "    print(box.mode, box.call('m', 'f', (1,)).value, bwrap_status.cache_info().currsize)\n")
+
+
+def _start_in_a_fresh_process(path: str) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if k != "NNGRADE_SANDBOX"}
+    env["PATH"] = path
+    done = subprocess.run([sys.executable, "-c", _START], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.split()
+
+
+def test_bubblewrap_is_launched_without_the_probe_when_it_works():
+    from nngrade.sandbox.launch import bwrap_status
+
+    if not bwrap_status()[0]:
+        pytest.skip("bubblewrap cannot start here: nothing to launch unprobed")
+    assert _start_in_a_fresh_process(os.environ["PATH"]) == ["bwrap", "2", "0"]
+
+
+def test_a_bubblewrap_that_cannot_start_falls_back_after_the_probe(tmp_path):
+    """As in a container that blocks namespaces: the unprobed launch fails, the probe says
+    why, and the fallback starts (its missing protections are reported as before)."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new "
+                                "namespace' >&2\nexit 1\n")
+    (fake / "bwrap").chmod(0o755)
+    assert _start_in_a_fresh_process(f"{fake}:{os.environ['PATH']}") == ["none", "2", "1"]

@@ -74,6 +74,7 @@ class Zygote:
         self._launch: Launch | None = None
         self._stderr: IO[bytes] | None = None
         self._launched_at = 0.0
+        self._doubt_bwrap = False  # probe bubblewrap before launching it (`plan`)
 
     # ------------------------------------------------------------ the process
 
@@ -123,6 +124,7 @@ class Zygote:
                 self._stderr.fileno(),
                 self.limits.mode,
                 self.limits.scratch_bytes,
+                probe=self._doubt_bwrap,
             )
             self._launch = launch
             self.mode = launch.mode
@@ -149,6 +151,12 @@ class Zygote:
         """Wait for the launched zygote's ``ready`` event (which it returns); `SandboxError`
         if it does not come within the start limit, counted from the launch."""
         ready = self.next_event(self._launched_at + self.limits.start_seconds, "ready")
+        if ready is None and self._launch is not None and self._launch.unprobed:
+            # bubblewrap was launched unchecked (`plan`) and failed: check it now, then
+            # start it again, or the fallback where it cannot run (a container).
+            self._doubt_bwrap = True
+            self.launch()
+            ready = self.next_event(self._launched_at + self.limits.start_seconds, "ready")
         if ready is None:
             detail = self.stderr_tail()
             self.stop()
