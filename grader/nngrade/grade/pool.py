@@ -92,7 +92,11 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
     hard_limit = options.submission_timeout + _HANG_GRACE
     workers: list[_Worker] = []
     start_failures: list[str] = []
-    shared = {"shared_replays": str(shared_replays)} if shared_replays is not None else {}
+    extra: dict[str, Any] = {}  # keyword arguments of `_grading_process` beyond the usual
+    if shared_replays is not None:
+        extra["shared_replays"] = str(shared_replays)
+    if len(submissions) == 1:
+        extra["settle"] = False  # one hand-in: tuning the collector would cost, not save
 
     def start() -> None:
         # One hand-in alone: unpinned, so the sandbox starts on another CPU while the
@@ -103,7 +107,7 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
         process = ctx.Process(target=_grading_process, daemon=True,
                               args=(tasks, theirs, seed, limits, str(rubric.path), cpu,
                                     options.replay),
-                              kwargs=shared)
+                              kwargs=extra)
         process.start()
         theirs.close()
         workers.append(_Worker(process, tasks, ours))
@@ -203,7 +207,7 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
 
 def _grading_process(tasks: Any, conn: Connection, seed: int, limits: dict[str, float],
                      rubric_path: str, cpu: int | None, replay: bool,
-                     shared_replays: str | None = None) -> None:
+                     shared_replays: str | None = None, settle: bool = True) -> None:
     """One grading process: the suites, a sandbox and a grader, until sent None."""
     from nngrade.sandbox import Limits, Sandbox
 
@@ -225,7 +229,8 @@ def _grading_process(tasks: Any, conn: Connection, seed: int, limits: dict[str, 
             grader = SuiteGrader(box, tests, seed=seed, rubric=rubric, limits=limits,
                                  replay=replay)
             shared = _SharedReplays(shared_replays, grader, seed, rubric, limits)
-            settle_heap()
+            if settle:
+                settle_heap()
             outbox.put(("ready",))
             with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
                 for submission in iter(tasks.get, None):
