@@ -93,10 +93,14 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
     workers: list[_Worker] = []
     start_failures: list[str] = []
     extra: dict[str, Any] = {}  # keyword arguments of `_grading_process` beyond the usual
+    replay = options.replay
     if shared_replays is not None:
         extra["shared_replays"] = str(shared_replays)
-    if len(submissions) == 1:
-        extra["settle"] = False  # one hand-in: tuning the collector would cost, not save
+    elif len(submissions) == 1:
+        # One hand-in: tuning the collector would cost, not save, and no later submission
+        # can replay what recording its verdicts would cost (the verdicts are the same).
+        extra["settle"] = False
+        replay = False
 
     def start() -> None:
         # One hand-in alone: unpinned, so the sandbox starts on another CPU while the
@@ -106,7 +110,7 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
         ours, theirs = ctx.Pipe(duplex=False)
         process = ctx.Process(target=_grading_process, daemon=True,
                               args=(tasks, theirs, seed, limits, str(rubric.path), cpu,
-                                    options.replay),
+                                    replay),
                               kwargs=extra)
         process.start()
         theirs.close()
