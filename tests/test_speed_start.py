@@ -105,3 +105,25 @@ def test_a_bubblewrap_that_cannot_start_falls_back_after_the_probe(tmp_path):
                                 "namespace' >&2\nexit 1\n")
     (fake / "bwrap").chmod(0o755)
     assert _start_in_a_fresh_process(f"{fake}:{os.environ['PATH']}") == ["none", "2", "1"]
+
+
+def test_the_sandbox_is_pinned_once_started_not_while_it_starts():
+    """``cpu``: the zygote starts on any CPU beside the grader's imports, then the grading
+    process, the zygote and every child it forks share that one CPU (fast wake-ups)."""
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("no CPU affinity on this system")
+    before = os.sched_getaffinity(0)
+    cpu = max(before)
+    box = Sandbox(LIMITS, cpu=cpu)
+    try:
+        box.launch()
+        assert os.sched_getaffinity(0) == before  # not pinned while the zygote starts
+        box.start()
+        assert os.sched_getaffinity(0) == {cpu}
+        tree = box._zygote.process_tree()
+        assert tree and all(os.sched_getaffinity(pid) == {cpu} for pid in tree)
+        box.load({"m": "import os\n\ndef cpus():\n    return sorted(os.sched_getaffinity(0))\n"})
+        assert box.call("m", "cpus", ()).value == [cpu]
+    finally:
+        box.close()
+        os.sched_setaffinity(0, before)

@@ -142,11 +142,6 @@ class Sandbox:
         if self._zygote.running:
             return
         self._launch_started = time.perf_counter()
-        if self.cpu is not None and hasattr(os, "sched_setaffinity"):
-            try:
-                os.sched_setaffinity(0, {self.cpu % (os.cpu_count() or 1)})
-            except OSError:
-                pass  # a CPU outside this process's cpuset: run unpinned
         self._zygote.launch()
 
     def start(self) -> None:
@@ -155,6 +150,7 @@ class Sandbox:
             return
         self.launch()
         ready = self._zygote.wait_ready()
+        self._pin()
         bwrap = self.mode == "bwrap"
         self._protections = {
             "user_namespace": bwrap,
@@ -167,6 +163,21 @@ class Sandbox:
         }
         self.stats["zygote_starts"] += 1
         self.stats["zygote_start_seconds"] += time.perf_counter() - self._launch_started
+
+    def _pin(self) -> None:
+        """Pin this process and the zygote (whose children inherit it) to ``cpu``.
+
+        Once the zygote is ready, not before: until then it imports numpy on
+        whichever CPU is free while this process imports the grader.
+        """
+        if self.cpu is None or not hasattr(os, "sched_setaffinity"):
+            return
+        mask = {self.cpu % (os.cpu_count() or 1)}
+        for pid in (0, *self._zygote.process_tree()):
+            try:
+                os.sched_setaffinity(pid, mask)
+            except OSError:
+                pass  # a CPU outside the cpuset, a process gone: it runs unpinned
 
     def close(self) -> None:
         """Stop the worker and the zygote; the sandbox can be started again."""

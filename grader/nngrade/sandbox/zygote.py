@@ -19,6 +19,7 @@ request: the grader never waits on it without a deadline.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -29,6 +30,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 from typing import IO, Any
 
 from nngrade.sandbox import wording
@@ -93,6 +95,19 @@ class Zygote:
         """The ``sys.path`` entry of the worker package, which children take away."""
         assert self._launch is not None
         return self._launch.lib
+
+    def process_tree(self) -> list[int]:
+        """The zygote's process and its descendants (bubblewrap's), as the host numbers them."""
+        if self._proc is None:
+            return []
+        found, todo = [], [self._proc.pid]
+        while todo and len(found) < 64:
+            pid = todo.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                with contextlib.suppress(OSError, ValueError):
+                    todo += [int(child) for child in task.read_text().split()]
+        return found
 
     def fileno(self) -> int:
         """The control socket, for ``poll`` next to a child's pipe."""
