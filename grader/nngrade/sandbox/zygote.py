@@ -100,7 +100,8 @@ class Zygote:
         """The zygote's process and its descendants (bubblewrap's), as the host numbers them."""
         if self._proc is None:
             return []
-        found, todo = [], [self._proc.pid]
+        found: list[int] = []
+        todo = [self._proc.pid]
         while todo and len(found) < 64:
             pid = todo.pop()
             found.append(pid)
