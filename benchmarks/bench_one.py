@@ -19,6 +19,7 @@ sandbox's start (its zygote ready); the grading itself (results.json's
 (report.html and index.html of that result, in a cold process).
 
     python benchmarks/bench_one.py [--student ada] [--rounds 7] [--breakdown] [--json]
+        [--checkout DIR]
 
 Gradescope's run_autograder (one more cold interpreter before this command)
 has benchmarks/bench_gradescope.py.
@@ -77,6 +78,9 @@ print(time.perf_counter() - started)
 """
 
 
+CHECKOUT: list[Path] = []  # --checkout: grade with another checkout's nngrade
+
+
 def _env() -> dict[str, str]:
     """This environment, as an installed nngrade runs: bytecode is written and kept.
 
@@ -85,8 +89,11 @@ def _env() -> dict[str, str]:
     ``PYTHONDONTWRITEBYTECODE`` every cold process would compile nngrade's
     sources again, a cost no installed grader pays.)
     """
-    return {k: v for k, v in os.environ.items()
-            if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
+    if CHECKOUT:  # its two source roots first: every nngrade module is found there
+        env["PYTHONPATH"] = f"{CHECKOUT[0] / 'grader'}{os.pathsep}{CHECKOUT[0] / 'reference'}"
+    return env
 
 
 def _wall(argv: list[str]) -> tuple[float, str]:
@@ -136,7 +143,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--checkout", type=Path, default=None,
+                        help="grade with the nngrade of another checkout (e.g. `git archive COMMIT "
+                             "| tar -x -C /tmp/before`), in this environment")
     args = parser.parse_args()
+    if args.checkout is not None:
+        CHECKOUT.append(args.checkout.resolve())
 
     with tempfile.TemporaryDirectory(prefix="nngrade-bench-one-") as tmp:
         one = Path(tmp) / "class"
