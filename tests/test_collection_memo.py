@@ -13,8 +13,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nngrade.hidden import collection_memo
-from nngrade.hidden.suite import SUITES_DIR, _collect_with_pytest, collect
+from nngrade.hidden import collection_memo, suite
+from nngrade.hidden.suite import SUITES_DIR, HiddenTest, _collect_with_pytest, collect
+
+CODE = (Path(suite.__file__),)
+
+
+def _recall(folder: Path) -> list[HiddenTest] | None:
+    facts = collection_memo.recall(folder, CODE)
+    return None if facts is None else [HiddenTest(**f) for f in facts]
 
 PLAIN = '''
 import pytest
@@ -47,15 +54,15 @@ def _suite(folder: Path, name: str, source: str) -> Path:
 
 def test_the_course_suites_recalled_are_what_pytest_collects() -> None:
     collected = _collect_with_pytest(SUITES_DIR)
-    collection_memo.remember(SUITES_DIR, collected)
-    recalled = collection_memo.recall(SUITES_DIR)
+    collection_memo.remember(SUITES_DIR, collected, CODE)
+    recalled = _recall(SUITES_DIR)
     assert recalled is not None
     assert _facts(recalled) == _facts(collected)
     assert all(r.function is c.function for r, c in zip(recalled, collected, strict=True))
 
 
 def test_a_fresh_process_recalls_the_same_tests_without_a_pytest_session() -> None:
-    collection_memo.remember(SUITES_DIR, _collect_with_pytest(SUITES_DIR))
+    collection_memo.remember(SUITES_DIR, _collect_with_pytest(SUITES_DIR), CODE)
     script = (
         "import json, sys\n"
         "from unittest import mock\n"
@@ -79,12 +86,12 @@ def test_a_changed_file_is_collected_again(tmp_path: Path) -> None:
     folder = _suite(tmp_path / "s", "test_memo_changes.py", PLAIN)
     first = collect(folder)
     assert (folder / "__pycache__" / collection_memo.MEMO).is_file()
-    assert collection_memo.recall(folder) is not None
+    assert _recall(folder) is not None
     (folder / "notes.txt").write_text("any file of the folder counts")
-    assert collection_memo.recall(folder) is None
+    assert _recall(folder) is None
     again = collect(folder)  # pytest again, and remembered again
     assert _facts(again) == _facts(first)
-    assert collection_memo.recall(folder) is not None
+    assert _recall(folder) is not None
 
 
 def test_modules_filter_a_recalled_collection(tmp_path: Path) -> None:
@@ -114,4 +121,4 @@ def test_a_memo_from_another_folder_is_not_used(tmp_path: Path) -> None:
     (two / "__pycache__").mkdir()
     (two / "__pycache__" / collection_memo.MEMO).write_bytes(
         (one / "__pycache__" / collection_memo.MEMO).read_bytes())
-    assert collection_memo.recall(two) is None  # its key names the folder it was made from
+    assert _recall(two) is None  # its key names the folder it was made from

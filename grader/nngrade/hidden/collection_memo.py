@@ -11,7 +11,7 @@ the names pytest gave them) and takes each test function by name.
 
 The memo is used only when it was made from exactly these files: its key
 is a digest of the folder's path, every file in it (``__pycache__`` aside),
-the collecting code (`nngrade.hidden.suite`, this module), pytest's and
+the collecting code (`nngrade.hidden.suite` passes its file; this module), pytest's and
 Python's versions. A suite that does not collect is never remembered (pytest
 runs and reports it every time). Tests with ``parametrize`` values are not
 remembered either (their values are objects, not data): such a folder is
@@ -32,12 +32,9 @@ import tempfile
 import warnings
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pytest
-
-if TYPE_CHECKING:
-    from nngrade.hidden.suite import HiddenTest
 
 __all__ = ["recall", "remember"]
 
@@ -45,15 +42,13 @@ MEMO = "nngrade-collection.json"
 _FORMAT = 1
 
 
-def _key(suites_dir: Path) -> str | None:
+def _key(suites_dir: Path, code: tuple[Path, ...]) -> str | None:
     """A digest of everything the collection depends on; None if a file cannot be read."""
-    from nngrade.hidden import suite
-
     digest = hashlib.sha256()
     digest.update(json.dumps([_FORMAT, str(suites_dir.resolve()), pytest.__version__,
                               list(sys.version_info[:2])]).encode())
     try:
-        for path in (Path(suite.__file__), Path(__file__)):
+        for path in (*code, Path(__file__)):
             digest.update(path.read_bytes())
         files = sorted(p for p in suites_dir.rglob("*")
                        if p.is_file() and "__pycache__" not in p.parts)
@@ -65,26 +60,31 @@ def _key(suites_dir: Path) -> str | None:
     return digest.hexdigest()
 
 
-def remember(suites_dir: Path, tests: list[HiddenTest]) -> None:
-    """Write the memo of ``tests`` (just collected by pytest) beside the suites, if possible."""
+def remember(suites_dir: Path, tests: list[Any], code: tuple[Path, ...]) -> None:
+    """Write the memo of ``tests`` (`HiddenTest`s pytest just collected) beside the suites.
+
+    ``code``: the files of the collecting code, part of the key. Nothing is
+    written where it cannot be.
+    """
     if any(test.params for test in tests):
         return
-    key = _key(suites_dir)
+    key = _key(suites_dir, code)
     if key is None:
         return
     root = suites_dir.resolve()
     entries = []
     for test in tests:
-        module = sys.modules.get(test.function.__module__)
+        function: Any = test.function
+        name, python_module = str(function.__name__), str(function.__module__)
+        module = sys.modules.get(python_module)
         file = getattr(module, "__file__", None)
-        if file is None or Path(file).resolve().parent != root or \
-                getattr(module, test.function.__name__, None) is not test.function:
+        if not isinstance(file, str) or Path(file).resolve().parent != root or \
+                getattr(module, name, None) is not function:
             return  # a test defined elsewhere: leave it to pytest every time
         entries.append({"nodeid": test.nodeid, "module": test.module, "name": test.name,
                         "weight": test.weight, "title": test.title,
-                        "arguments": list(test.arguments),
-                        "python_module": test.function.__module__,
-                        "file": Path(file).name, "function": test.function.__name__})
+                        "arguments": list(test.arguments), "python_module": python_module,
+                        "file": Path(file).name, "function": name})
     text = json.dumps({"key": key, "tests": entries})
     folder = suites_dir / "__pycache__"
     with contextlib.suppress(OSError):
@@ -99,15 +99,14 @@ def remember(suites_dir: Path, tests: list[HiddenTest]) -> None:
             raise
 
 
-def recall(suites_dir: Path) -> list[HiddenTest] | None:
-    """The tests of ``suites_dir`` from its memo, their modules imported; None: collect."""
-    from nngrade.hidden.suite import HiddenTest
-
+def recall(suites_dir: Path, code: tuple[Path, ...]) -> list[dict[str, Any]] | None:
+    """The facts of each test of ``suites_dir`` from its memo, ``function`` included (their
+    modules imported), as `HiddenTest`'s fields; None: collect with pytest."""
     try:
         memo = json.loads((suites_dir / "__pycache__" / MEMO).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(memo, dict) or memo.get("key") != _key(suites_dir):
+    if not isinstance(memo, dict) or memo.get("key") != _key(suites_dir, code):
         return None
     tests = []
     try:
@@ -116,11 +115,11 @@ def recall(suites_dir: Path) -> list[HiddenTest] | None:
             function = getattr(module, entry["function"], None) if module else None
             if not callable(function):
                 return None
-            tests.append(HiddenTest(
-                nodeid=str(entry["nodeid"]), module=str(entry["module"]),
-                name=str(entry["name"]), weight=float(entry["weight"]),
-                title=str(entry["title"]), function=function,
-                arguments=tuple(str(a) for a in entry["arguments"]), params={}))
+            tests.append({
+                "nodeid": str(entry["nodeid"]), "module": str(entry["module"]),
+                "name": str(entry["name"]), "weight": float(entry["weight"]),
+                "title": str(entry["title"]), "function": function,
+                "arguments": tuple(str(a) for a in entry["arguments"]), "params": {}})
     except (KeyError, TypeError, ValueError):
         return None
     return tests
