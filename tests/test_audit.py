@@ -20,8 +20,8 @@ from click.testing import CliRunner
 
 from nngrade.audit.command import audit_command, parse_seeds, read_solution_set, run_audit
 from nngrade.audit.mutants import OPERATORS, Mutant, mutants_of
-from nngrade.audit.report import load_equivalent
-from nngrade.audit.run import grade_mutants
+from nngrade.audit.report import AuditReport, Equivalent, changed_line, load_equivalent
+from nngrade.audit.run import Outcome, grade_mutants
 from nngrade.contract import MODULES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,6 +121,36 @@ def test_a_mutant_that_kills_its_worker_is_reported_and_the_rest_still_graded() 
     assert [o.status for o in outcomes] == ["crashed", "killed", "crashed", "survived",
                                             "survived"]
     assert outcomes[1].lost[1] > 0 and outcomes[2].lost[1] == 0
+
+
+def test_failing_fast_gives_the_same_verdicts_as_grading_in_full() -> None:
+    """nngrade audit stops a mutant at its first failed test: same verdict, lost a lower bound."""
+    base = {p.stem: p.read_text(encoding="utf-8") for p in SOLUTIONS.glob("*.py")}
+    mutants = mutants_of("losses", base["losses"])[::4]
+    full = grade_mutants(base, mutants, [1], jobs=1, fail_fast=False)
+    fast = grade_mutants(base, mutants, [1], jobs=1, fail_fast=True)
+    assert [o.status for o in fast] == [o.status for o in full]
+    assert {o.status for o in fast} == {"killed", "survived"} or \
+        {o.status for o in fast} == {"killed"}
+    for quick, whole in zip(fast, full, strict=True):
+        assert 0 <= quick.lost[1] <= whole.lost[1] + 1e-9
+        assert set(quick.failed_tests[1]) <= set(whole.failed_tests[1])
+        assert (quick.status == "killed") == (len(quick.failed_tests[1]) == 1)
+
+
+def test_an_equivalent_entry_with_a_line_covers_that_line_only() -> None:
+    """``1 -> 2`` may be made in several places of one function; ``line`` names the one."""
+    source = "def f(x):\n    a = x.reshape(-1)\n    return a[1]\n"
+    mutants = [m for m in mutants_of("m", source, ["constant"])
+               if (m.before, m.after) == ("1", "2")]
+    assert len(mutants) == 2
+    original = ast.unparse(ast.parse(source))
+    entry = Equivalent("m.f", "1", "2", "reshape(-2) is reshape(-1)", "a = x.reshape(-2)")
+    report = AuditReport([Outcome(m, {1: "survived"}) for m in mutants], {"m": original}, [1],
+                         [entry])
+    assert sorted(report.status(o) for o in report.outcomes) == ["equivalent", "survived"]
+    assert [changed_line(original, m.source) for m in mutants] == \
+        ["a = x.reshape(-2)", "return a[2]"]
 
 
 def test_the_reviewed_equivalent_list_is_well_formed() -> None:

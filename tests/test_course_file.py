@@ -129,11 +129,15 @@ def test_overlapping_names_between_assignments(tmp_path: Path) -> None:
 
 
 def test_roster_problems_name_the_line(tmp_path: Path) -> None:
-    roster = ROSTER + "ben,Benjamin Carter,,,,,,,,\n../x,Mallory,,,,,,,,\n,Nobody,,,,,,,,\n"
+    roster = (ROSTER + "ben,Benjamin Carter,,,,,,,,\n../x,Mallory,,,,,,,,\n,Nobody,,,,,,,,\n"
+              "Ben,Ben Upper,,,,,,,,\n")
     found = errors(make_course(tmp_path, roster=roster))
     assert "error: roster: roster.csv line 5: the id 'ben' is already on line 3" in found
     assert any("roster.csv line 6: the id '../x' cannot be used" in e for e in found)
     assert "error: roster: roster.csv line 7: the id is empty" in found
+    # staged as Ben.zip beside ben.zip, one file on a case-insensitive disk: refused up front
+    assert any("roster.csv line 8: the id 'Ben' differs from 'ben' (line 3) only in case" in e
+               for e in found)
 
 
 def test_roster_without_an_id_column_and_not_utf8(tmp_path: Path) -> None:

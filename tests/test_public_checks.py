@@ -8,6 +8,7 @@ temporary copies of the solutions with one classic mistake planted.
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import signal
 import sys
@@ -362,9 +363,24 @@ def test_an_exponential_walk_is_named_by_its_growth_not_left_to_time_out(tmp_pat
     failures = _failures(folder, "autodiff", timeout=5.0)
     walk = failures[("get_gradients", "autodiff.gradients_paths")]
     assert not walk.timed_out, "measured on small graphs, never waited out"
+    # counted, not timed: the walks over a 10-layer graph, whatever the machine's load
+    assert walk.feedback.text.id == "check.exponential_walk_counted"
+    assert re.search(r"children \d{4,} times", walk.detail), walk.detail
+    assert "every extra layer doubles the paths" in walk.detail
+    assert "recursive get_gradients" in walk.detail, "the lecture's code named as the cause"
+
+
+def test_an_unwatchable_exponential_walk_is_still_named_by_its_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Variable whose local_gradients cannot be counted falls back to timing the growth."""
+    from nngrade.student import checks
+
+    monkeypatch.setattr(checks, "_child_walks", lambda *_args: None)
+    folder = _plant(tmp_path, "autodiff", GRADIENTS_BY_TOPOLOGY, GRADIENTS_BY_RECURSION)
+    walk = _failures(folder, "autodiff", timeout=30.0)[("get_gradients",
+                                                       "autodiff.gradients_paths")]
     assert walk.feedback.text.id == "check.exponential_walk"
     assert "every extra layer doubles its time" in walk.detail
-    assert "recursive get_gradients" in walk.detail, "the lecture's code named as the cause"
 
 
 def test_a_linear_walk_passes_the_growth_probe_on_a_busy_machine(

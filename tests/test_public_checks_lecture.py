@@ -41,6 +41,46 @@ MISTAKES = [
     ("gradient_descent", "    return float(np.max(error)) if error.size else 0.0",
      "    return float(np.max(error)) if error.size else 1.0", "gradient_check",
      "An empty x has no entries"),
+    # The codes that were hidden-only before the full audit, and its new charges.
+    ("overfitting", "        if best_loss - val_curve[-1] > min_delta:",
+     "        if best_loss - val_curve[-1] > 0:", "early_stopping_fit",
+     "early_stopping_fit_ignores_min_delta"),
+    ("overfitting", "        w = fit_polynomial(x_train, y_train, int(d), l2)",
+     "        w = fit_polynomial(x_train, y_train, int(d))", "train_test_errors",
+     "train_test_errors_ignores_l2"),
+    ("overfitting", "        w = fit_polynomial(x_train, y_train, int(d), l2)",
+     "        w = fit_polynomial(x_test, y_test, int(d), l2)", "train_test_errors",
+     "train_test_errors_fit_on_test"),
+    ("vanishing", "        grad *= w * f_prime(z) * w  # dy_k/dy_(k-1) = w f'(z_k) w",
+     "        grad *= w * f_prime(f(z)) * w", "chain_gradient", "vanishing_wrong_derivative"),
+    ("autodiff", "    gradients = defaultdict(float)",
+     "    gradients = get_gradients.__dict__.setdefault('kept', defaultdict(float))",
+     "get_gradients", "get_gradients_keeps_state"),
+    ("autodiff", "        nodes = [Variable(v) for v in weights]\n        cost = Variable(0.0)\n"
+     "        for x1, x2, target in XOR_CASES:\n"
+     "            error = xor_net(nodes, x1, x2) - target\n"
+     "            cost = cost + error * error\n        gradients = get_gradients(cost)\n"
+     "        weights = [v - lr * gradients[node] for v, node in zip(weights, nodes, "
+     "strict=True)]",
+     "        for x1, x2, target in XOR_CASES:\n"
+     "            nodes = [Variable(v) for v in weights]\n"
+     "            error = xor_net(nodes, x1, x2) - target\n"
+     "            gradients = get_gradients(error * error)\n"
+     "            weights = [v - lr * gradients[node] for v, node in "
+     "zip(weights, nodes, strict=True)]", "train_xor_autodiff",
+     "xor_autodiff_per_case_updates"),
+    ("backprop", "def train_xor(hidden=10, epochs=20000, lr=0.5, seed=0):",
+     "def train_xor(hidden=10, epochs=20000, lr=0.5, seed=1):", "train_xor",
+     "wrong_default_argument"),
+    ("autodiff", "def train_xor_autodiff(epochs=20000, lr=0.1, seed=0):",
+     "def train_xor_autodiff(epochs=20000, lr=0.2, seed=0):", "train_xor_autodiff",
+     "wrong_default_argument"),
+    ("overfitting", "                       min_delta=0.0):",
+     "                       min_delta=1.0):", "early_stopping_fit", "wrong_default_argument"),
+    ("regularization", "        self.calls_without_improvement = 0",
+     "        self.calls_without_improvement = 1", "EarlyStopping", "early_stopping_off_by_one"),
+    ("regularization", "(height - 1) / 2", "(height - 1) // 2", "rotate",
+     "a half pixel for even sides"),
     ("autodiff", "        costs.append(cost.value)", "        costs.append(cost)", "train_neuron",
      "returned_variable_not_value"),
     ("autodiff", "        costs.append(cost.value)\n        gradients = get_gradients(cost)\n"

@@ -83,6 +83,10 @@ NAMED: list[tuple[str, str, str, str]] = [
      "        x[i] = old\n        grad[i]", "        grad[i]"),
     ("gradient_descent", "numerical_gradient_forward_difference",
      "grad[i] = (f_plus - f_minus) / (2 * h)", "grad[i] = (f_plus - f(np.array(x))) / h"),
+    ("backprop", "train_xor_default_epochs_off_by_one", "hidden=10, epochs=20000,",
+     "hidden=10, epochs=20001,"),
+    ("autodiff", "train_xor_autodiff_default_epochs_off_by_one", "(epochs=20000, lr=0.1,",
+     "(epochs=19999, lr=0.1,"),
     ("vanishing", "unknown_activation_raises_key_error",
      "    if not isinstance(name, str) or name not in activations:\n", "    if False:\n"),
 ]

@@ -78,7 +78,7 @@ def test_check_in_chinese_has_no_english_sentence(troubled: Path) -> None:
     assert not found, f"English in zh check output: {found[:10]}\n{output}"
     # it is all there, in Chinese: the mistakes named, the crash, the import error, the TODO
     for phrase in ("对激活后的值而不是对 z 求了导数", "以 10（或 2）为底的对数", "顺时针",
-                   "每多一层，所用时间就翻一倍", "抛出了 SystemExit",
+                   "每多一层，路径数就翻一倍", "抛出了 SystemExit",
                    "无法导入 gradient_descent.py", "`backward` 尚未实现", "没有在 3 秒内完成",
                    "通过"):
         assert phrase in output, phrase

@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["MODULES", "ContractName", "all_names", "module_names"]
+__all__ = [
+    "CHAIN_NODES",
+    "DEFAULTS",
+    "GRADIENT_CHECK_FLOOR",
+    "MODULES",
+    "RAISES_VALUE_ERROR",
+    "ContractName",
+    "all_names",
+    "module_names",
+]
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,39 @@ MODULES: dict[str, tuple[str, ...]] = {
     "vanishing": ("chain_gradient", "layer_gradients"),
 }
 
+
+# Requirements that can be stated as data. The handout (both languages), the public
+# checks, the hidden suites and the solutions must all say the same:
+# tests/test_consistency.py compares them with these values.
+
+# The default arguments of the contract's signatures (``Class`` for its constructor).
+DEFAULTS: dict[str, dict[str, object]] = {
+    "losses.softmax": {"axis": -1},
+    "gradient_descent.numerical_gradient": {"h": 1e-5},
+    "gradient_descent.gradient_check": {"h": 1e-5},
+    "backprop.train_xor": {"hidden": 10, "epochs": 20000, "lr": 0.5, "seed": 0},
+    "autodiff.Variable": {"local_gradients": ()},
+    "autodiff.train_neuron": {"steps": 10, "lr": 0.1},
+    "autodiff.train_xor_autodiff": {"epochs": 20000, "lr": 0.1, "seed": 0},
+    "overfitting.fit_polynomial": {"l2": 0.0},
+    "overfitting.train_test_errors": {"l2": 0.0},
+    "overfitting.early_stopping_fit": {"min_delta": 0.0},
+    "regularization.dropout": {"training": True},
+    "regularization.EarlyStopping": {"min_delta": 0.0},
+    "vanishing.chain_gradient": {"activation": "sigmoid", "x": 1.0, "Y": 1.0},
+    "vanishing.layer_gradients": {"activation": "sigmoid", "x": 1.0, "Y": 1.0},
+}
+
+# Names that raise ValueError for a bad argument (a label out of range, p outside [0, 1),
+# an unknown activation).
+RAISES_VALUE_ERROR: tuple[str, ...] = (
+    "losses.one_hot",
+    "regularization.dropout",
+    "vanishing.chain_gradient",
+)
+
+CHAIN_NODES = 20_000  # get_gradients must walk a chain this long (no recursion-depth error)
+GRADIENT_CHECK_FLOOR = 1e-12  # gradient_check's denominator: max(|g| + |n|, this)
 
 def module_names() -> list[str]:
     """The contract's module file stems, in lecture order."""

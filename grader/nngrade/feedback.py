@@ -55,6 +55,7 @@ __all__ = [
     "describe_call",
     "driver_facts",
     "expect_close",
+    "expect_declared_default",
     "expect_dtype",
     "expect_equal",
     "expect_no_warnings",
@@ -778,6 +779,23 @@ def expect_equal(got: Any, expected: Any, *, call: object = None,
     """Exact equality for integer, boolean and 0/1 results (gates, step, masks)."""
     expect_close(got, expected, call=call, rtol=0.0, atol=0.0, mistakes=mistakes, what=what,
                  hint=hint, figure=figure)
+
+
+def expect_declared_default(declared: Mapping[str, Any], name: str, param: str,
+                            contract: Any, *, call: object, signature: str) -> None:
+    """The default ``name`` declares for ``param`` (``declared``, from
+    `nngrade.worker.drivers.signature.declared_defaults`) is the contract's.
+
+    For the defaults that behaviour shows only at a price no grader pays
+    (``epochs=20000``: a full training run). Only a declared number is judged:
+    ``epochs=None`` resolved in the body is left to behaviour.
+    """
+    value = declared.get(param)
+    if type(value) not in (int, float) or value == contract:
+        return
+    raise Feedback(msg("compare.declared_default", name=name, param=param), call=call,
+                   got=value, expected=contract, mistake="wrong_default_argument",
+                   hint=msg("hint.contract_defaults", signature=signature))
 
 
 def expect_true(condition: bool, message: str | Message, *, call: object = None,

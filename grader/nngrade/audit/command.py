@@ -85,9 +85,14 @@ def read_solution_set(folder: Path) -> tuple[dict[str, str], list[str], dict[str
 
 def run_audit(folder: Path, seeds: list[int], *, operators: list[str] | None = None,
               modules: list[str] | None = None, jobs: int = 2, call_timeout: float = 2.0,
-              limit: int | None = None, progress: bool = False) -> AuditReport:
+              limit: int | None = None, progress: bool = False,
+              fail_fast: bool = True) -> AuditReport:
     """Audit ``folder``'s modules: baseline first (a module that does not score full marks
-    under every seed is not audited, its mutants would prove nothing), then every mutant."""
+    under every seed is not audited, its mutants would prove nothing), then every mutant.
+
+    ``fail_fast`` (the default) stops a mutant's grading at its first failed test: the
+    verdicts are the same, a killed mutant's lost points and failed tests are a lower bound.
+    """
     started = time.perf_counter()
     sources, missing, skipped = read_solution_set(folder)
     chosen = [m for m in sources if modules is None or m in modules]
@@ -102,7 +107,7 @@ def run_audit(folder: Path, seeds: list[int], *, operators: list[str] | None = N
 
     # The baseline (each module unchanged) is graded in the same worker processes, first.
     graded = grade_mutants(sources, baseline + mutants, seeds, jobs=jobs,
-                           call_timeout=call_timeout, progress=show)
+                           call_timeout=call_timeout, fail_fast=fail_fast, progress=show)
     for outcome in graded[:len(baseline)]:
         if outcome.status != "survived":  # the unchanged module must keep every point
             failed = sorted({t for ts in outcome.failed_tests.values() for t in ts})
@@ -124,12 +129,15 @@ def run_audit(folder: Path, seeds: list[int], *, operators: list[str] | None = N
 @click.option("--jobs", "-j", default=2, show_default=True, help="Grading processes at once.")
 @click.option("--call-timeout", default=2.0, show_default=True,
               help="Seconds a mutant's call may take.")
+@click.option("--full", is_flag=True,
+              help="Grade every mutant's tests in full (slower; every failed test and all "
+                   "points lost), not only up to its first failed test.")
 @click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write the report as an HTML page.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Also write every mutant's verdicts as JSON.")
 def audit_command(folder: Path | None, seeds: str, operators: str | None, modules: str | None,
-                  jobs: int, call_timeout: float, html_path: Path | None,
+                  jobs: int, call_timeout: float, full: bool, html_path: Path | None,
                   json_path: Path | None) -> None:
     """How strong are the hidden suites? Grade single-point mutants of a solution set.
 
@@ -152,7 +160,7 @@ def audit_command(folder: Path | None, seeds: str, operators: str | None, module
     if not folder.is_dir():
         raise click.UsageError(f"{folder} is not a folder")
     report = run_audit(folder, seed_list, operators=ops, modules=mods, jobs=jobs,
-                       call_timeout=call_timeout, progress=True)
+                       call_timeout=call_timeout, progress=True, fail_fast=not full)
     if not report.outcomes and not report.originals:
         click.echo(report.text(), nl=False)
         click.echo(f"nngrade audit: nothing to audit in {folder}", err=True)

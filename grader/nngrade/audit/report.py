@@ -24,7 +24,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["EQUIVALENT_FILE", "AuditReport", "Equivalent", "load_equivalent"]
+__all__ = ["EQUIVALENT_FILE", "AuditReport", "Equivalent", "changed_line", "load_equivalent"]
 
 EQUIVALENT_FILE = Path(__file__).with_name("equivalent.toml")
 STATUSES = ("killed", "survived", "flaky", "crashed", "equivalent")
@@ -32,12 +32,18 @@ STATUSES = ("killed", "survived", "flaky", "crashed", "equivalent")
 
 @dataclass(frozen=True)
 class Equivalent:
-    """A reviewed survivor: in ``function`` (module.name), ``before`` became ``after``."""
+    """A reviewed survivor: in ``function`` (module.name), ``before`` became ``after``.
+
+    ``line`` (optional) is the whole changed line after the mutation, stripped: for
+    changes as short as ``1 -> 2`` that could be made in several places of one
+    function, so that the entry covers the one place its reason is about.
+    """
 
     function: str
     before: str
     after: str
     reason: str
+    line: str = ""
 
 
 def load_equivalent(path: Path = EQUIVALENT_FILE) -> list[Equivalent]:
@@ -45,8 +51,16 @@ def load_equivalent(path: Path = EQUIVALENT_FILE) -> list[Equivalent]:
     if not path.exists():
         return []
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return [Equivalent(e["function"], e["before"], e["after"], e["reason"])
+    return [Equivalent(e["function"], e["before"], e["after"], e["reason"], e.get("line", ""))
             for e in data.get("equivalent", [])]
+
+
+def changed_line(original: str, mutated: str) -> str:
+    """The first line of ``mutated`` that differs from ``original``, stripped."""
+    for old, new in zip(original.splitlines(), mutated.splitlines(), strict=False):
+        if old != new:
+            return new.strip()
+    return ""
 
 
 def _diff(original: str, mutated: str, module: str) -> str:
@@ -71,7 +85,10 @@ class AuditReport:
         m = outcome.mutant
         if outcome.status in ("survived", "flaky") and any(
                 e.function == f"{m.module}.{m.function}" and e.before == m.before
-                and e.after == m.after for e in self.equivalent):
+                and e.after == m.after
+                and (not e.line or e.line == changed_line(self.originals.get(m.module, ""),
+                                                          m.source))
+                for e in self.equivalent):
             return "equivalent"
         return outcome.status
 

@@ -127,6 +127,7 @@ def read_roster(path: Path) -> Roster:
     if roster.problems:
         return roster
     seen: dict[str, int] = {}
+    folded: dict[str, tuple[str, int]] = {}  # ids by case fold: see below
     for line_no, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -144,7 +145,15 @@ def read_roster(path: Path) -> Roster:
         if sid in seen:
             roster.problems.append(f"{where}: the id {sid!r} is already on line {seen[sid]}")
             continue
+        same = folded.get(sid.casefold())
+        if same is not None:  # one file on macOS' and Windows' disks: staged hand-ins would merge
+            roster.problems.append(
+                f"{where}: the id {sid!r} differs from {same[0]!r} (line {same[1]}) only in "
+                "case; a case-insensitive disk (macOS, Windows) keeps one file for both, "
+                "so give them ids that differ in more than case")
+            continue
         seen[sid] = line_no
+        folded[sid.casefold()] = (sid, line_no)
         if not values["name"]:
             roster.problems.append(f"{where}: student {sid!r} has no name")
         extra = {c: v for c, v in values.items() if c not in KNOWN}

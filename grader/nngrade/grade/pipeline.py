@@ -87,7 +87,8 @@ def _grade_locked(source: Path, folder: OutputFolder, options: BatchOptions,
 
     started = time.perf_counter()
     with _progress(len(todo), options.progress) as advance, \
-            contextlib.closing(_grade(todo, seed, rubric, options)) as graded:
+            contextlib.closing(_grade(todo, seed, rubric, options,
+                                      out if shard is not None else None)) as graded:
         for result in graded:
             folder.write_student(result, options)
             results[result["nngrade"]["student"]] = result
@@ -109,15 +110,29 @@ def _grade_locked(source: Path, folder: OutputFolder, options: BatchOptions,
     return everyone
 
 
-def _grade(todo: list[Submission], seed: int, rubric: Rubric,
-           options: BatchOptions) -> Generator[dict[str, Any], None, None]:
-    """The results of ``todo``: from the local pool, or from Dask workers with ``--cluster``."""
+def _grade(todo: list[Submission], seed: int, rubric: Rubric, options: BatchOptions,
+           shared_replays: Path | None = None) -> Generator[dict[str, Any], None, None]:
+    """The results of ``todo``: from the local pool, or from Dask workers with ``--cluster``.
+
+    ``shared_replays``: the OUT of a sharded run, whose shards pass on their replay trees.
+    """
     if options.cluster:
         from nngrade.grade.dask_cluster import grade_on_dask
 
         return grade_on_dask(todo, seed=seed, rubric=rubric, options=options,
                              address=options.cluster)
-    return grade_in_pool(todo, seed=seed, rubric=rubric, options=options)
+    return grade_in_pool(todo, seed=seed, rubric=rubric, options=options,
+                         meanwhile=_prepare_reports(options) if options.reports else None,
+                         shared_replays=shared_replays)
+
+
+def _prepare_reports(options: BatchOptions) -> Callable[[], None]:
+    """Import and compile the report pages while the grading processes start and grade."""
+    def prepare() -> None:
+        from nngrade.report.render import prepare
+
+        prepare(options.lang)
+    return prepare
 
 
 def grade_directory(submissions: Path, out: Path, *, jobs: int = 2, seed: int | None = None,

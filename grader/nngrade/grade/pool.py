@@ -34,7 +34,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -66,8 +66,18 @@ class _Worker:
 
 
 def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubric,
-                  options: BatchOptions) -> Generator[dict[str, Any], None, None]:
-    """Grade ``submissions`` in ``options.jobs`` processes; yield each results document."""
+                  options: BatchOptions,
+                  meanwhile: Callable[[], None] | None = None,
+                  shared_replays: Path | None = None,
+                  ) -> Generator[dict[str, Any], None, None]:
+    """Grade ``submissions`` in ``options.jobs`` processes; yield each results document.
+
+    ``meanwhile`` runs in this process once the grading processes have started
+    (what writing the results will need, prepared while they work); its
+    failure is left for the writing to meet. With ``shared_replays`` (OUT),
+    the processes start from the replay trees earlier processes of the run
+    left there and leave theirs (`nngrade.hidden.replay_store`).
+    """
     if not submissions:
         return
     ctx = mp.get_context("fork") if sys.platform.startswith("linux") else mp.get_context("spawn")
@@ -82,14 +92,26 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
     hard_limit = options.submission_timeout + _HANG_GRACE
     workers: list[_Worker] = []
     start_failures: list[str] = []
+    extra: dict[str, Any] = {}  # keyword arguments of `_grading_process` beyond the usual
+    replay = options.replay
+    if shared_replays is not None:
+        extra["shared_replays"] = str(shared_replays)
+    elif len(submissions) == 1:
+        # One hand-in: tuning the collector would cost, not save, and no later submission
+        # can replay what recording its verdicts would cost (the verdicts are the same).
+        extra["settle"] = False
+        replay = False
 
     def start() -> None:
-        cpu = next(started) % cpus if n_proc <= cpus else None
+        # One hand-in alone: unpinned, so the sandbox starts on another CPU while the
+        # grading process imports the grader (`_grading_process`).
+        cpu = next(started) % cpus if n_proc <= cpus and len(submissions) > 1 else None
         tasks = ctx.Queue()
         ours, theirs = ctx.Pipe(duplex=False)
         process = ctx.Process(target=_grading_process, daemon=True,
                               args=(tasks, theirs, seed, limits, str(rubric.path), cpu,
-                                    options.replay))
+                                    replay),
+                              kwargs=extra)
         process.start()
         theirs.close()
         workers.append(_Worker(process, tasks, ours))
@@ -132,6 +154,9 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
     try:
         for _ in range(n_proc):
             start()
+        if meanwhile is not None:
+            with contextlib.suppress(Exception):
+                meanwhile()
         while len(done) < len(submissions):
             for worker in workers:
                 feed(worker)
@@ -185,31 +210,69 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
 
 
 def _grading_process(tasks: Any, conn: Connection, seed: int, limits: dict[str, float],
-                     rubric_path: str, cpu: int | None, replay: bool) -> None:
+                     rubric_path: str, cpu: int | None, replay: bool,
+                     shared_replays: str | None = None, settle: bool = True) -> None:
     """One grading process: the suites, a sandbox and a grader, until sent None."""
-    from nngrade.hidden.grader import SuiteGrader
-    from nngrade.hidden.suite import collect
     from nngrade.sandbox import Limits, Sandbox
 
     outbox = _Outbox(conn)
     try:
-        rubric = load_rubric(Path(rubric_path))
-        tests = collect()
         # A worker beside its grader on one CPU: the two take turns, with warm caches.
-        with Sandbox(Limits(**cast("dict[str, Any]", limits)), cpu=cpu) as box:
+        # The sandbox is launched first: its worker imports numpy while this process
+        # imports the grader and collects the suites.
+        box = Sandbox(Limits(**cast("dict[str, Any]", limits)), cpu=cpu)
+        with contextlib.ExitStack() as stack:
+            stack.callback(box.close)  # also when the suites do not collect
+            box.launch()
+            from nngrade.hidden.grader import SuiteGrader
+            from nngrade.hidden.suite import collect
+
+            rubric = load_rubric(Path(rubric_path))
+            tests = collect()
+            box.start()
             grader = SuiteGrader(box, tests, seed=seed, rubric=rubric, limits=limits,
                                  replay=replay)
-            settle_heap()
+            shared = _SharedReplays(shared_replays, grader, seed, rubric, limits)
+            if settle:
+                settle_heap()
             outbox.put(("ready",))
             with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
                 for submission in iter(tasks.get, None):
                     results = grader.grade(submission)
                     outbox.put(("done", submission.student, json.dumps(results)))
+            shared.save()
     except BaseException:
         outbox.put(("fatal", traceback.format_exc()))
         raise
     finally:
         outbox.close()
+
+
+class _SharedReplays:
+    """A grading process's replay trees, from and back to OUT when its run shares them."""
+
+    def __init__(self, out: str | None, grader: Any, seed: int, rubric: Rubric,
+                 limits: dict[str, float]) -> None:
+        self.replays = grader.replays
+        self.out = Path(out) if out and self.replays is not None else None
+        self.loaded: list[Path] = []
+        if self.out is None:
+            return
+        from nngrade.hidden.replay_store import load_replays, store_key
+        from nngrade.hidden.suite import SUITES_DIR
+
+        self.key = store_key(seed=seed, rubric_sha256=rubric.sha256, limits=limits,
+                             suites=SUITES_DIR.glob("*.py"))
+        self.loaded = load_replays(self.out, self.key, self.replays)
+
+    def save(self) -> None:
+        """Leave the trees for the next process; a failure costs the next one time only."""
+        if self.out is None:
+            return
+        from nngrade.hidden.replay_store import save_replays
+
+        with contextlib.suppress(Exception):
+            save_replays(self.out, self.key, self.replays, self.loaded)
 
 
 class _Outbox:

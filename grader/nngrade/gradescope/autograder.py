@@ -210,13 +210,18 @@ def run(root: Path) -> int:
 def self_check(root: Path) -> int:
     """Run by setup.sh: the settings load, and which sandbox protections this container allows."""
     settings = load_settings(Path(root) / "source" / "course" / "gradescope.toml")
+    from nngrade.hidden.suite import collect
     from nngrade.sandbox import Limits, Sandbox
 
+    # Collected once here, into the image: every submission's cold start then recalls the
+    # collection instead of running a pytest session (`nngrade.hidden.collection_memo`).
+    tests = collect()
     with Sandbox(Limits()) as box:
         missing = box.missing_protections
         mode = box.mode
     print(f"nngrade autograder ready: language {settings.lang}, seed {settings.seed}, "
-          f"sandbox mode {mode}; missing protections: {', '.join(missing) or 'none'}")
+          f"{len(tests)} hidden tests, sandbox mode {mode}; missing protections: "
+          f"{', '.join(missing) or 'none'}")
     return 0
 
 

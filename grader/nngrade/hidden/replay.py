@@ -151,6 +151,10 @@ class Replays:
             node = self._roots[nodeid] = Node()
         return node
 
+    def trees(self) -> tuple[dict[str, Node], set[str]]:
+        """Every test's tree, and the tests that are never replayed (to keep or to merge)."""
+        return dict(self._roots), set(self._off)
+
     def turn_off(self, nodeid: str) -> None:
         """Never replay ``nodeid`` again (it did not repeat its own calls: not deterministic)."""
         self._off.add(nodeid)

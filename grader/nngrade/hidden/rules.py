@@ -21,9 +21,15 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+from nngrade import mistakes
 from nngrade.mistakes import CODES
 
-__all__ = ["GLOBAL_RANDOM", "problems"]
+__all__ = ["GLOBAL_RANDOM", "SOURCES", "problems"]
+
+# What a verdict of these rules depends on besides the suite file: the collection memo
+# (`nngrade.hidden.collection_memo`) keys on them, so a suite remembered before a rule
+# or a mistake code changed is checked again.
+SOURCES = (Path(__file__), Path(mistakes.__file__))
 
 # numpy.random's module-level functions draw from one global, unseeded-per-test state.
 # (numpy.random.default_rng(seed), Generator, SeedSequence, PCG64 and a seeded

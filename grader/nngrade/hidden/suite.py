@@ -46,6 +46,7 @@ from nngrade.hidden import rules
 
 __all__ = [
     "ARGUMENTS",
+    "COLLECTING_CODE",
     "SUITES_DIR",
     "HiddenTest",
     "SuiteError",
@@ -57,6 +58,9 @@ __all__ = [
 
 SUITES_DIR = Path(__file__).resolve().parents[1] / "suites"
 ARGUMENTS = frozenset({"student", "rng"})  # besides its parametrize arguments
+# The files a collection depends on besides the suites (the collection memo's key): this
+# one, and the rules a pytest collection checks (a recalled collection skips them).
+COLLECTING_CODE = (Path(__file__), *rules.SOURCES)
 
 
 class SuiteError(RuntimeError):
@@ -132,9 +136,28 @@ def collect(suites_dir: Path = SUITES_DIR,
     collecting again (an nbgrader kernel grading cell after cell) reuses the
     modules, and two folders with a file of the same name cannot both be
     collected in one process.
+
+    What pytest collected is remembered (`nngrade.hidden.collection_memo`)
+    while no file of the folder changes: a cold grading process then imports
+    the suite modules and takes the tests by name, without a pytest session.
     """
+    from nngrade.hidden import collection_memo
+
+    code = COLLECTING_CODE
+    recalled = collection_memo.recall(suites_dir, code)
+    if recalled is not None:
+        tests = [HiddenTest(**facts) for facts in recalled]
+    else:
+        tests = _collect_with_pytest(suites_dir)
+        collection_memo.remember(suites_dir, tests, code)
+    wanted = None if modules is None else set(modules)
+    return [test for test in tests if wanted is None or test.module in wanted]
+
+
+def _collect_with_pytest(suites_dir: Path) -> list[HiddenTest]:
+    """Every hidden test of ``suites_dir``, collected by a quiet pytest session."""
     os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-    collector = _Collector(modules)
+    collector = _Collector(None)
     chatter = io.StringIO()
     with contextlib.redirect_stdout(chatter):
         code = pytest.main([*pytest_args(suites_dir), "--collect-only"], plugins=[collector])

@@ -19,6 +19,7 @@ request: the grader never waits on it without a deadline.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -29,6 +30,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 from typing import IO, Any
 
 from nngrade.sandbox import wording
@@ -73,6 +75,8 @@ class Zygote:
         self._ctrl: socket.socket | None = None
         self._launch: Launch | None = None
         self._stderr: IO[bytes] | None = None
+        self._launched_at = 0.0
+        self._doubt_bwrap = False  # probe bubblewrap before launching it (`plan`)
 
     # ------------------------------------------------------------ the process
 
@@ -92,6 +96,20 @@ class Zygote:
         assert self._launch is not None
         return self._launch.lib
 
+    def process_tree(self) -> list[int]:
+        """The zygote's process and its descendants (bubblewrap's), as the host numbers them."""
+        if self._proc is None:
+            return []
+        found: list[int] = []
+        todo = [self._proc.pid]
+        while todo and len(found) < 64:
+            pid = todo.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                with contextlib.suppress(OSError, ValueError):
+                    todo += [int(child) for child in task.read_text().split()]
+        return found
+
     def fileno(self) -> int:
         """The control socket, for ``poll`` next to a child's pipe."""
         assert self._ctrl is not None
@@ -99,7 +117,21 @@ class Zygote:
 
     def start(self) -> dict[str, Any]:
         """Start a new zygote and wait for its ``ready`` event (which it returns)."""
+        self.launch()
+        return self.wait_ready()
+
+    @property
+    def launched(self) -> bool:
+        """Launched and not yet known to be ready (`wait_ready` has not returned)."""
+        return self._proc is not None and not self.ready
+
+    def launch(self) -> None:
+        """Start a new zygote without waiting for it: it imports numpy while we do other work.
+
+        `wait_ready` must follow before any order is sent.
+        """
         self.stop()
+        self.ready = {}
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._stderr = tempfile.TemporaryFile()
@@ -108,6 +140,7 @@ class Zygote:
                 self._stderr.fileno(),
                 self.limits.mode,
                 self.limits.scratch_bytes,
+                probe=self._doubt_bwrap,
             )
             self._launch = launch
             self.mode = launch.mode
@@ -128,7 +161,18 @@ class Zygote:
         finally:
             child_end.close()
         self._ctrl = parent_end
-        ready = self.next_event(time.monotonic() + self.limits.start_seconds, "ready")
+        self._launched_at = time.monotonic()
+
+    def wait_ready(self) -> dict[str, Any]:
+        """Wait for the launched zygote's ``ready`` event (which it returns); `SandboxError`
+        if it does not come within the start limit, counted from the launch."""
+        ready = self.next_event(self._launched_at + self.limits.start_seconds, "ready")
+        if ready is None and self._launch is not None and self._launch.unprobed:
+            # bubblewrap was launched unchecked (`plan`) and failed: check it now, then
+            # start it again, or the fallback where it cannot run (a container).
+            self._doubt_bwrap = True
+            self.launch()
+            ready = self.next_event(self._launched_at + self.limits.start_seconds, "ready")
         if ready is None:
             detail = self.stderr_tail()
             self.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from nngrade.feedback import (
     Mistake,
     driver_facts,
     expect_close,
+    expect_declared_default,
     expect_equal,
     expect_true,
     expect_tuple,
@@ -193,7 +195,23 @@ def _reference_facts(tape: dict, gradients: bool = True) -> dict:
 
 @functools.lru_cache(maxsize=16)
 def _reference_paths(kind: str, n: int, x: float, factor: float = 1.0) -> dict:
+    if kind == "chain":
+        return _chain_facts(n, x, factor)
     return path_gradients(ref.Variable, ref.get_gradients, kind, n, x, factor)
+
+
+def _chain_facts(n: int, x: float, factor: float) -> dict:
+    """y = x * factor (n times) and dy/dx = factor**n, multiplied in the order a walk does.
+
+    What `path_gradients` gets from the reference's Variables for the chain,
+    without building 20,000 of them: that cost half a second of every cold
+    grading process for a product (tests/test_speed_suites.py compares the two).
+    """
+    value, grad = float(x), 1.0
+    for _ in range(int(n)):
+        value *= factor
+        grad *= factor
+    return {"value": value, "grad": grad}
 
 
 # ------------------------------------------------------------------ checking facts
@@ -843,8 +861,54 @@ def test_train_xor_autodiff_epochs_are_gradient_steps(student, rng):
     _check_xor_autodiff(student, 3, 1.5, int(rng.integers(1, 10_000)))
 
 
+def _sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _xor_descent_floats(weights: list[float], epochs: int, lr: float, *,
+                        output_sigmoid: bool = True) -> list[float]:
+    """``ref.xor_descent`` on plain floats: the same steps, to rounding, twenty times faster.
+
+    The backward pass of the nine-weight network written out (C = sum of (o - t)**2,
+    o = sigmoid(w6*h1 + w7*h2 + w8)). Only the continuation to a verdict uses it,
+    thousands of epochs that cost the engine half a second a cold process; every
+    step the student is compared with still comes from the reference
+    (tests/test_speed_suites.py holds the two to 1e-9 over thousands of epochs).
+    ``output_sigmoid=False``: the same descent on the network whose output unit lacks
+    its sigmoid (o = w6*h1 + w7*h2 + w8, the mistake xor_net_output_sigmoid_missing).
+    """
+    w0, w1, w2, w3, w4, w5, w6, w7, w8 = (float(v) for v in weights)
+    for _ in range(epochs):
+        g = [0.0] * 9
+        for x1, x2, t in ref.XOR_CASES:
+            h1 = _sigmoid(x1 * w0 + x2 * w1 + w2)
+            h2 = _sigmoid(x1 * w3 + x2 * w4 + w5)
+            if output_sigmoid:
+                o = _sigmoid(w6 * h1 + w7 * h2 + w8)
+                d = 2.0 * (o - t) * o * (1.0 - o)
+            else:
+                d = 2.0 * (w6 * h1 + w7 * h2 + w8 - t)
+            d1 = d * w6 * h1 * (1.0 - h1)
+            d2 = d * w7 * h2 * (1.0 - h2)
+            g[0] += d1 * x1
+            g[1] += d1 * x2
+            g[2] += d1
+            g[3] += d2 * x1
+            g[4] += d2 * x2
+            g[5] += d2
+            g[6] += d * h1
+            g[7] += d * h2
+            g[8] += d
+        w0, w1, w2, w3, w4, w5, w6, w7, w8 = (
+            v - lr * gv for v, gv in zip((w0, w1, w2, w3, w4, w5, w6, w7, w8), g, strict=True))
+    return [w0, w1, w2, w3, w4, w5, w6, w7, w8]
+
+
 def _settled_xor_descent(start: np.ndarray, epochs: int, lr: float) -> list[float]:
-    """The reference's descent from ``start``, stopped once the verdict cannot change.
+    """The reference's descent from ``start`` (on floats), stopped once the verdict cannot change.
 
     As backprop's `_descend`: once the summed squared error is below 0.25**2 and still
     falling, no output can later be 0.5 from its target, so the rounding is final.
@@ -855,7 +919,7 @@ def _settled_xor_descent(start: np.ndarray, epochs: int, lr: float) -> list[floa
         w, done, before = [float(v) for v in start], 0, np.inf
         while done < epochs:
             chunk = min(50, epochs - done)
-            w = ref.xor_descent(w, chunk, lr)
+            w = _xor_descent_floats(w, chunk, lr)
             done += chunk
             cost = ref.xor_cost(w)
             if cost < 0.25**2 and cost < before and lr <= 1.0:
@@ -888,15 +952,33 @@ def test_train_xor_autodiff_defaults(student, rng):
                      hint=msg("hint.contract_defaults",
                               signature="train_xor_autodiff(epochs=20000, lr=0.1, seed=0)"),
                      mistakes=[Mistake("wrong_default_argument", lambda _g: True)])
+        declared = student.drive("declared_defaults",
+                                 {"module": "autodiff", "name": "train_xor_autodiff"},
+                                 name="train_xor_autodiff")
+        expect_declared_default(declared, "train_xor_autodiff", "epochs", epochs,
+                                call=first_call,
+                                signature="train_xor_autodiff(epochs=20000, lr=0.1, seed=0)")
     # Plain descent, possibly with the cost scaled (a mean or a 1/2: the steps are those of
     # another learning rate, which the step test charges): the reference continues it.
-    step = next((scale * lr for scale in (1.0, 0.5, 0.25, 2.0) if len(runs) == 3 and all(
-        np.allclose(runs[e], ref.xor_descent(list(runs[1]), e - 1, scale * lr), rtol=1e-8,
-                    atol=1e-10) for e in (2, _XOR_PROBE))), None)
+    step = _descent_step(runs, lr, ref.xor_descent)
+    # The same on a network without the output sigmoid (charged by the xor_net tests): that
+    # descent continued in full (it has no settled point), not 20,000 epochs of the
+    # student's Variables (seconds of every such submission).
+    linear = None if step is not None else _descent_step(
+        runs, lr, functools.partial(_xor_descent_floats, output_sigmoid=False))
+    hint: Message | None = None
     if step is not None:
         weights = _settled_xor_descent(runs[1], epochs - 1, step)
         call = f"train_xor_autodiff()  # {first_call}"
-        hint: Message | None = msg("autodiff.continued_by_reference", lr=f"{step:g}")
+        hint = msg("autodiff.continued_by_reference", lr=f"{step:g}")
+    elif linear is not None:
+        key = (runs[1].tobytes(), epochs - 1, linear, "no output sigmoid")
+        if key not in _xor_continued:
+            _xor_continued[key] = _xor_descent_floats(list(runs[1]), epochs - 1, linear,
+                                                      output_sigmoid=False)
+        weights = list(_xor_continued[key])
+        call = f"train_xor_autodiff()  # {first_call}"
+        hint = msg("autodiff.continued_without_output_sigmoid", lr=f"{linear:g}")
     else:
         got = student.with_timeout(XOR_AUTODIFF_TIMEOUT).train_xor_autodiff()
         weights = list(_nine(student, got, student.last_call))
@@ -908,6 +990,15 @@ def test_train_xor_autodiff_defaults(student, rng):
     except Feedback as fb:  # the nine weights' regions beside a network that solves XOR
         raise fb.replace(figure=regions_figure(_nine_weight_net(weights),
                                                _nine_weight_net(_XOR_WEIGHTS))) from None
+
+
+def _descent_step(runs: dict[int, np.ndarray], lr: float,
+                  descend: Callable[[list[float], int, float], list[float]]) -> float | None:
+    """The learning rate (lr, or lr scaled as a mean or a 1/2 would) with which ``descend``
+    from the student's first epoch gives their later epochs; None if none does."""
+    return next((scale * lr for scale in (1.0, 0.5, 0.25, 2.0) if len(runs) == 3 and all(
+        np.allclose(runs[e], descend(list(runs[1]), e - 1, scale * lr), rtol=1e-8,
+                    atol=1e-10) for e in (2, _XOR_PROBE))), None)
 
 
 def _nine_weight_net(w: list[float]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:

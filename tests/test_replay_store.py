@@ -1,0 +1,158 @@
+"""Replay trees shared between the grading processes of one run (`nngrade.hidden.replay_store`).
+
+Shards of a run start new grading processes; each used to grade the first
+copy of every common answer in full again. Now a process leaves its trees
+in OUT and the next one starts from them: exact merges (a test on which two
+trees disagree is never replayed again), only under the same key (seed,
+grader, suites, rubric, limits), read by an unpickler that builds nothing
+but the trees.
+"""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_replay import SUITE, _Backend
+
+from nngrade.grade.options import BatchOptions
+from nngrade.grade.pipeline import grade_class
+from nngrade.grade.shards import Shard, stable_shard
+from nngrade.hidden.grader import SuiteGrader
+from nngrade.hidden.replay import Node, Replays, Verdict
+from nngrade.hidden.replay_store import (
+    FOLDER,
+    load_replays,
+    merge_replays,
+    save_replays,
+    store_key,
+)
+from nngrade.hidden.suite import collect
+from nngrade.records import Submission
+from nngrade.rubric import load_rubric
+
+ROOT = Path(__file__).resolve().parents[1]
+STEP_A = ("call", "m", "f", 1.0, b"a")
+STEP_B = ("call", "m", "f", 1.0, b"b")
+
+
+@pytest.fixture
+def suite(tmp_path: Path) -> Path:
+    suites = ROOT / "grader" / "nngrade" / "suites"
+    folder = tmp_path / "suite"
+    folder.mkdir()
+    (folder / "grading.ini").write_text((suites / "grading.ini").read_text())
+    (folder / "test_fake.py").write_text(SUITE)
+    return folder
+
+
+def _key(suite: Path, seed: int = 1) -> str:
+    return store_key(seed=seed, rubric_sha256="r", limits={"call_seconds": 2.0},
+                     suites=suite.glob("*.py"))
+
+
+def _tree(step: Any, answer: Any, verdict: Verdict) -> Node:
+    leaf = Node(verdict=verdict)
+    return Node(step=step, branches={answer: leaf})
+
+
+def test_a_later_process_replays_what_an_earlier_one_left(suite: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = SuiteGrader(_Backend(), collect(suite), seed=1, rubric=load_rubric())
+    done = first.grade(Submission("s0", {"activations": "2"}))
+    assert done["nngrade"]["timing"]["tests_replayed"] == 0
+    assert first.replays is not None
+    save_replays(out, _key(suite), first.replays, [])
+    (saved,) = (out / FOLDER).iterdir()
+
+    backend = _Backend()
+    second = SuiteGrader(backend, collect(suite), seed=1, rubric=load_rubric())
+    assert second.replays is not None
+    assert load_replays(out, _key(suite), second.replays) == [saved]
+    again = second.grade(Submission("s1", {"activations": "2"}))
+    assert again["nngrade"]["timing"]["tests_replayed"] == 3
+    assert [t["status"] for t in again["tests"]] == [t["status"] for t in done["tests"]]
+    assert backend.sent  # the student's code still ran every recorded call
+    # Another run (another seed) does not see them; a different answer still runs.
+    third = SuiteGrader(_Backend(), collect(suite), seed=2, rubric=load_rubric())
+    assert third.replays is not None
+    assert load_replays(out, _key(suite, seed=2), third.replays) == []
+    assert third.grade(Submission("s2", {"activations": "2"}))["nngrade"]["timing"][
+        "tests_replayed"] == 0
+    # Saving keeps what was loaded and learnt in one new file, and removes the loaded one.
+    save_replays(out, _key(suite), second.replays, [saved])
+    (merged,) = (out / FOLDER).iterdir()
+    assert merged != saved
+
+
+def test_trees_of_two_processes_merge_and_disagreement_turns_a_test_off() -> None:
+    passed, failed = Verdict(True, {}, ""), Verdict(False, {"kind": "mismatch"}, "no")
+    into = Replays()
+    merge_replays(into, {"t": _tree(STEP_A, 1, passed), "u": _tree(STEP_A, 1, passed)}, [])
+    merge_replays(into, {"t": _tree(STEP_A, 2, failed),  # another answer: a new branch
+                         "u": _tree(STEP_B, 1, passed),  # another call after the same answers
+                         "v": _tree(STEP_A, 1, passed)}, ["w"])
+    t = into.root("t")
+    assert t is not None and t.step == STEP_A
+    assert t.branches[1].verdict == passed and t.branches[2].verdict == failed
+    assert into.root("u") is None and into.root("w") is None  # never replayed again
+    assert into.root("v") is not None
+    same = Replays()
+    merge_replays(same, {"t": _tree(STEP_A, 1, passed)}, [])
+    merge_replays(same, {"t": _tree(STEP_A, 1, failed)}, [])  # another verdict, same answers
+    assert same.root("t") is None
+
+
+def test_merging_respects_the_memory_budget() -> None:
+    verdict = Verdict(True, {}, "")
+    big = Node(step=STEP_A, branches={("a", i, b"x" * 500): Node(verdict=verdict)
+                                      for i in range(100)})
+    into = Replays(budget_bytes=10_000)
+    merge_replays(into, {"t": big}, [])
+    root = into.root("t")
+    assert root is not None and 5 < len(root.branches) < 30
+    assert into.used_bytes <= 10_000 + 2_000
+
+
+def test_a_file_that_is_not_only_trees_is_ignored(tmp_path: Path) -> None:
+    folder = tmp_path / FOLDER
+    folder.mkdir()
+    evil = pickle.dumps({"key": "k", "roots": {"t": Node(step=STEP_A)},
+                         "off": [], "x": shutil.rmtree}, protocol=pickle.HIGHEST_PROTOCOL)
+    (folder / "1-evil.replays").write_bytes(evil)
+    (folder / "2-torn.replays").write_bytes(b"\x80\x05garbage")
+    replays = Replays()
+    assert load_replays(tmp_path, "k", replays) == []
+    assert replays.trees() == ({}, set())
+
+
+def _two_ids_in_two_shards() -> tuple[str, str]:
+    ids: dict[int, str] = {}
+    for i in range(100):
+        ids.setdefault(stable_shard(f"copy{i}", 2), f"copy{i}")
+        if len(ids) == 2:
+            return ids[1], ids[2]
+    raise AssertionError("no ids for both shards")
+
+
+def test_the_second_shard_replays_the_first_shards_verdicts(tmp_path: Path) -> None:
+    """Two identical hand-ins in two shards: the second is replayed, with the same verdicts."""
+    first, second = _two_ids_in_two_shards()
+    klass = tmp_path / "class"
+    for student in (first, second):
+        shutil.copytree(ROOT / "examples" / "submissions" / "ada", klass / student)
+    out = tmp_path / "out"
+    options = BatchOptions(jobs=1, seed=5, reports=False)
+    (one,) = grade_class(klass, out, options, shard=Shard(1, 2), explicit=frozenset({"seed"}))
+    assert list((out / FOLDER).glob("*.replays"))
+    options = BatchOptions(jobs=1, reports=False)
+    (two,) = grade_class(klass, out, options, shard=Shard(2, 2))
+    assert one["nngrade"]["student"] == first and two["nngrade"]["student"] == second
+    assert one["nngrade"]["timing"]["tests_replayed"] == 0
+    assert two["nngrade"]["timing"]["tests_replayed"] > len(two["tests"]) // 2
+    assert two["score"] == one["score"] == 100
+    assert [(t["name"], t["status"], t["output"]) for t in two["tests"]] == \
+        [(t["name"], t["status"], t["output"]) for t in one["tests"]]
