@@ -40,8 +40,7 @@ def test_only_rng(rng):
 
 
 def _suite(tmp_path: Path, source: str, name: str = "test_good_suite.py") -> Path:
-    """A suites folder holding one test module. pytest imports a suite module once per
-    process under its file name, so each source needs a name of its own."""
+    """A suites folder holding one test module."""
     (tmp_path / "grading.ini").write_text((SUITES_DIR / "grading.ini").read_text())
     (tmp_path / name).write_text(source)
     return tmp_path
@@ -76,6 +75,18 @@ def test_calling_a_test_gives_it_student_rng_and_its_params(tmp_path: Path) -> N
     # the same seed draws the same inputs, a fresh generator each time
     tests[2](student, 7)
     assert student.seen[-1] == student.seen[2]
+
+
+def test_two_folders_with_a_file_of_the_same_name_each_get_their_own(tmp_path: Path) -> None:
+    """pytest hands back whatever module holds a name: an instructor's second suite folder
+    (or a test's) with a file named like the first must not get the first's functions."""
+    titles = []
+    for label in ("first", "second"):
+        folder = tmp_path / label
+        folder.mkdir()
+        source = GOOD.replace('"""sigmoid answers"""', f'"""sigmoid answers, {label}"""')
+        titles.append([t.title for t in collect(_suite(folder, source, "test_same_name.py"))][0])
+    assert titles == ["sigmoid answers, first", "sigmoid answers, second"]
 
 
 def test_modules_limit_what_is_collected(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ import contextlib
 import inspect
 import io
 import os
+import sys
 import zlib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -133,9 +134,10 @@ def collect(suites_dir: Path = SUITES_DIR,
     contract marker or docstring or asks for an argument the grader does not
     give, or a suite file breaks a rule of `nngrade.hidden.rules`.
     pytest imports a suite module once per process, under its file name:
-    collecting again (an nbgrader kernel grading cell after cell) reuses the
-    modules, and two folders with a file of the same name cannot both be
-    collected in one process.
+    collecting the same folder again (an nbgrader kernel grading cell after
+    cell) reuses the modules; a module of that name from another folder is
+    forgotten first (`_forget_other_folders`), or pytest would hand back its
+    functions and their module state.
 
     What pytest collected is remembered (`nngrade.hidden.collection_memo`)
     while no file of the folder changes: a cold grading process then imports
@@ -157,6 +159,7 @@ def collect(suites_dir: Path = SUITES_DIR,
 def _collect_with_pytest(suites_dir: Path) -> list[HiddenTest]:
     """Every hidden test of ``suites_dir``, collected by a quiet pytest session."""
     os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    _forget_other_folders(suites_dir)
     collector = _Collector(None)
     chatter = io.StringIO()
     with contextlib.redirect_stdout(chatter):
@@ -166,6 +169,18 @@ def _collect_with_pytest(suites_dir: Path) -> list[HiddenTest]:
         raise SuiteError(f"the hidden suites in {suites_dir} could not be collected "
                          f"(pytest exit {code}):\n{detail}")
     return collector.tests
+
+
+def _forget_other_folders(suites_dir: Path) -> None:
+    """Drop from ``sys.modules`` the modules named like a suite file of ``suites_dir`` that
+    were imported from somewhere else (pytest's importlib mode returns whatever module
+    holds the name, so an instructor's two suite folders would share one module)."""
+    here = suites_dir.resolve()
+    for path in suites_dir.glob("*.py"):
+        found = sys.modules.get(path.stem)
+        file = getattr(found, "__file__", None)
+        if found is not None and (not file or Path(file).resolve().parent != here):
+            del sys.modules[path.stem]
 
 
 class _Collector:
