@@ -248,3 +248,25 @@ def test_inputs_place_their_cases_under_every_seed(seed: int) -> None:
     assert (np.diff(x) > 0).all() and x.min() >= -1.0 and x.max() <= 1.0
     for f, point in inputs.non_separable(rng):
         assert f.name in ("rosenbrock", "log_sum_exp") and point.size >= 3
+
+
+# ------------------------------------------------------------------ the course suites
+
+# Grader modules a suite may import besides nngrade.suite: exercise-specific trusted code
+# that runs a scenario on the reference the way the sandbox runs it on the student's code.
+SUITE_MAY_IMPORT = ("nngrade.suite", "nngrade.worker.drivers.", "nngrade.hidden.graphs")
+
+
+def test_the_course_suites_use_the_public_surface_only() -> None:
+    import ast
+
+    outside = []
+    for path in sorted(SUITES_DIR.glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            outside += [f"{path.name}:{node.lineno}: {name}" for name in names
+                        if name.startswith("nngrade") and not name.startswith(SUITE_MAY_IMPORT)]
+    assert outside == []
+    text = "".join(p.read_text(encoding="utf-8") for p in SUITES_DIR.glob("test_*.py"))
+    assert "call=student.last_call" not in text  # expectations fill it in

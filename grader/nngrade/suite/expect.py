@@ -30,6 +30,7 @@ __all__ = [
     "current_call",
     "driver_facts",
     "expect_close",
+    "expect_declared_default",
     "expect_dtype",
     "expect_equal",
     "expect_no_warnings",
@@ -129,6 +130,14 @@ def expect_value_error(student: Any, name: str, args: tuple = (),
     """Call ``student.<name>(*args)``: it must raise ValueError (a timeout or a missing
     function gets its own feedback, not "returned normally")."""
     feedback.expect_value_error(student, name, args, mistake=mistake)
+
+
+def expect_declared_default(declared: Mapping[str, Any], name: str, param: str,
+                            contract: Any, *, call: object = AUTO, signature: str) -> None:
+    """The default ``name`` declares for ``param`` (read by a driver) is the contract's, for
+    defaults that behaviour shows only at a price no grader pays (``epochs=20000``)."""
+    feedback.expect_declared_default(declared, name, param, contract, call=_call(call),
+                                     signature=signature)
 
 
 def driver_facts(got: Any, call: object = AUTO, keys: tuple[str, ...] = (),

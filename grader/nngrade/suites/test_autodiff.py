@@ -19,23 +19,24 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nngrade.feedback import (
+from nngrade.hidden.graphs import with_partials
+from nngrade.suite import (
     Feedback,
     LazyText,
+    Message,
     Mistake,
+    Opaque,
     driver_facts,
     expect_close,
     expect_declared_default,
     expect_equal,
     expect_true,
     expect_tuple,
+    msg,
+    reference,
+    regions_figure,
     what_named,
 )
-from nngrade.hidden.answers import remembered
-from nngrade.hidden.graphs import with_partials
-from nngrade.hidden.pictures import regions_figure
-from nngrade.messages import Message, msg
-from nngrade.reference.course import autodiff as _ref_module
 from nngrade.worker.drivers.autodiff import (
     many_paths,
     path_gradients,
@@ -43,9 +44,8 @@ from nngrade.worker.drivers.autodiff import (
     variable_identity_facts,
 )
 from nngrade.worker.drivers.autodiff_programs import xor_net_facts
-from nngrade.worker.protocol import Opaque
 
-ref = remembered(_ref_module)  # each answer computed once per process
+ref = reference("autodiff")  # each answer computed once per process
 
 SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 
@@ -675,13 +675,13 @@ def _check_neuron(student, steps: int | None, lr: float | None) -> None:
     want = ref.train_neuron(n_steps, rate)
     expect_true(isinstance(costs, (list, tuple, np.ndarray)) and np.shape(costs) == (n_steps,),
                 msg("autodiff.costs_per_step", count=n_steps),
-                call=student.last_call, got=costs, expected=want[0],
+                got=costs, expected=want[0],
                 mistake="training_off_by_one" if np.ndim(costs) == 1 else None)
-    expect_close(np.asarray(costs, dtype=float), np.array(want[0]), call=student.last_call,
+    expect_close(np.asarray(costs, dtype=float), np.array(want[0]),
                  rtol=1e-9, atol=1e-12, what="costs", figure="curves",
                  mistakes=functools.partial(_neuron_mistakes, n_steps, rate, 0))
     for i, (name, value) in enumerate((("w", w), ("b", b)), start=1):
-        expect_close(value, want[i], call=student.last_call, rtol=1e-9, atol=1e-12, what=name,
+        expect_close(value, want[i], rtol=1e-9, atol=1e-12, what=name,
                      mistakes=functools.partial(_neuron_mistakes, n_steps, rate, i))
 
 
@@ -843,7 +843,7 @@ def _check_xor_autodiff(student, epochs: int, lr: float, seed: int) -> None:
     got = _nine(student, student.train_xor_autodiff(epochs=epochs, lr=lr, seed=seed),
                 student.last_call)
     expect_close(got, np.array(ref.train_xor_autodiff(epochs, lr, seed)),
-                 call=student.last_call, rtol=1e-8, atol=1e-10, what=msg("what.nine_weights"),
+                 rtol=1e-8, atol=1e-10, what=msg("what.nine_weights"),
                  mistakes=lambda: _xor_autodiff_mistakes(epochs, lr, seed))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nngrade.feedback import (
+from nngrade.suite import (
     Feedback,
     Mistake,
     expect_close,
@@ -21,15 +21,15 @@ from nngrade.feedback import (
     expect_equal,
     expect_true,
     expect_tuple,
+    inputs,
+    msg,
+    reference,
+    regions_figure,
 )
-from nngrade.hidden.answers import remembered
-from nngrade.hidden.pictures import regions_figure
-from nngrade.messages import msg
-from nngrade.reference.course import activations as _ref_act_module
-from nngrade.reference.course import backprop as _ref_module
 
-ref_act = remembered(_ref_act_module)  # each answer computed once per process
-ref = remembered(_ref_module)  # each answer computed once per process
+ref_act = reference("activations")  # each answer computed once per process
+ref = reference("backprop")  # each answer computed once per process
+_ref_module = reference("backprop", remember=False)  # for calls that never repeat
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 XOR_Y = np.array([[0], [1], [1], [0]], dtype=float)
@@ -39,7 +39,7 @@ TRAIN_TIMEOUT = 60.0  # seconds: 20000 full-batch epochs in plain numpy take a s
 def _sizes(rng: np.random.Generator) -> tuple[int, int, int, int]:
     """(N, D_in, H, D_out), pairwise different so that a transposed gradient shows."""
     n = int(rng.integers(3, 9))
-    d_in, h, d_out = (int(v) for v in rng.choice(np.arange(2, 9), size=3, replace=False))
+    d_in, h, d_out = inputs.distinct_sizes(rng, 3, 2, 8)
     return n, d_in, h, d_out
 
 
@@ -50,11 +50,6 @@ def _network(rng: np.random.Generator):
     w1 = rng.normal(size=(d_in, h))
     w2 = rng.normal(size=(h, d_out))
     return x, y, w1, w2
-
-
-def _parts(got, count: int, names: str, call: str) -> list:
-    """The student's tuple, which crosses as a list; a clear message when it is not one."""
-    return expect_tuple(got, count, names, call=call)
 
 
 def _transposed(expected: np.ndarray) -> Mistake:
@@ -74,13 +69,13 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 def test_forward_values(student, rng):
     """forward(x, w1, w2) returns (h, a, y_pred) equal to the reference's"""
     x, _, w1, w2 = _network(rng)
-    got = _parts(student.forward(x, w1, w2), 3, "h, a, y_pred", student.last_call)
+    got = expect_tuple(student.forward(x, w1, w2), 3, "h, a, y_pred")
     expected = ref.forward(x, w1, w2)
     h = x @ w1
     mistakes = {"a": [Mistake("forward_relu_missing", h)],
                 "y_pred": [Mistake("forward_relu_missing", h @ w2)]}
     for name, g, e in zip(("h", "a", "y_pred"), got, expected, strict=True):
-        expect_close(g, e, call=student.last_call, what=name,
+        expect_close(g, e, what=name,
                      mistakes=mistakes.get(name, ()))
 
 
@@ -90,9 +85,9 @@ def test_forward_shapes_single_sample(student, rng):
     _, d_in, h, d_out = _sizes(rng)
     x = rng.normal(size=(1, d_in))
     w1, w2 = rng.normal(size=(d_in, h)), rng.normal(size=(h, d_out))
-    got = _parts(student.forward(x, w1, w2), 3, "h, a, y_pred", student.last_call)
+    got = expect_tuple(student.forward(x, w1, w2), 3, "h, a, y_pred")
     for name, g, e in zip(("h", "a", "y_pred"), got, ref.forward(x, w1, w2), strict=True):
-        expect_close(g, e, call=student.last_call, what=name, allow_scalar_as_array=False)
+        expect_close(g, e, what=name, allow_scalar_as_array=False)
 
 
 # ------------------------------------------------------------------ backward
@@ -111,10 +106,10 @@ def _backward_mistakes(x, y, w1, w2):
 def test_backward_loss(student, rng):
     """backward's loss is the reference's sum((y_pred - y)**2), a float"""
     x, y, w1, w2 = _network(rng)
-    got = _parts(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2", student.last_call)
+    got = expect_tuple(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2")
     loss, _, _ = ref.backward(x, y, w1, w2)
     y_pred = np.maximum(x @ w1, 0) @ w2
-    expect_close(got[0], loss, call=student.last_call, what="loss",
+    expect_close(got[0], loss, what="loss",
                  mistakes=lambda: [Mistake("loss_mean_not_sum", np.mean((y_pred - y) ** 2)),
                            Mistake("loss_mean_not_sum", np.sum((y_pred - y) ** 2) / len(y))])
 
@@ -123,9 +118,9 @@ def test_backward_loss(student, rng):
 def test_backward_grad_w2(student, rng):
     """backward's grad_w2 equals the reference's (shape of w2)"""
     x, y, w1, w2 = _network(rng)
-    got = _parts(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2", student.last_call)
+    got = expect_tuple(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2")
     _, _, g2 = ref.backward(x, y, w1, w2)
-    expect_close(got[2], g2, call=student.last_call, what="grad_w2",
+    expect_close(got[2], g2, what="grad_w2",
                  mistakes=lambda: [Mistake("backward_missing_factor_two", g2 / 2), _transposed(g2)])
 
 
@@ -134,9 +129,9 @@ def test_backward_grad_w1(student, rng):
     """backward's grad_w1 equals the reference's (shape of w1)"""
     x, y, w1, w2 = _network(rng)
     w1[:, 0] = 0.0  # hidden unit 0 sits exactly at h == 0, where relu'(0) == 0: no gradient
-    got = _parts(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2", student.last_call)
+    got = expect_tuple(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2")
     _, g1, _ = ref.backward(x, y, w1, w2)
-    expect_close(got[1], g1, call=student.last_call, what="grad_w1",
+    expect_close(got[1], g1, what="grad_w1",
                  mistakes=lambda: [Mistake("backward_missing_factor_two", g1 / 2), _transposed(g1),
                            Mistake("backward_relu_mask_missing",
                                    _backward_mistakes(x, y, w1, w2))])
@@ -149,13 +144,13 @@ def test_backward_dead_hidden_units(student, rng):
     x = np.abs(x)
     dead = rng.permutation(w1.shape[1])[: max(1, w1.shape[1] // 2)]
     w1[:, dead] = -np.abs(w1[:, dead])  # x >= 0, so these columns give h <= 0
-    got = _parts(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2", student.last_call)
+    got = expect_tuple(student.backward(x, y, w1, w2), 3, "loss, grad_w1, grad_w2")
     _, g1, g2 = ref.backward(x, y, w1, w2)
-    expect_close(got[1], g1, call=student.last_call, what="grad_w1",
+    expect_close(got[1], g1, what="grad_w1",
                  mistakes=lambda: [Mistake("backward_relu_mask_missing",
                                    _backward_mistakes(x, y, w1, w2)),
                            Mistake("backward_missing_factor_two", g1 / 2), _transposed(g1)])
-    expect_close(got[2], g2, call=student.last_call, what="grad_w2",
+    expect_close(got[2], g2, what="grad_w2",
                  mistakes=lambda: [Mistake("backward_missing_factor_two", g2 / 2), _transposed(g2)])
 
 
@@ -184,9 +179,8 @@ def _xor_mistakes(x, y, w1, w2, which: int) -> list[Mistake]:
 def test_xor_grads_w1(student, rng):
     """xor_grads on the XOR data with random weights: grad_w1 equals the reference's"""
     w1, w2 = _xor_weights(rng)
-    got = _parts(student.xor_grads(XOR_X, XOR_Y, w1, w2), 2, "grad_w1, grad_w2",
-                 student.last_call)
-    expect_close(got[0], ref.xor_grads(XOR_X, XOR_Y, w1, w2)[0], call=student.last_call,
+    got = expect_tuple(student.xor_grads(XOR_X, XOR_Y, w1, w2), 2, "grad_w1, grad_w2")
+    expect_close(got[0], ref.xor_grads(XOR_X, XOR_Y, w1, w2)[0],
                  what="grad_w1", mistakes=lambda: _xor_mistakes(XOR_X, XOR_Y, w1, w2, 0))
 
 
@@ -194,9 +188,8 @@ def test_xor_grads_w1(student, rng):
 def test_xor_grads_w2(student, rng):
     """xor_grads on the XOR data with random weights: grad_w2 equals the reference's"""
     w1, w2 = _xor_weights(rng)
-    got = _parts(student.xor_grads(XOR_X, XOR_Y, w1, w2), 2, "grad_w1, grad_w2",
-                 student.last_call)
-    expect_close(got[1], ref.xor_grads(XOR_X, XOR_Y, w1, w2)[1], call=student.last_call,
+    got = expect_tuple(student.xor_grads(XOR_X, XOR_Y, w1, w2), 2, "grad_w1, grad_w2")
+    expect_close(got[1], ref.xor_grads(XOR_X, XOR_Y, w1, w2)[1],
                  what="grad_w2", mistakes=lambda: _xor_mistakes(XOR_X, XOR_Y, w1, w2, 1))
 
 
@@ -211,10 +204,10 @@ def test_xor_grads_other_data(student, rng):
     y = rng.uniform(0, 1, size=(n, k))
     w1, _ = _xor_weights(rng, d)
     w2 = rng.normal(size=(w1.shape[1], k))
-    got = _parts(student.xor_grads(x, y, w1, w2), 2, "grad_w1, grad_w2", student.last_call)
+    got = expect_tuple(student.xor_grads(x, y, w1, w2), 2, "grad_w1, grad_w2")
     expected = ref.xor_grads(x, y, w1, w2)
     for i, name in enumerate(("grad_w1", "grad_w2")):
-        expect_close(got[i], expected[i], call=student.last_call, what=name,
+        expect_close(got[i], expected[i], what=name,
                      mistakes=functools.partial(_xor_mistakes, x, y, w1, w2, i))
 
 
@@ -282,12 +275,12 @@ def _xor_grads_numpy(x: np.ndarray, y: np.ndarray, w1: np.ndarray,
 
 
 def _weights(student, got, hidden: int) -> tuple[np.ndarray, np.ndarray]:
-    w1, w2 = _parts(got, 2, "w1, w2", student.last_call)
+    w1, w2 = expect_tuple(got, 2, "w1, w2")
     for name, w, shape in (("w1", w1, (2, hidden)), ("w2", w2, (hidden, 1))):
         expect_true(isinstance(w, np.ndarray) and w.dtype.kind in "fiu" and w.shape == shape
                     and bool(np.all(np.isfinite(w))),
                     msg("backprop.weights_shape", name=name, shape=str(shape)),
-                    call=student.last_call, got=w)
+                    got=w)
     return w1.astype(float), w2.astype(float)
 
 
@@ -320,12 +313,12 @@ def _one_step(student, before: tuple[np.ndarray, np.ndarray],
         ascent = np.allclose(runs[1][0], runs[0][0] + lr * g1, rtol=1e-7, atol=1e-9)
         stood = all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
         unscaled = [Mistake("lr_ignored", runs[0][0] - g1), Mistake("lr_ignored", runs[0][1] - g2)]
-        expect_close(runs[1][0], runs[0][0] - lr * g1, call=student.last_call,
+        expect_close(runs[1][0], runs[0][0] - lr * g1,
                      what=msg("what.after_epoch", name="w1"), rtol=1e-7, atol=1e-9,
                      mistakes=lambda: [Mistake("gradient_ascent", lambda _g: ascent),
                                        Mistake("training_off_by_one", lambda _g: stood),
                                        unscaled[0]])
-        expect_close(runs[1][1], runs[0][1] - lr * g2, call=student.last_call,
+        expect_close(runs[1][1], runs[0][1] - lr * g2,
                      what=msg("what.after_epoch", name="w2"), rtol=1e-7, atol=1e-9,
                      mistakes=lambda: [Mistake("training_off_by_one", lambda _g: stood),
                                        unscaled[1]])
@@ -414,14 +407,14 @@ def test_train_xor_hidden_and_seed(student, rng):
     runs = []
     for s in (seed, seed, seed + 1):
         got = student.with_timeout(TRAIN_TIMEOUT).train_xor(hidden=hidden, epochs=10, seed=s)
-        w1, w2 = _parts(got, 2, "w1, w2", student.last_call)
+        w1, w2 = expect_tuple(got, 2, "w1, w2")
         for name, w, shape in (("w1", w1, (2, hidden)), ("w2", w2, (hidden, 1))):
             expect_true(isinstance(w, np.ndarray) and w.dtype.kind in "fiu" and w.shape == shape
                         and bool(np.all(np.isfinite(w))),
                         msg("backprop.weights_shape", name=name, shape=str(shape)),
-                        call=student.last_call, got=w)
+                        got=w)
         runs.append((w1, w2))
     same = all(np.array_equal(a, b) for a, b in zip(runs[0], runs[1], strict=True))
-    expect_true(same, msg("backprop.same_seed_differs"), call=student.last_call)
+    expect_true(same, msg("backprop.same_seed_differs"))
     differ = any(not np.array_equal(a, b) for a, b in zip(runs[0], runs[2], strict=True))
-    expect_true(differ, msg("backprop.seed_ignored"), call=student.last_call)
+    expect_true(differ, msg("backprop.seed_ignored"))

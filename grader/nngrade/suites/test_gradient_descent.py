@@ -12,28 +12,25 @@ import functools
 import numpy as np
 import pytest
 
-from nngrade.feedback import (
+from nngrade.suite import (
     Feedback,
+    Fn,
+    Message,
     Mistake,
     driver_facts,
     expect_close,
     expect_true,
     figure_data,
+    inputs,
+    msg,
+    reference,
 )
-from nngrade.hidden.answers import remembered
-from nngrade.messages import Message, msg
-from nngrade.reference.course import gradient_descent as _ref_module
-from nngrade.worker.protocol import Fn
 
-ref = remembered(_ref_module)  # each answer computed once per process
+ref = reference("gradient_descent")  # each answer computed once per process
 
 # Central differences of these functions agree to ~1e-10 between correct
 # implementations; a one-sided difference is off by about h/2 * f'' >= 5e-6.
 NG_RTOL, NG_ATOL = 1e-8, 1e-7
-
-
-def _shape(rng: np.random.Generator, max_ndim: int = 3, max_len: int = 4) -> tuple[int, ...]:
-    return tuple(int(s) for s in rng.integers(1, max_len + 1, size=rng.integers(1, max_ndim + 1)))
 
 
 def _one_sided(f: Fn, x: np.ndarray, h: float) -> list[Mistake]:
@@ -50,12 +47,6 @@ def _one_sided(f: Fn, x: np.ndarray, h: float) -> list[Mistake]:
             Mistake("numerical_gradient_forward_difference", bwd)]
 
 
-def _quadratic(rng: np.random.Generator, shape: tuple[int, ...]) -> Fn:
-    a = rng.uniform(1.0, 3.0, size=shape)
-    c = rng.normal(size=shape)
-    return Fn("quadratic", {"a": a, "c": c})
-
-
 # ------------------------------------------------------------------ numerical_gradient
 
 
@@ -63,19 +54,19 @@ def _quadratic(rng: np.random.Generator, shape: tuple[int, ...]) -> Fn:
 def test_numerical_gradient_vector(student, rng):
     """numerical_gradient of a quadratic at a 1-D x uses central differences"""
     x = rng.normal(size=int(rng.integers(2, 7)))
-    f = _quadratic(rng, x.shape)
+    f = inputs.quadratic(rng, x.shape)
     expect_close(student.numerical_gradient(f, x), ref.numerical_gradient(f, x),
-                 call=student.last_call, rtol=NG_RTOL, atol=NG_ATOL,
+                 rtol=NG_RTOL, atol=NG_ATOL,
                  mistakes=lambda: _one_sided(f, x, 1e-5))
 
 
 @pytest.mark.contract("gradient_descent", "numerical_gradient")
 def test_numerical_gradient_any_shape(student, rng):
     """numerical_gradient at a 2-D or 3-D x returns an array of x's shape"""
-    x = rng.normal(size=(2,) + _shape(rng, max_ndim=2))
+    x = rng.normal(size=(2,) + inputs.shape(rng, max_ndim=2, max_len=4))
     f = Fn("sin_sum", {"scale": float(rng.uniform(1.5, 3.0))})
     expect_close(student.numerical_gradient(f, x), ref.numerical_gradient(f, x),
-                 call=student.last_call, rtol=NG_RTOL, atol=NG_ATOL,
+                 rtol=NG_RTOL, atol=NG_ATOL,
                  mistakes=lambda: _one_sided(f, x, 1e-5))
 
 
@@ -85,22 +76,21 @@ def test_numerical_gradient_non_separable(student, rng):
     # With a separable f (a sum of one function per entry) a difference taken at a wrong
     # point (an earlier entry left shifted by h, the shifts of all entries at once) still
     # gives the right numbers; these functions' mixed second derivatives show it.
-    for f, x in ((Fn("rosenbrock", {"a": 1.0, "b": 10.0}), rng.normal(0, 0.8, size=(3, 2))),
-                 (Fn("log_sum_exp"), rng.normal(0, 1.5, size=int(rng.integers(3, 7))))):
+    for f, x in inputs.non_separable(rng):
         expect_close(student.numerical_gradient(f, x), ref.numerical_gradient(f, x),
-                     call=student.last_call, rtol=NG_RTOL, atol=NG_ATOL,
+                     rtol=NG_RTOL, atol=NG_ATOL,
                      mistakes=functools.partial(_one_sided, f, x, 1e-5))
 
 
 @pytest.mark.contract("gradient_descent", "numerical_gradient")
 def test_numerical_gradient_uses_h(student, rng):
     """numerical_gradient(f, x, h) uses the step h it is given"""
-    x = rng.normal(size=_shape(rng, max_ndim=2))
+    x = rng.normal(size=inputs.shape(rng, max_ndim=2, max_len=4))
     f = Fn("sin_sum", {"scale": float(rng.uniform(2.0, 3.0))})
     h = float(rng.choice([1e-2, 2e-2]))
     default = ref.numerical_gradient(f, x)
     expect_close(student.numerical_gradient(f, x, h), ref.numerical_gradient(f, x, h),
-                 call=student.last_call, rtol=NG_RTOL, atol=NG_ATOL,
+                 rtol=NG_RTOL, atol=NG_ATOL,
                  mistakes=lambda: [Mistake("numerical_gradient_ignores_h", default),
                            *_one_sided(f, x, h)])
 
@@ -108,11 +98,12 @@ def test_numerical_gradient_uses_h(student, rng):
 @pytest.mark.contract("gradient_descent", "numerical_gradient")
 def test_numerical_gradient_leaves_x_unchanged(student, rng):
     """numerical_gradient leaves the caller's x as it was and still returns the right gradient"""
-    x = rng.normal(size=(2,) + _shape(rng, max_ndim=2))
+    x = rng.normal(size=(2,) + inputs.shape(rng, max_ndim=2, max_len=4))
     # Coupled (k > 0): an x left changed by one step of the loop moves every later partial
     # derivative, so the returned value shows the mistake too. That value is checked here,
     # not in the worker, where student code could rewrite what the driver reports (issue 13).
-    f = Fn("quadratic", {**_quadratic(rng, x.shape).params, "k": float(rng.uniform(1.0, 2.0))})
+    base = inputs.quadratic(rng, x.shape)
+    f = Fn("quadratic", {**base.params, "k": float(rng.uniform(1.0, 2.0))})
     params = {"f": f.name, "f_params": dict(f.params), "x": x}
     facts = student.drive("numerical_gradient_mutation", params, name="numerical_gradient")
     call = f"numerical_gradient(f, x=array(shape={'x'.join(map(str, x.shape))}))"
@@ -151,7 +142,7 @@ def test_gradient_descent_lecture_example(student, rng):
     expected = ref.gradient_descent(grad, x0, lr, steps)
     try:
         expect_close(student.gradient_descent(grad, x0, lr, steps), expected,
-                     call=student.last_call, rtol=1e-7,
+                     rtol=1e-7,
                      mistakes=lambda: _descent_mistakes(grad, x0, lr, steps))
     except Feedback as fb:
         raise fb.replace(figure=_iterates(student, grad, x0, lr)) from None
@@ -177,13 +168,13 @@ def _iterates(student, grad, x0: float, lr: float) -> dict | None:
 @pytest.mark.contract("gradient_descent", "gradient_descent")
 def test_gradient_descent_exact_steps(student, rng):
     """gradient_descent on a quadratic with an array x0 takes exactly `steps` steps"""
-    shape = _shape(rng, max_ndim=2)
+    shape = inputs.shape(rng, max_ndim=2, max_len=4)
     grad = Fn("quadratic_grad", {"a": rng.uniform(0.5, 2.0, size=shape),
                                  "c": rng.normal(size=shape)})
     x0 = rng.normal(size=shape) * 3
     lr, steps = float(rng.uniform(0.1, 0.4)), int(rng.integers(3, 12))
     expected = ref.gradient_descent(grad, x0, lr, steps)
-    expect_close(student.gradient_descent(grad, x0, lr, steps), expected, call=student.last_call,
+    expect_close(student.gradient_descent(grad, x0, lr, steps), expected,
                  rtol=1e-9, atol=1e-12, mistakes=lambda: _descent_mistakes(grad, x0, lr, steps))
 
 
@@ -196,7 +187,7 @@ def test_gradient_descent_zero_and_one_step(student, rng):
     for steps in (0, 1):
         got = student.gradient_descent(grad, x0, lr, steps)
         expect_close(got, ref.gradient_descent(grad, x0, lr, steps),
-                     call=student.last_call, rtol=1e-12, atol=1e-12,
+                     rtol=1e-12, atol=1e-12,
                      mistakes=functools.partial(_descent_mistakes, grad, x0, lr, steps))
 
 
@@ -266,7 +257,7 @@ def _gradient_check_mistakes(f: Fn, grad: Fn, x: np.ndarray, h: float) -> list[M
 def _check_gradient_check(student, f: Fn, grad: Fn, x: np.ndarray, h: float,
                           what: Message = LARGEST_RELATIVE_ERROR) -> None:
     expected = ref.gradient_check(f, grad, x, h)
-    expect_close(student.gradient_check(f, grad, x, h), expected, call=student.last_call,
+    expect_close(student.gradient_check(f, grad, x, h), expected,
                  rtol=GC_RTOL, atol=GC_ATOL, what=what,
                  mistakes=lambda: _gradient_check_mistakes(f, grad, x, h))
 
@@ -326,7 +317,7 @@ def _check_default_h(student, rng: np.random.Generator) -> None:
                 for h in (1e-4, 1e-6, 1e-3, 1e-7, 1e-8)]
 
     expect_close(student.gradient_check(f, grad, x), ref.gradient_check(f, grad, x),
-                 call=student.last_call, rtol=GC_RTOL, atol=GC_ATOL, what=LARGEST_RELATIVE_ERROR,
+                 rtol=GC_RTOL, atol=GC_ATOL, what=LARGEST_RELATIVE_ERROR,
                  mistakes=mistakes)
 
 

@@ -7,25 +7,18 @@ import functools
 import numpy as np
 import pytest
 
-from nngrade.feedback import (
+from nngrade.suite import (
     Mistake,
     expect_close,
     expect_equal,
     expect_true,
     expect_value_error,
+    inputs,
+    msg,
+    reference,
 )
-from nngrade.hidden.answers import remembered
-from nngrade.messages import msg
-from nngrade.reference.course import losses as _ref_module
 
-ref = remembered(_ref_module)  # each answer computed once per process
-
-
-def _labels(rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    k = int(rng.integers(2, 7))
-    labels = rng.integers(0, k, size=int(rng.integers(3, 10)))
-    labels[0], labels[-1] = 0, k - 1  # both ends of the range
-    return labels, k
+ref = reference("losses")  # each answer computed once per process
 
 
 # ------------------------------------------------------------------ one_hot
@@ -34,8 +27,8 @@ def _labels(rng: np.random.Generator) -> tuple[np.ndarray, int]:
 @pytest.mark.contract("losses", "one_hot")
 def test_one_hot_random_labels(student, rng):
     """one_hot of random labels gives the reference's (n, num_classes) array"""
-    labels, k = _labels(rng)
-    expect_equal(student.one_hot(labels, k), ref.one_hot(labels, k), call=student.last_call)
+    labels, k = inputs.labels(rng)
+    expect_equal(student.one_hot(labels, k), ref.one_hot(labels, k))
 
 
 @pytest.mark.contract("losses", "one_hot")
@@ -44,19 +37,19 @@ def test_one_hot_is_float_with_unused_classes(student, rng):
     labels = rng.integers(0, 2, size=int(rng.integers(3, 7)))
     k = int(rng.integers(4, 8))
     got = student.one_hot(labels, k)
-    expect_equal(got, ref.one_hot(labels, k), call=student.last_call)
+    expect_equal(got, ref.one_hot(labels, k))
     expect_true(isinstance(got, np.ndarray) and got.dtype.kind == "f",
                 msg("losses.one_hot_float"),
-                call=student.last_call, got=got)
+                got=got)
 
 
 @pytest.mark.contract("losses", "one_hot")
 def test_one_hot_negative_label_raises(student, rng):
     """one_hot raises ValueError for a negative label"""
-    labels, k = _labels(rng)
+    labels, k = inputs.labels(rng)
     labels[int(rng.integers(1, labels.size))] = -1  # -1 indexes the last class if let through
     expect_value_error(student, "one_hot", (labels, k), mistake="one_hot_no_range_check")
-    labels, k = _labels(rng)
+    labels, k = inputs.labels(rng)
     labels[int(rng.integers(labels.size))] = -int(rng.integers(2, 4))
     expect_value_error(student, "one_hot", (labels, k), mistake="one_hot_no_range_check")
 
@@ -64,7 +57,7 @@ def test_one_hot_negative_label_raises(student, rng):
 @pytest.mark.contract("losses", "one_hot")
 def test_one_hot_label_too_large_raises(student, rng):
     """one_hot raises ValueError for a label >= num_classes"""
-    labels, k = _labels(rng)
+    labels, k = inputs.labels(rng)
     labels[int(rng.integers(labels.size))] = k  # the first label out of range, under every seed
     expect_value_error(student, "one_hot", (labels, k), mistake="one_hot_no_range_check")
     labels[int(rng.integers(labels.size))] = k + int(rng.integers(1, 3))
@@ -91,7 +84,7 @@ def test_mse_vector(student, rng):
     """mse of 1-D y_pred and y: J = 1/(2m) * sum((y - y_pred)**2), m = len(y)"""
     m = int(rng.integers(3, 12))
     y, y_pred = rng.normal(size=m), rng.normal(size=m)
-    expect_close(student.mse(y_pred, y), ref.mse(y_pred, y), call=student.last_call,
+    expect_close(student.mse(y_pred, y), ref.mse(y_pred, y),
                  mistakes=lambda: _mse_mistakes(y_pred, y))
 
 
@@ -102,7 +95,7 @@ def test_mse_matrix(student, rng):
     # (1/(2m) vs 1/(mk)): every seed tries k == 3 and a random k of 3 or more, never 2.
     for m, k in ((4, 3), (int(rng.integers(3, 9)), int(rng.integers(3, 6)))):
         y, y_pred = rng.normal(size=(m, k)), rng.normal(size=(m, k))
-        expect_close(student.mse(y_pred, y), ref.mse(y_pred, y), call=student.last_call,
+        expect_close(student.mse(y_pred, y), ref.mse(y_pred, y),
                      mistakes=functools.partial(_mse_mistakes, y_pred, y))
 
 
@@ -111,9 +104,9 @@ def test_mse_column_and_perfect_fit(student, rng):
     """mse of an (m, 1) column, and 0 for a perfect prediction"""
     m = int(rng.integers(3, 9))
     y, y_pred = rng.normal(size=(m, 1)), rng.normal(size=(m, 1))
-    expect_close(student.mse(y_pred, y), ref.mse(y_pred, y), call=student.last_call,
+    expect_close(student.mse(y_pred, y), ref.mse(y_pred, y),
                  mistakes=lambda: _mse_mistakes(y_pred, y))
-    expect_close(student.mse(y.copy(), y), ref.mse(y.copy(), y), call=student.last_call)
+    expect_close(student.mse(y.copy(), y), ref.mse(y.copy(), y))
 
 
 # ------------------------------------------------------------------ softmax
@@ -130,7 +123,7 @@ def _softmax_mistakes(v: np.ndarray, axis: int) -> list[Mistake]:
 def test_softmax_rows(student, rng):
     """softmax of a 2-D array with the default axis (each row sums to 1)"""
     v = rng.normal(0, 2, size=(int(rng.integers(2, 6)), int(rng.integers(2, 6))))
-    expect_close(student.softmax(v), ref.softmax(v), call=student.last_call,
+    expect_close(student.softmax(v), ref.softmax(v),
                  mistakes=lambda: _softmax_mistakes(v, -1))
 
 
@@ -138,15 +131,15 @@ def test_softmax_rows(student, rng):
 def test_softmax_vector(student, rng):
     """softmax of a 1-D vector, with the default axis and with axis=0"""
     v = rng.normal(0, 2, size=int(rng.integers(2, 9)))
-    expect_close(student.softmax(v), ref.softmax(v), call=student.last_call)
-    expect_close(student.softmax(v, axis=0), ref.softmax(v, axis=0), call=student.last_call)
+    expect_close(student.softmax(v), ref.softmax(v))
+    expect_close(student.softmax(v, axis=0), ref.softmax(v, axis=0))
 
 
 @pytest.mark.contract("losses", "softmax")
 def test_softmax_axis_zero(student, rng):
     """softmax(v, axis=0) of a 2-D array normalises each column"""
     v = rng.normal(0, 2, size=(int(rng.integers(2, 6)), int(rng.integers(2, 6))))
-    expect_close(student.softmax(v, axis=0), ref.softmax(v, axis=0), call=student.last_call,
+    expect_close(student.softmax(v, axis=0), ref.softmax(v, axis=0),
                  mistakes=lambda: _softmax_mistakes(v, 0))
 
 
@@ -154,7 +147,7 @@ def test_softmax_axis_zero(student, rng):
 def test_softmax_3d_axis_one(student, rng):
     """softmax of a 3-D array along axis=1"""
     v = rng.normal(0, 2, size=tuple(int(s) for s in rng.integers(2, 5, size=3)))
-    expect_close(student.softmax(v, axis=1), ref.softmax(v, axis=1), call=student.last_call,
+    expect_close(student.softmax(v, axis=1), ref.softmax(v, axis=1),
                  mistakes=lambda: _softmax_mistakes(v, 1))
 
 
@@ -164,7 +157,7 @@ def test_softmax_large_entries(student, rng):
     v = rng.uniform(-1e4, 1e4, size=(3, int(rng.integers(3, 6))))
     v[0, 0], v[1, 1] = 1e4, 1e4 - 0.5  # large and nearly tied
     v[2] = rng.normal(0, 1, size=v.shape[1]) + 9000.0
-    expect_close(student.softmax(v), ref.softmax(v), call=student.last_call)
+    expect_close(student.softmax(v), ref.softmax(v))
 
 
 # ------------------------------------------------------------------ cross_entropy
@@ -191,7 +184,7 @@ def test_cross_entropy_one_hot_batch(student, rng):
     probs = _probs(rng, n, k)
     targets = np.eye(k)[rng.integers(0, k, size=n)]
     expect_close(student.cross_entropy(probs, targets), ref.cross_entropy(probs, targets),
-                 call=student.last_call, mistakes=lambda: _ce_mistakes(probs, targets))
+                 mistakes=lambda: _ce_mistakes(probs, targets))
 
 
 @pytest.mark.contract("losses", "cross_entropy")
@@ -201,7 +194,7 @@ def test_cross_entropy_single_row(student, rng):
     probs = _probs(rng, 1, k)[0]
     targets = np.eye(k)[int(rng.integers(k))]
     expect_close(student.cross_entropy(probs, targets), ref.cross_entropy(probs, targets),
-                 call=student.last_call, mistakes=lambda: _ce_mistakes(probs, targets))
+                 mistakes=lambda: _ce_mistakes(probs, targets))
 
 
 @pytest.mark.contract("losses", "cross_entropy")
@@ -211,4 +204,4 @@ def test_cross_entropy_soft_targets(student, rng):
     probs = _probs(rng, n, k)
     targets = _probs(rng, n, k)
     expect_close(student.cross_entropy(probs, targets), ref.cross_entropy(probs, targets),
-                 call=student.last_call, mistakes=lambda: _ce_mistakes(probs, targets))
+                 mistakes=lambda: _ce_mistakes(probs, targets))

@@ -21,29 +21,23 @@ import functools
 import numpy as np
 import pytest
 
-from nngrade.feedback import (
+from nngrade.suite import (
     Feedback,
     Mistake,
     expect_close,
     expect_equal,
     expect_true,
     expect_tuple,
+    failure,
+    fit_figure,
+    inputs,
+    msg,
+    reference,
 )
-from nngrade.hidden.answers import remembered
-from nngrade.hidden.pictures import fit_figure
-from nngrade.messages import msg
-from nngrade.reference.course import overfitting as _ref_module
 
-ref = remembered(_ref_module)  # each answer computed once per process
+ref = reference("overfitting")  # each answer computed once per process
+_ref_module = reference("overfitting", remember=False)  # for calls that never repeat
 WEIGHTS = msg("what.weight_vector")
-
-
-def _spread(rng: np.random.Generator, n: int, low: float = -1.0,
-            high: float = 1.0) -> np.ndarray:
-    """n sorted inputs in [low, high], each jittered by at most a fifth of the gap."""
-    grid = np.linspace(low, high, n)
-    gap = (high - low) / max(n - 1, 1)
-    return np.clip(grid + rng.uniform(-0.2, 0.2, size=n) * gap, low, high)
 
 
 def _targets(rng: np.random.Generator, x: np.ndarray, *more: np.ndarray) -> list[np.ndarray]:
@@ -92,22 +86,22 @@ def test_polynomial_features_columns(student, rng):
     x = np.concatenate([[0.0, -0.5, 1.0, -1.0, 0.75], rng.uniform(-1, 1, size=3)])
     for degree in (3, int(rng.integers(4, 13))):
         expect_close(student.polynomial_features(x, degree), ref.polynomial_features(x, degree),
-                     call=student.last_call, rtol=1e-12, atol=1e-15,
+                     rtol=1e-12, atol=1e-15,
                      mistakes=functools.partial(_feature_mistakes, x, degree))
 
 
 @pytest.mark.contract("overfitting", "polynomial_features")
 def test_polynomial_features_small_cases(student, rng):
     """degree 0 gives a column of ones, degree 1 adds x itself; one input gives one row"""
-    x = _spread(rng, int(rng.integers(3, 7)))
+    x = inputs.spread(rng, int(rng.integers(3, 7)))
     for xs, degree in ((x, 0), (x, 1), (x[:1], 2)):
         got = student.polynomial_features(xs, degree)
-        expect_close(got, ref.polynomial_features(xs, degree), call=student.last_call,
+        expect_close(got, ref.polynomial_features(xs, degree),
                      rtol=1e-12, atol=1e-15, allow_scalar_as_array=False,
                      mistakes=functools.partial(_feature_mistakes, xs, degree))
         expect_true(isinstance(got, np.ndarray) and got.dtype == np.float64,
                     msg("overfitting.features_float64"),
-                    call=student.last_call, got=got)
+                    got=got)
 
 
 # ------------------------------------------------------------------ fit_polynomial
@@ -145,8 +139,8 @@ def _fit_call(student, x: np.ndarray, y: np.ndarray, degree: int, l2: float | No
     args = (x, y, degree) if l2 is None else (x, y, degree, l2)
     out = student.outcome("fit_polynomial", args)
     if out.status == "raised" and out.error_type == "LinAlgError":
-        raise Feedback(msg("status.raised", name="fit_polynomial", error_type="LinAlgError"),
-                       kind="raised", call=student.last_call,
+        raise failure(msg("status.raised", name="fit_polynomial", error_type="LinAlgError"),
+                       kind="raised",
                        quoted=out.error.strip().splitlines()[-1],
                        mistake="fit_polynomial_not_min_norm")
     return _as_vector(student.value_of(out, "fit_polynomial"), degree + 1, student.last_call)
@@ -157,12 +151,12 @@ def test_fit_polynomial_with_l2(student, rng):
     """with an L2 penalty: the unique minimiser, the constant w[0] not penalised"""
     for n, degree, l2 in ((int(rng.integers(8, 13)), int(rng.integers(3, 9)), 0.05),
                           (int(rng.integers(4, 7)), 12, 0.5)):
-        x = _spread(rng, n)
+        x = inputs.spread(rng, n)
         (y,) = _targets(rng, x)
         want = ref.fit_polynomial(x, y, degree, l2)
         got = _fit_call(student, x, y, degree, l2)
         try:
-            expect_close(got, want, call=student.last_call, rtol=1e-7,
+            expect_close(got, want, rtol=1e-7,
                          atol=1e-9 * float(np.abs(want).max()), what=WEIGHTS,
                          mistakes=functools.partial(_fit_mistakes, x, y, degree, l2))
         except Feedback as fb:
@@ -173,7 +167,7 @@ def test_fit_polynomial_with_l2(student, rng):
 def test_fit_polynomial_least_squares(student, rng):
     """without a penalty (l2 left at 0): the least-squares fit, degrees 2 and 12"""
     n = int(rng.integers(20, 31))
-    x = _spread(rng, n)
+    x = inputs.spread(rng, n)
     (y,) = _targets(rng, x)
     for degree in (2, 12):
         want = ref.fit_polynomial(x, y, degree)
@@ -185,9 +179,9 @@ def test_fit_polynomial_least_squares(student, rng):
         mistakes = _fit_mistakes(x, y, degree, 0.0)
         named = next((m.code for m in mistakes
                       if m.matches(got, 1e-6, 1e-8 * float(np.abs(want).max()))), None)
-        raise _with_fit(Feedback(msg("overfitting.not_least_squares", loss=f"{reached:.10g}",
+        raise _with_fit(failure(msg("overfitting.not_least_squares", loss=f"{reached:.10g}",
                                      minimum=f"{best:.10g}"),
-                                 call=student.last_call, got=got, expected=want, mistake=named),
+                                 got=got, expected=want, mistake=named),
                         x, y, got, want)
 
 
@@ -195,7 +189,7 @@ def test_fit_polynomial_least_squares(student, rng):
 def test_fit_polynomial_minimum_norm(student, rng):
     """more coefficients than points, no penalty: the minimum-norm interpolating w"""
     for n, degree in ((3, int(rng.integers(5, 9))), (5, int(rng.integers(8, 13)))):
-        x = _spread(rng, n)
+        x = inputs.spread(rng, n)
         (y,) = _targets(rng, x)
         want = ref.fit_polynomial(x, y, degree)
         got = _fit_call(student, x, y, degree, 0.0)
@@ -203,7 +197,7 @@ def test_fit_polynomial_minimum_norm(student, rng):
         interpolates = bool(np.allclose(features @ got, y, rtol=1e-6, atol=1e-8))
         larger = float(np.linalg.norm(got)) > float(np.linalg.norm(want)) * (1 + 1e-6)
         try:
-            expect_close(got, want, call=student.last_call, rtol=1e-6,
+            expect_close(got, want, rtol=1e-6,
                          atol=1e-8 * float(np.abs(want).max()), what=WEIGHTS,
                          mistakes=[Mistake("fit_polynomial_not_min_norm",
                                            lambda _g, bad=interpolates and larger: bad),
@@ -250,7 +244,7 @@ def _check_errors(student, x, y, x_test, y_test, degrees, l2: float | None) -> N
 @pytest.mark.contract("overfitting", "train_test_errors")
 def test_train_test_errors_lecture_picture(student, rng):
     """the lecture's picture: degrees 1, 3 and 9 fitted to ten training points"""
-    x, x_test = _spread(rng, 10), _spread(rng, int(rng.integers(21, 31)), -0.97, 0.97)
+    x, x_test = inputs.spread(rng, 10), inputs.spread(rng, int(rng.integers(21, 31)), -0.97, 0.97)
     y, y_test = _targets(rng, x, x_test)
     _check_errors(student, x, y, x_test, y_test, [1, 3, 9], None)
 
@@ -258,7 +252,7 @@ def test_train_test_errors_lecture_picture(student, rng):
 @pytest.mark.contract("overfitting", "train_test_errors")
 def test_train_test_errors_with_l2(student, rng):
     """with an L2 penalty, degrees 0 to 12 on few points: l2 reaches every fit"""
-    x, x_test = _spread(rng, int(rng.integers(7, 11))), _spread(rng, 17, -0.95, 0.95)
+    x, x_test = inputs.spread(rng, int(rng.integers(7, 11))), inputs.spread(rng, 17, -0.95, 0.95)
     y, y_test = _targets(rng, x, x_test)
     _check_errors(student, x, y, x_test, y_test, [0, 4, 12], float(rng.choice([0.01, 0.1])))
 
@@ -290,7 +284,8 @@ def _disagreeing_problem(rng: np.random.Generator, patience: int, min_delta: flo
     falls, then rises again, so early stopping stops and the best epoch is not the last."""
     for _ in range(100):
         degree = int(rng.integers(1, 3))
-        x, x_val = _spread(rng, int(rng.integers(8, 13))), _spread(rng, int(rng.integers(5, 8)))
+        x = inputs.spread(rng, int(rng.integers(8, 13)))
+        x_val = inputs.spread(rng, int(rng.integers(5, 8)))
         slope = float(rng.uniform(1.5, 3.0))
         y = slope * x + 0.05 * rng.normal(size=x.shape)
         y_val = slope * float(rng.uniform(0.3, 0.6)) * x_val
@@ -353,7 +348,7 @@ def test_early_stopping_fit_best_epoch(student, rng):
     _check_best(student, _disagreeing_problem(rng, int(rng.integers(1, 7)), 0.0))
     # All-zero targets: w stays 0 and every epoch's validation loss equals the first, which
     # is no improvement (it must drop by more than min_delta = 0): best_epoch 0, then stop.
-    x, x_val = _spread(rng, 8), _spread(rng, 5)
+    x, x_val = inputs.spread(rng, 8), inputs.spread(rng, 5)
     _check_best(student, (x, np.zeros_like(x), x_val, np.zeros_like(x_val), 2, 0.3, 30, 3, 0.0))
     _check_never_improves(student, rng)
 
@@ -363,7 +358,7 @@ def _check_never_improves(student, rng: np.random.Generator) -> None:
     contract's EarlyStopping): training stops after exactly `patience` epochs. Only the
     curves' length is checked: with no best epoch the contract does not say what w is."""
     patience = int(rng.integers(2, 5))
-    x, x_val = _spread(rng, 8), _spread(rng, 5)
+    x, x_val = inputs.spread(rng, 8), inputs.spread(rng, 5)
     y_val = 2.0 * x_val
     y_val[int(rng.integers(0, len(y_val)))] = np.nan
     args = (x, 2.0 * x, x_val, y_val, 1, 0.3, 30, patience, 0.0)
@@ -372,7 +367,7 @@ def _check_never_improves(student, rng: np.random.Generator) -> None:
     length = np.shape(val)[0] if np.ndim(val) == 1 else None
     expect_true(length == want and np.shape(train) == (want,),
                 msg("overfitting.curve_length", count=want, got=str(length)),
-                call=student.last_call, got=length, expected=want,
+                got=length, expected=want,
                 mistake="early_stopping_off_by_one" if length is not None else None)
 
 
@@ -401,7 +396,7 @@ def test_early_stopping_fit_curves(student, rng):
     want = _run(*args)
     for k, name, got in ((2, "train_curve", train), (3, "val_curve", val)):
         try:
-            expect_close(got, want[k], call=student.last_call, rtol=1e-9, atol=1e-14,
+            expect_close(got, want[k], rtol=1e-9, atol=1e-14,
                          what=name, mistakes=_curve_mistakes(args, k, want[k]), figure="curves")
         except Feedback as fb:
             if fb.figure and want[1] is not None:  # the reference's best epoch, marked
@@ -433,7 +428,8 @@ def test_early_stopping_fit_min_delta(student, rng):
 @pytest.mark.contract("overfitting", "early_stopping_fit")
 def test_early_stopping_fit_max_epochs(student, rng):
     """a validation loss that keeps improving trains for exactly max_epochs epochs"""
-    x, x_val = _spread(rng, int(rng.integers(8, 13))), _spread(rng, int(rng.integers(5, 8)))
+    x = inputs.spread(rng, int(rng.integers(8, 13)))
+    x_val = inputs.spread(rng, int(rng.integers(5, 8)))
     slope = float(rng.uniform(1.5, 3.0))
     max_epochs = int(rng.integers(10, 30))
     args = (x, slope * x, x_val, slope * x_val, 1, 0.3, max_epochs, 2, 0.0)

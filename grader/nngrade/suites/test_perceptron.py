@@ -5,11 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nngrade.feedback import Mistake, expect_dtype, expect_equal
-from nngrade.hidden.answers import remembered
-from nngrade.reference.course import perceptron as _ref_module
+from nngrade.suite import (
+    Mistake,
+    expect_dtype,
+    expect_equal,
+    inputs,
+    reference,
+)
 
-ref = remembered(_ref_module)  # each answer computed once per process
+ref = reference("perceptron")  # each answer computed once per process
 
 TRUTH_A = np.array([0, 0, 1, 1])
 TRUTH_B = np.array([0, 1, 0, 1])
@@ -18,10 +22,6 @@ TRUTH_B = np.array([0, 1, 0, 1])
 def _py(value):
     """A numpy scalar as a Python number, so that feedback shows 0 rather than np.int64(0)."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _shape(rng: np.random.Generator, max_ndim: int = 3, max_len: int = 5) -> tuple[int, ...]:
-    return tuple(int(s) for s in rng.integers(1, max_len + 1, size=rng.integers(1, max_ndim + 1)))
 
 
 def _step_mistakes(x) -> list[Mistake]:
@@ -52,32 +52,32 @@ def _broadcast_pair(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.contract("perceptron", "step")
 def test_step_random(student, rng):
     """step matches the reference on random x of random shape"""
-    x = rng.normal(0, 2, size=(2,) + _shape(rng, max_ndim=2))
+    x = rng.normal(0, 2, size=(2,) + inputs.shape(rng, max_ndim=2))
     x.flat[0], x.flat[1] = abs(x.flat[0]) + 0.5, -abs(x.flat[1]) - 0.5  # no constant answer
     got = student.step(x)
-    expect_equal(got, ref.step(x), call=student.last_call, mistakes=lambda: _step_mistakes(x))
-    expect_dtype(got, "zero_one", call=student.last_call)
+    expect_equal(got, ref.step(x), mistakes=lambda: _step_mistakes(x))
+    expect_dtype(got, "zero_one")
 
 
 @pytest.mark.contract("perceptron", "step")
 def test_step_at_zero(student, rng):
     """step(0) == 0: the boundary itself gives 0 (arrays holding exact zeros, and the scalar 0)"""
-    x = rng.choice([-2.0, -0.5, 0.0, 0.25, 3.0], size=_shape(rng))
+    x = rng.choice([-2.0, -0.5, 0.0, 0.25, 3.0], size=inputs.shape(rng))
     x.flat[rng.integers(x.size)] = 0.0
-    expect_equal(student.step(x), ref.step(x), call=student.last_call,
+    expect_equal(student.step(x), ref.step(x),
                  mistakes=lambda: _step_mistakes(x))
-    expect_equal(student.step(0.0), _py(ref.step(0.0)), call=student.last_call,
+    expect_equal(student.step(0.0), _py(ref.step(0.0)),
                  mistakes=lambda: _step_mistakes(0.0))
 
 
 @pytest.mark.contract("perceptron", "step")
 def test_step_integer_input(student, rng):
     """step keeps the shape of an integer array and returns only 0s and 1s"""
-    x = rng.integers(-3, 4, size=(2,) + _shape(rng, max_ndim=2))
+    x = rng.integers(-3, 4, size=(2,) + inputs.shape(rng, max_ndim=2))
     x.flat[:3] = (2, 0, -1)  # both sides and the boundary, under every seed
     got = student.step(x)
-    expect_equal(got, ref.step(x), call=student.last_call, mistakes=lambda: _step_mistakes(x))
-    expect_dtype(got, "zero_one", call=student.last_call)
+    expect_equal(got, ref.step(x), mistakes=lambda: _step_mistakes(x))
+    expect_dtype(got, "zero_one")
 
 
 # ------------------------------------------------------------------ perceptron
@@ -90,8 +90,7 @@ def test_perceptron_single_input(student, rng):
     for _ in range(3):
         x, w = rng.normal(size=d), rng.normal(size=d)
         threshold = float(rng.normal(0, 0.5))
-        expect_equal(student.perceptron(x, w, threshold), _py(ref.perceptron(x, w, threshold)),
-                     call=student.last_call)
+        expect_equal(student.perceptron(x, w, threshold), _py(ref.perceptron(x, w, threshold)))
 
 
 @pytest.mark.contract("perceptron", "perceptron")
@@ -103,8 +102,8 @@ def test_perceptron_batch(student, rng):
     # one row fires (x @ w - threshold = 1) and one does not (-1), under every seed
     x[0], x[1] = w * (threshold + 1) / (w @ w), w * (threshold - 1) / (w @ w)
     got = student.perceptron(x, w, threshold)
-    expect_equal(got, ref.perceptron(x, w, threshold), call=student.last_call)
-    expect_dtype(got, "zero_one", call=student.last_call)
+    expect_equal(got, ref.perceptron(x, w, threshold))
+    expect_dtype(got, "zero_one")
 
 
 @pytest.mark.contract("perceptron", "perceptron")
@@ -115,7 +114,7 @@ def test_perceptron_at_threshold(student, rng):
     w = rng.integers(1, 4, size=d).astype(float)
     threshold = float(x[0] @ w)  # row 0 sits exactly on the threshold
     expect_equal(student.perceptron(x, w, threshold), ref.perceptron(x, w, threshold),
-                 call=student.last_call, mistakes=lambda: _step_mistakes(x @ w - threshold))
+                 mistakes=lambda: _step_mistakes(x @ w - threshold))
 
 
 # ------------------------------------------------------------------ gates
@@ -126,13 +125,13 @@ GATES = ["and_gate", "or_gate", "nand_gate"]
 def _gate_truth_table(student, rng, gate: str) -> None:
     a, b = _truth_table(rng)
     got = getattr(student, gate)(a, b)
-    expect_equal(got, getattr(ref, gate)(a, b), call=student.last_call)
-    expect_dtype(got, "zero_one", call=student.last_call)
+    expect_equal(got, getattr(ref, gate)(a, b))
+    expect_dtype(got, "zero_one")
 
 
 def _gate_broadcast(student, rng, gate: str) -> None:
     a, b = _broadcast_pair(rng)
-    expect_equal(getattr(student, gate)(a, b), getattr(ref, gate)(a, b), call=student.last_call)
+    expect_equal(getattr(student, gate)(a, b), getattr(ref, gate)(a, b))
 
 
 @pytest.mark.contract("perceptron", "and_gate")
@@ -179,17 +178,17 @@ def test_xor_truth_table(student, rng):
     """xor gives XOR's truth table, elementwise"""
     a, b = _truth_table(rng)
     got = student.xor(a, b)
-    expect_equal(got, ref.xor(a, b), call=student.last_call,
+    expect_equal(got, ref.xor(a, b),
                  mistakes=lambda: [Mistake("xor_is_or", np.maximum(a, b)),
                            Mistake("xor_is_nand", 1 - a * b)])
-    expect_dtype(got, "zero_one", call=student.last_call)
+    expect_dtype(got, "zero_one")
 
 
 @pytest.mark.contract("perceptron", "xor")
 def test_xor_broadcasting(student, rng):
     """xor broadcasts a (n, 1) array against an (m,) array"""
     a, b = _broadcast_pair(rng)
-    expect_equal(student.xor(a, b), ref.xor(a, b), call=student.last_call)
+    expect_equal(student.xor(a, b), ref.xor(a, b))
 
 
 @pytest.mark.contract("perceptron", "xor")
@@ -197,4 +196,4 @@ def test_xor_scalars(student, rng):
     """xor works on plain 0/1 numbers as well as arrays"""
     for i in rng.permutation(4):
         a, b = int(TRUTH_A[i]), int(TRUTH_B[i])
-        expect_equal(student.xor(a, b), _py(ref.xor(a, b)), call=student.last_call)
+        expect_equal(student.xor(a, b), _py(ref.xor(a, b)))

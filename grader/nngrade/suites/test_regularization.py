@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nngrade.feedback import (
+from nngrade.suite import (
     FIGURE_CELLS,
     Feedback,
     Mistake,
+    Rng,
     driver_facts,
     expect_close,
     expect_dtype,
@@ -23,27 +24,26 @@ from nngrade.feedback import (
     expect_true,
     expect_tuple,
     expect_value_error,
+    failure,
     figure_numbers,
+    msg,
+    reference,
 )
-from nngrade.hidden.answers import remembered
-from nngrade.messages import msg
-from nngrade.reference.course import regularization as _ref_module
 from nngrade.worker.drivers.regularization import early_stopping_trace
-from nngrade.worker.protocol import Rng
 
-ref = remembered(_ref_module)  # each answer computed once per process
+ref = reference("regularization")  # each answer computed once per process
 
 # ------------------------------------------------------------------ dropout
 
 
-def _pair(got, call: str, names: str = "out, mask") -> tuple:
-    out, mask = expect_tuple(got, 2, names, call=call)
+def _pair(got, names: str = "out, mask") -> tuple:
+    out, mask = expect_tuple(got, 2, names)
     return out, mask
 
 
-def _check_mask(mask, shape: tuple[int, ...], call: str) -> np.ndarray:
+def _check_mask(mask, shape: tuple[int, ...]) -> np.ndarray:
     expect_true(isinstance(mask, np.ndarray) and mask.shape == shape,
-                msg("dropout.mask_shape", shape=str(shape)), call=call, got=mask)
+                msg("dropout.mask_shape", shape=str(shape)), got=mask)
     return mask
 
 
@@ -65,16 +65,16 @@ def test_dropout_scales_kept_entries(student, rng):
 
 def _check_scaled(student, x: np.ndarray, p: float, generator: Rng) -> None:
     """dropout(x, p) returns a boolean mask and out == x * mask / (1 - p) for that mask."""
-    out, mask = _pair(student.dropout(x, p, generator), student.last_call)
-    keep = _check_mask(mask, x.shape, student.last_call).astype(bool)
-    expect_close(out, x * keep / (1 - p), call=student.last_call, what="out",
+    out, mask = _pair(student.dropout(x, p, generator))
+    keep = _check_mask(mask, x.shape).astype(bool)
+    expect_close(out, x * keep / (1 - p), what="out",
                  mistakes=lambda: [Mistake("dropout_no_scaling", x * keep),
                            Mistake("dropout_scaled_by_keep", x * keep * (1 - p)),
                            Mistake("dropout_keeps_p", x * keep / p),
                            Mistake("dropout_mask_inverted", x * ~keep / (1 - p))])
     expect_true(mask.dtype == bool, msg("dropout.mask_dtype", dtype=str(mask.dtype)),
-                call=student.last_call, got=mask)
-    expect_dtype(out, "float", call=student.last_call, what="out")
+                got=mask)
+    expect_dtype(out, "float", what="out")
 
 
 @pytest.mark.contract("regularization", "dropout")
@@ -93,14 +93,14 @@ def test_dropout_keep_rate(student, rng):
     # costs transfer time for each submission, both ways.
     x = np.ones((50, 80))
     p = float(rng.choice([0.1, 0.3, 0.6, 0.8]))
-    out, mask = _pair(student.dropout(x, p, Rng(int(rng.integers(2**31)))), student.last_call)
-    keep = _check_mask(mask, x.shape, student.last_call).astype(bool)
+    out, mask = _pair(student.dropout(x, p, Rng(int(rng.integers(2**31)))))
+    keep = _check_mask(mask, x.shape).astype(bool)
     rate = float(keep.mean())
     tolerance = 5 * np.sqrt(p * (1 - p) / x.size)  # five standard deviations
     mistake = "dropout_keeps_p" if abs(rate - p) <= tolerance else None
     expect_true(abs(rate - (1 - p)) <= tolerance,
                 msg("dropout.keep_rate", p=p, wanted=f"{1 - p:.0%}", kept=f"{rate:.1%}"),
-                call=student.last_call, mistake=mistake)
+                mistake=mistake)
 
 
 @pytest.mark.contract("regularization", "dropout")
@@ -108,14 +108,13 @@ def test_dropout_identity_when_not_training(student, rng):
     """training=False, and p == 0, give out == x and an all-True mask"""
     x = _dropout_input(rng)
     for p, training in ((float(rng.uniform(0.2, 0.8)), False), (0.0, True)):
-        out, mask = _pair(student.dropout(x, p, Rng(int(rng.integers(2**31))), training=training),
-                          student.last_call)
-        keep = _check_mask(mask, x.shape, student.last_call)
-        expect_close(out, x, call=student.last_call, what="out")
+        out, mask = _pair(student.dropout(x, p, Rng(int(rng.integers(2**31))), training=training))
+        keep = _check_mask(mask, x.shape)
+        expect_close(out, x, what="out")
         expect_true(bool(np.all(keep)), msg("dropout.mask_all_true"),
-                    call=student.last_call, got=mask)
+                    got=mask)
         expect_true(keep.dtype == bool, msg("dropout.mask_dtype", dtype=str(keep.dtype)),
-                    call=student.last_call, got=mask)
+                    got=mask)
 
 
 @pytest.mark.contract("regularization", "dropout")
@@ -123,17 +122,17 @@ def test_dropout_uses_rng(student, rng):
     """the mask comes from rng: the same seed gives the same mask, another seed another mask"""
     x = _dropout_input(rng)
     seed = int(rng.integers(2**31))
-    out1, mask1 = _pair(student.dropout(x, 0.5, Rng(seed)), student.last_call)
-    out2, mask2 = _pair(student.dropout(x, 0.5, Rng(seed)), student.last_call)
-    _check_mask(mask1, x.shape, student.last_call)
+    out1, mask1 = _pair(student.dropout(x, 0.5, Rng(seed)))
+    out2, mask2 = _pair(student.dropout(x, 0.5, Rng(seed)))
+    _check_mask(mask1, x.shape)
     expect_true(bool(np.array_equal(mask1, mask2)) and bool(np.array_equal(out1, out2)),
-                msg("dropout.same_seed_differs"), call=student.last_call,
+                msg("dropout.same_seed_differs"),
                 mistake="dropout_ignores_rng")
     big = np.ones((20, 20))
-    _, mask3 = _pair(student.dropout(big, 0.5, Rng(seed)), student.last_call)
-    _, mask4 = _pair(student.dropout(big, 0.5, Rng(seed + 1)), student.last_call)
+    _, mask3 = _pair(student.dropout(big, 0.5, Rng(seed)))
+    _, mask4 = _pair(student.dropout(big, 0.5, Rng(seed + 1)))
     expect_true(not np.array_equal(mask3, mask4),
-                msg("dropout.seed_ignored"), call=student.last_call,
+                msg("dropout.seed_ignored"),
                 mistake="dropout_ignores_rng")
 
 
@@ -157,7 +156,7 @@ def test_dropout_backward_random(student, rng):
     mask = rng.random(shape) >= p
     mask.flat[0], mask.flat[-1] = True, False  # some gradient flows, some is blocked
     expected = ref.dropout_backward(grad_out, mask, p)
-    expect_close(student.dropout_backward(grad_out, mask, p), expected, call=student.last_call,
+    expect_close(student.dropout_backward(grad_out, mask, p), expected,
                  mistakes=lambda: [Mistake("dropout_backward_no_scaling", grad_out * mask),
                            Mistake("dropout_scaled_by_keep", grad_out * mask * (1 - p))])
 
@@ -169,7 +168,7 @@ def test_dropout_backward_no_drop(student, rng):
     mask = np.ones(grad_out.shape, dtype=bool)
     for p in (0.0, float(rng.choice([0.2, 0.5]))):
         expect_close(student.dropout_backward(grad_out, mask, p),
-                     ref.dropout_backward(grad_out, mask, p), call=student.last_call,
+                     ref.dropout_backward(grad_out, mask, p),
                      mistakes=lambda: [Mistake("dropout_backward_no_scaling", grad_out)])
 
 
@@ -299,7 +298,7 @@ def _image(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
 def _rotate_exact(student, image: np.ndarray, degrees: float) -> None:
     expected = ref.rotate(image, degrees)
     try:
-        expect_equal(student.rotate(image, degrees), expected, call=student.last_call,
+        expect_equal(student.rotate(image, degrees), expected,
                      mistakes=lambda: [Mistake("rotate_clockwise", ref.rotate(image, -degrees))],
                      figure="image")
     except Feedback as fb:
@@ -360,7 +359,7 @@ def test_rotate_other_angles(student, rng):
         got = student.rotate(image, degrees)
         expected = ref.rotate(image, degrees)
         expect_true(isinstance(got, np.ndarray) and got.shape == image.shape,
-                    msg("rotate.shape", shape=str(image.shape)), call=student.last_call, got=got)
+                    msg("rotate.shape", shape=str(image.shape)), got=got)
         allowed = max(2, int(0.02 * image.size))
         differ = int(np.sum(~np.isclose(got.astype(float), expected)))
         clockwise = ref.rotate(image, -degrees)
@@ -368,8 +367,8 @@ def test_rotate_other_angles(student, rng):
         if int(np.sum(~np.isclose(got.astype(float), clockwise))) <= allowed:
             mistake = "rotate_clockwise"
         if not differ <= allowed:
-            raise _with_input(Feedback(msg("rotate.pixels_differ", count=differ,
+            raise _with_input(failure(msg("rotate.pixels_differ", count=differ,
                                            total=image.size, allowed=allowed),
-                                       call=student.last_call, got=got, expected=expected,
+                                       got=got, expected=expected,
                                        mistake=mistake, figure="image",
                                        marks=~np.isclose(got.astype(float), expected)), image)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nngrade.feedback import Mistake, expect_close, expect_true, expect_value_error
-from nngrade.hidden.answers import remembered
-from nngrade.messages import msg
-from nngrade.reference.course import activations as _ref_act_module
-from nngrade.reference.course import vanishing as _ref_module
+from nngrade.suite import (
+    Mistake,
+    expect_close,
+    expect_true,
+    expect_value_error,
+    msg,
+    reference,
+)
 
-ref_act = remembered(_ref_act_module)  # each answer computed once per process
-ref = remembered(_ref_module)  # each answer computed once per process
+ref_act = reference("activations")  # each answer computed once per process
+ref = reference("vanishing")  # each answer computed once per process
 
 # The gradient of a deep sigmoid chain is tiny (0.25**20 ~ 1e-12): compare relatively only.
 RTOL, ATOL = 1e-6, 1e-300
@@ -39,7 +42,7 @@ def _check(student, depth: int, activation: str, x: float | None = None,
         kwargs["Y"] = Y
     got = student.chain_gradient(depth, activation, **kwargs)
     expected = ref.chain_gradient(depth, activation, **kwargs)
-    expect_close(got, expected, call=student.last_call, rtol=RTOL, atol=ATOL,
+    expect_close(got, expected, rtol=RTOL, atol=ATOL,
                  mistakes=lambda: [Mistake("vanishing_wrong_derivative",
                                    _wrong_chain(depth, activation, kwargs.get("x", 1.0),
                                                 kwargs.get("Y", 1.0)))])
@@ -79,8 +82,7 @@ def test_chain_gradient_sigmoid_vanishes(student, rng):
         got = abs(_check(student, depth, "sigmoid"))
         if previous is not None:
             expect_true(got < previous, msg("vanishing.should_shrink_at", before=depth - 1,
-                                            after=depth, was=f"{previous:.3g}", now=f"{got:.3g}"),
-                        call=student.last_call)
+                                            after=depth, was=f"{previous:.3g}", now=f"{got:.3g}"))
         previous = got
 
 
