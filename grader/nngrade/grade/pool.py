@@ -213,17 +213,24 @@ def _grading_process(tasks: Any, conn: Connection, seed: int, limits: dict[str, 
                      rubric_path: str, cpu: int | None, replay: bool,
                      shared_replays: str | None = None, settle: bool = True) -> None:
     """One grading process: the suites, a sandbox and a grader, until sent None."""
-    from nngrade.sandbox import Limits, Sandbox
+    from nngrade.sandbox.api import Limits
+    from nngrade.sandbox.zygote import Zygote
 
     outbox = _Outbox(conn)
     try:
         # A worker beside its grader on one CPU: the two take turns, with warm caches.
-        # The sandbox is launched first: its worker imports numpy while this process
-        # imports the grader and collects the suites.
-        box = Sandbox(Limits(**cast("dict[str, Any]", limits)), cpu=cpu)
+        # The sandbox is launched first, before this process imports numpy (the zygote
+        # needs neither): its worker imports numpy while this process imports numpy, the
+        # grader and the suites.
+        sandbox_limits = Limits(**cast("dict[str, Any]", limits))
+        zygote = Zygote(sandbox_limits, {})
         with contextlib.ExitStack() as stack:
-            stack.callback(box.close)  # also when the suites do not collect
-            box.launch()
+            stack.callback(zygote.stop)  # also when the suites do not collect
+            zygote.launch()
+            from nngrade.sandbox import Sandbox
+
+            box = Sandbox(sandbox_limits, cpu=cpu, zygote=zygote)
+            stack.callback(box.close)
             from nngrade.hidden.grader import SuiteGrader
             from nngrade.hidden.suite import collect
 
