@@ -72,7 +72,7 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
                   ) -> Generator[dict[str, Any], None, None]:
     """Grade ``submissions`` in ``options.jobs`` processes; yield each results document.
 
-    ``meanwhile`` runs in this process once the grading processes have started
+    ``meanwhile`` runs in this process once a grading process is ready to grade
     (what writing the results will need, prepared while they work); its
     failure is left for the writing to meet. With ``shared_replays`` (OUT),
     the processes start from the replay trees earlier processes of the run
@@ -154,9 +154,6 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
     try:
         for _ in range(n_proc):
             start()
-        if meanwhile is not None:
-            with contextlib.suppress(Exception):
-                meanwhile()
         while len(done) < len(submissions):
             for worker in workers:
                 feed(worker)
@@ -177,6 +174,13 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
                 elif message[0] == "ready":
                     worker.ready = True
                     worker.since = time.monotonic()
+                    if meanwhile is not None:
+                        # Once a process grades, not before: until then it, its sandbox
+                        # and this process would share the CPUs three ways, and the grading
+                        # would start later. Grading, a process and its worker take turns.
+                        prepare, meanwhile = meanwhile, None
+                        with contextlib.suppress(Exception):
+                            prepare()
                     continue
                 elif message[0] == "fatal":
                     worker.fatal = message[1]
