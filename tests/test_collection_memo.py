@@ -122,3 +122,57 @@ def test_a_memo_from_another_folder_is_not_used(tmp_path: Path) -> None:
     (two / "__pycache__" / collection_memo.MEMO).write_bytes(
         (one / "__pycache__" / collection_memo.MEMO).read_bytes())
     assert _recall(two) is None  # its key names the folder it was made from
+
+
+USES_PYTEST = '''
+import pytest
+
+
+@pytest.mark.contract("losses", "mse", weight=2.0)
+def test_uses_approx(student):
+    """uses pytest while it runs"""
+    if student.value != pytest.approx(0.1 + 0.2):  # no bare assert in a suite (rules.py)
+        raise ValueError("not 0.3")
+'''
+
+
+def test_a_process_without_pytest_recalls_without_importing_it(tmp_path: Path) -> None:
+    """A cold grading process recalls the suites with pytest's marks stood in for: pytest
+    is not imported, a test that uses pytest while it runs gets the real one, and a pytest
+    session later in the process collects the suite modules again, with real marks."""
+    folder = _suite(tmp_path / "s", "test_memo_no_pytest.py", USES_PYTEST)
+    want = _facts(collect(folder))  # pytest here: the memo is made
+    script = (
+        "import json, sys, types\n"
+        "from pathlib import Path\n"
+        "from nngrade.hidden import suite\n"
+        f"folder = Path({str(folder)!r})\n"
+        "tests = suite.collect(folder)\n"
+        "before = 'pytest' in sys.modules\n"
+        "kept = [m for m in sys.modules if 'test_memo_no_pytest' in m]\n"
+        "tests[0].function(student=types.SimpleNamespace(value=0.3))\n"
+        "import pytest\n"
+        "real = hasattr(pytest, 'main')\n"
+        "again = suite._collect_with_pytest(folder)\n"
+        "print(json.dumps([before, kept, real, len(tests), len(again),\n"
+        "                  again[0].weight, again[0].name]))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    before, kept, real, n, n_again, weight, name = json.loads(done.stdout)
+    assert before is False and kept == [] and real is True
+    assert n == n_again == len(want) == 1
+    assert (weight, name) == (2.0, "mse")
+
+
+def test_the_stand_in_marks_keep_the_function_and_hand_on_the_rest() -> None:
+    import pytest
+
+    stand_in = collection_memo._MarksOnly()
+
+    def f() -> None:
+        pass
+
+    assert stand_in.mark.contract("losses", "mse", weight=2.0)(f) is f
+    assert stand_in.mark.slow(f) is f
+    assert stand_in.approx is pytest.approx

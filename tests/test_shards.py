@@ -25,6 +25,7 @@ from nngrade.grade.merge import MergeRefused, merge_shards
 from nngrade.grade.options import BatchOptions
 from nngrade.grade.pipeline import grade_class
 from nngrade.grade.shards import Shard, adopt_plan, read_plan, stable_shard
+from nngrade.hidden.replay_store import FOLDER as REPLAYS_FOLDER
 from nngrade.intake import read_submissions
 from nngrade.intake import submissions as intake_submissions
 from nngrade.intake.submissions import student_ids
@@ -67,7 +68,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for k in range(1, N + 1):  # the first shard plans with the seed; the others read it
         grade_class(klass, sharded, _options(seed=SEED if k == 1 else None),
                     shard=Shard(k, N), explicit=frozenset({"seed"}) if k == 1 else frozenset())
+    assert (sharded / REPLAYS_FOLDER).is_dir()  # the shards shared their replay trees
     merge_shards(sharded)
+    assert not (sharded / REPLAYS_FOLDER).exists()  # a cache of the run, gone with it
     return {"class": klass, "plain": plain, "sharded": sharded}
 
 

@@ -43,6 +43,32 @@ def test_a_launched_sandbox_starts_once_and_works():
         box.close()
 
 
+def test_a_zygote_is_launched_before_numpy_is_imported_and_the_sandbox_adopts_it():
+    """A grading process launches its zygote first thing: that needs neither numpy nor
+    `Sandbox`; the sandbox made afterwards uses that zygote and counts its start."""
+    script = (
+        "import sys, time\n"
+        "from nngrade.sandbox.api import Limits\n"
+        "from nngrade.sandbox.zygote import Zygote\n"
+        "limits = Limits(call_seconds=2.0, import_seconds=4.0)\n"
+        "zygote = Zygote(limits, {})\n"
+        "zygote.launch()\n"
+        "assert 'numpy' not in sys.modules, 'numpy imported before the launch'\n"
+        "pid = zygote.pid\n"
+        "from nngrade.sandbox import Sandbox\n"
+        "box = Sandbox(limits, zygote=zygote)\n"
+        "box.start()\n"
+        "assert box._zygote is zygote and zygote.pid == pid\n"
+        "assert box.stats['zygote_starts'] == 1 and box.stats['zygote_start_seconds'] > 0\n"
+        "assert box.load({'m': 'def f(x):\\n    return x + 1\\n'}) == {'m': 'ok'}\n"
+        "assert box.call('m', 'f', (1,)).value == 2\n"
+        "box.close()\n"
+        "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
 def test_a_launched_sandbox_that_is_never_used_is_stopped_by_close():
     box = Sandbox(LIMITS)
     box.launch()

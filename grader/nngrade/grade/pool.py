@@ -72,7 +72,7 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
                   ) -> Generator[dict[str, Any], None, None]:
     """Grade ``submissions`` in ``options.jobs`` processes; yield each results document.
 
-    ``meanwhile`` runs in this process once the grading processes have started
+    ``meanwhile`` runs in this process once a grading process is ready to grade
     (what writing the results will need, prepared while they work); its
     failure is left for the writing to meet. With ``shared_replays`` (OUT),
     the processes start from the replay trees earlier processes of the run
@@ -154,9 +154,6 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
     try:
         for _ in range(n_proc):
             start()
-        if meanwhile is not None:
-            with contextlib.suppress(Exception):
-                meanwhile()
         while len(done) < len(submissions):
             for worker in workers:
                 feed(worker)
@@ -177,6 +174,13 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
                 elif message[0] == "ready":
                     worker.ready = True
                     worker.since = time.monotonic()
+                    if meanwhile is not None:
+                        # Once a process grades, not before: until then it, its sandbox
+                        # and this process would share the CPUs three ways, and the grading
+                        # would start later. Grading, a process and its worker take turns.
+                        prepare, meanwhile = meanwhile, None
+                        with contextlib.suppress(Exception):
+                            prepare()
                     continue
                 elif message[0] == "fatal":
                     worker.fatal = message[1]
@@ -213,17 +217,24 @@ def _grading_process(tasks: Any, conn: Connection, seed: int, limits: dict[str, 
                      rubric_path: str, cpu: int | None, replay: bool,
                      shared_replays: str | None = None, settle: bool = True) -> None:
     """One grading process: the suites, a sandbox and a grader, until sent None."""
-    from nngrade.sandbox import Limits, Sandbox
+    from nngrade.sandbox.api import Limits
+    from nngrade.sandbox.zygote import Zygote
 
     outbox = _Outbox(conn)
     try:
         # A worker beside its grader on one CPU: the two take turns, with warm caches.
-        # The sandbox is launched first: its worker imports numpy while this process
-        # imports the grader and collects the suites.
-        box = Sandbox(Limits(**cast("dict[str, Any]", limits)), cpu=cpu)
+        # The sandbox is launched first, before this process imports numpy (the zygote
+        # needs neither): its worker imports numpy while this process imports numpy, the
+        # grader and the suites.
+        sandbox_limits = Limits(**cast("dict[str, Any]", limits))
+        zygote = Zygote(sandbox_limits, {})
         with contextlib.ExitStack() as stack:
-            stack.callback(box.close)  # also when the suites do not collect
-            box.launch()
+            stack.callback(zygote.stop)  # also when the suites do not collect
+            zygote.launch()
+            from nngrade.sandbox import Sandbox
+
+            box = Sandbox(sandbox_limits, cpu=cpu, zygote=zygote)
+            stack.callback(box.close)
             from nngrade.hidden.grader import SuiteGrader
             from nngrade.hidden.suite import collect
 

@@ -18,6 +18,15 @@ remembered either (their values are objects, not data): such a folder is
 always collected by pytest. A module of the same name from another folder
 already imported, an import that fails, a function that is gone: the memo
 is not used, and pytest collects as before.
+
+Recalling needs no pytest either: the suites import it for their marks
+only, whose facts the memo holds. In a process that has not imported pytest
+(a cold grading process: a tenth of a second saved), the suite modules are
+imported with a stand-in whose ``pytest.mark.<anything>(...)`` leaves the
+function as it is; any other attribute, at import or when a test runs,
+imports the real pytest and is taken from it. The modules imported that way
+are then dropped from ``sys.modules`` (their functions keep their globals),
+so a pytest session later in the process imports them again, with real marks.
 """
 
 from __future__ import annotations
@@ -30,11 +39,12 @@ import os
 import sys
 import tempfile
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pytest
+import _pytest  # pytest's version, without importing pytest (a tenth of a second)
 
 __all__ = ["recall", "remember"]
 
@@ -45,7 +55,7 @@ _FORMAT = 1
 def _key(suites_dir: Path, code: tuple[Path, ...]) -> str | None:
     """A digest of everything the collection depends on; None if a file cannot be read."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([_FORMAT, str(suites_dir.resolve()), pytest.__version__,
+    digest.update(json.dumps([_FORMAT, str(suites_dir.resolve()), _pytest.__version__,
                               list(sys.version_info[:2])]).encode())
     try:
         for path in (*code, Path(__file__)):
@@ -110,19 +120,71 @@ def recall(suites_dir: Path, code: tuple[Path, ...]) -> list[dict[str, Any]] | N
         return None
     tests = []
     try:
-        for entry in memo["tests"]:
-            module = _module(suites_dir, entry["python_module"], entry["file"])
-            function = getattr(module, entry["function"], None) if module else None
-            if not callable(function):
-                return None
-            tests.append({
-                "nodeid": str(entry["nodeid"]), "module": str(entry["module"]),
-                "name": str(entry["name"]), "weight": float(entry["weight"]),
-                "title": str(entry["title"]), "function": function,
-                "arguments": tuple(str(a) for a in entry["arguments"]), "params": {}})
+        with _marks_only(suites_dir):
+            for entry in memo["tests"]:
+                module = _module(suites_dir, entry["python_module"], entry["file"])
+                function = getattr(module, entry["function"], None) if module else None
+                if not callable(function):
+                    return None
+                tests.append({
+                    "nodeid": str(entry["nodeid"]), "module": str(entry["module"]),
+                    "name": str(entry["name"]), "weight": float(entry["weight"]),
+                    "title": str(entry["title"]), "function": function,
+                    "arguments": tuple(str(a) for a in entry["arguments"]), "params": {}})
     except (KeyError, TypeError, ValueError):
         return None
     return tests
+
+
+class _MarksOnly(ModuleType):
+    """pytest as the suites use it when imported: ``pytest.mark.<name>(...)`` keeps the
+    function as it is; any other attribute is the real pytest's (imported then)."""
+
+    def __init__(self) -> None:
+        super().__init__("pytest")
+        self.mark = _Marks()
+
+    def __getattr__(self, name: str) -> Any:
+        if sys.modules.get("pytest") is self:
+            del sys.modules["pytest"]
+        import pytest
+
+        return getattr(pytest, name)
+
+
+class _Marks:
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _mark
+
+
+def _mark(*args: Any, **kwargs: Any) -> Any:
+    if len(args) == 1 and callable(args[0]) and not kwargs:  # a bare @pytest.mark.name
+        return args[0]
+    return lambda function: function
+
+
+@contextlib.contextmanager
+def _marks_only(suites_dir: Path) -> Iterator[None]:
+    """Import the suite modules with `_MarksOnly` as pytest, unless pytest is imported already;
+    then forget the modules imported that way (see the module's docstring)."""
+    if "pytest" in sys.modules:
+        yield
+        return
+    before = set(sys.modules)
+    stand_in = _MarksOnly()
+    sys.modules["pytest"] = stand_in
+    try:
+        yield
+    finally:
+        if sys.modules.get("pytest") is stand_in:
+            del sys.modules["pytest"]
+        root = suites_dir.resolve()
+        for name in set(sys.modules) - before:
+            file = _file_of(sys.modules[name])
+            if file is not None and root in (file.parent, file):
+                del sys.modules[name]
 
 
 def _module(suites_dir: Path, name: str, file: str) -> ModuleType | None:
@@ -160,7 +222,8 @@ def _import(name: str, path: Path, package: bool = False) -> ModuleType | None:
     sys.modules[name] = module
     try:
         with warnings.catch_warnings():  # its marks, where a pytest session is running
-            warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
+            if "pytest" in sys.modules and not isinstance(sys.modules["pytest"], _MarksOnly):
+                warnings.simplefilter("ignore", sys.modules["pytest"].PytestUnknownMarkWarning)
             spec.loader.exec_module(module)
     except Exception:  # noqa: BLE001 - pytest will collect and report it
         del sys.modules[name]

@@ -30,9 +30,15 @@ wire format       ``nngrade.worker.protocol``, imported by both sides
 ================  ===========================================  ==============================
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from nngrade.sandbox.api import STATUSES, CallResult, Limits, SandboxError
-from nngrade.sandbox.box import Sandbox
-from nngrade.worker.protocol import Fn, Opaque, Rng
+
+if TYPE_CHECKING:
+    from nngrade.sandbox.box import Sandbox
+    from nngrade.worker.protocol import Fn, Opaque, Rng
 
 __all__ = [
     "STATUSES",
@@ -44,3 +50,17 @@ __all__ = [
     "Sandbox",
     "SandboxError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``Sandbox`` and the wire types, imported when first asked for: they import numpy, and a
+    grading process launches its zygote (`nngrade.sandbox.zygote`) before that."""
+    if name == "Sandbox":
+        from nngrade.sandbox.box import Sandbox
+
+        return Sandbox
+    if name in ("Fn", "Opaque", "Rng"):
+        from nngrade.worker import protocol
+
+        return getattr(protocol, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -92,16 +92,21 @@ class Sandbox:
     ``with Sandbox(Limits()) as box: box.load(sources); box.call(...)``
     """
 
-    def __init__(self, limits: Limits | None = None, *, cpu: int | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, *, cpu: int | None = None,
+                 zygote: Zygote | None = None) -> None:
         """``cpu``: pin this process, and so its sandbox, to that CPU.
 
         A call is two pipe wake-ups between the grader and the worker; on a
         VM these cost several times more when the two sit on different CPUs.
         At ``-j N`` give each grading process its own CPU (``i % os.cpu_count()``).
+
+        ``zygote``: one made with these limits and perhaps launched already
+        (a grading process launches it before it imports this module and numpy).
         """
         self.limits = limits or Limits()
         self.cpu = cpu
-        self.stats: dict[str, float] = {
+        self.stats: dict[str, float] = zygote.stats if zygote is not None else {}
+        self.stats.update({
             "zygote_starts": 0,
             "zygote_start_seconds": 0.0,
             "children": 0,
@@ -109,12 +114,12 @@ class Sandbox:
             "children_ended": 0,
             "children_reaped": 0,  # those whose CPU time the zygote reported
             "worker_cpu_seconds": 0.0,  # CPU time of the children, user and system
-        }
-        self._zygote = Zygote(self.limits, self.stats)
+        })
+        self._zygote = zygote if zygote is not None else Zygote(self.limits, self.stats)
         self._channel = Channel(self._zygote, self.limits, self._note_hello)
         self._protections: dict[str, bool] = {}
         self._request_id = 0
-        self._launch_started = 0.0
+        self._launch_started = time.perf_counter() - self._zygote.launched_for
         self._submission: _Submission | None = None
         self._decode_limits = DecodeLimits(
             max_elements=self.limits.max_elements,

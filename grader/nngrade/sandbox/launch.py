@@ -19,6 +19,7 @@ protections say what is missing.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import os
 import shutil
@@ -30,12 +31,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 import nngrade
 import nngrade.worker
 from nngrade.sandbox.api import SandboxError
-from nngrade.worker.main import BOOTSTRAP
+from nngrade.worker.bootstrap import BOOTSTRAP
 
 __all__ = ["Launch", "Layout", "bwrap_status", "host_layout", "plan"]
 
@@ -72,6 +71,15 @@ def _real(path: str | os.PathLike[str]) -> str:
     return os.path.realpath(os.fspath(path))
 
 
+def _numpy_folder() -> str:
+    """numpy's package folder, found without importing numpy (a grading process launches
+    its sandbox before it imports numpy)."""
+    spec = importlib.util.find_spec("numpy")
+    if spec is None or not spec.submodule_search_locations:
+        raise SandboxError("numpy is not installed: the sandbox's worker needs it")
+    return next(iter(spec.submodule_search_locations))
+
+
 @functools.cache
 def host_layout() -> Layout:
     """Find the interpreter, its standard library, numpy and the worker package on this host."""
@@ -83,7 +91,7 @@ def host_layout() -> Layout:
         libdir = sysconfig.get_config_var("LIBDIR")
         if name and libdir and os.path.exists(os.path.join(libdir, name)):
             libpython = os.path.join(_real(libdir), name)
-    numpy_dir = _real(Path(np.__file__).parent)
+    numpy_dir = _real(_numpy_folder())
     libs = os.path.join(os.path.dirname(numpy_dir), "numpy.libs")
     worker = _real(Path(nngrade.worker.__file__).parent)
     # nngrade is a namespace package over grader/ and reference/: hide each root and the

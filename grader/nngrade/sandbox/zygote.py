@@ -31,12 +31,14 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from nngrade.sandbox import wording
 from nngrade.sandbox.api import Limits, SandboxError
-from nngrade.sandbox.child import Child
 from nngrade.sandbox.launch import Launch, plan
+
+if TYPE_CHECKING:  # a grading process launches a zygote before it imports numpy
+    from nngrade.sandbox.child import Child
 
 __all__ = ["Zygote"]
 
@@ -119,6 +121,11 @@ class Zygote:
         """Start a new zygote and wait for its ``ready`` event (which it returns)."""
         self.launch()
         return self.wait_ready()
+
+    @property
+    def launched_for(self) -> float:
+        """Seconds since the last launch (0 before any)."""
+        return time.monotonic() - self._launched_at if self._launched_at else 0.0
 
     @property
     def launched(self) -> bool:
@@ -238,6 +245,8 @@ class Zygote:
         os.close(resp_w)
         os.set_blocking(req_w, False)
         os.set_blocking(resp_r, False)
+        from nngrade.sandbox.child import Child
+
         self.child = Child(self._seq, req_w, resp_r)
         self.stats["children"] += 1
         return self.child

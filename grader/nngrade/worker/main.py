@@ -30,18 +30,12 @@ import sys
 import numpy as np
 
 from nngrade.worker import confine
+from nngrade.worker.bootstrap import BOOTSTRAP
 from nngrade.worker.drivers import DRIVERS, load_all
 from nngrade.worker.zygote import Zygote
 
 __all__ = ["BOOTSTRAP", "PRELOAD", "zygote_main"]
 
-# argv: CONFIG_JSON LIB_DIR SITE_DIR DIAG_FD. The grader's log fd becomes
-# stderr first thing, so that even a failing import is reported.
-BOOTSTRAP = (
-    "import os, sys; d = int(sys.argv[4]); d >= 0 and os.dup2(d, 2); "
-    "sys.path[:0] = sys.argv[2:4]; "
-    "from nngrade.worker.main import zygote_main; zygote_main(sys.argv[1])"
-)
 
 # Imported once in the zygote, so that children start with them: faster, and
 # in the fallback a child running as ``nobody`` may not be able to read the
