@@ -98,6 +98,21 @@ def test_processes_that_cannot_start_stop_the_batch(monkeypatch: pytest.MonkeyPa
     assert "the sandbox cannot start" in str(info.value)
 
 
+def test_suites_that_do_not_collect_stop_the_batch_with_their_problems_only(
+        monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    """An instructor's broken suite: the rule it breaks, once, not a traceback per process."""
+    from nngrade.hidden import suite
+
+    def refused(*_args: object, **_kwargs: object) -> list:
+        raise suite.SuiteError("test_x.py:3: a bare assert; use an expectation")
+
+    monkeypatch.setattr(suite, "collect", refused)
+    with pytest.raises(GraderError, match="could not start") as info:
+        _grade([Submission("a"), Submission("b")], jobs=2)
+    assert "test_x.py:3: a bare assert" in str(info.value)
+    assert "Traceback" not in str(info.value) and "Traceback" not in capfd.readouterr().err
+
+
 def test_nothing_to_grade_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pool, "_grading_process", _cannot_start)
     assert _grade([], jobs=2) == {}
