@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from run_comparison import comparable
+from sample_class import copy_sample_class
 
 distributed = pytest.importorskip("distributed", reason="the Dask tests need nngrade[dask] "
                                   "(dask[distributed]), which the test extra installs")
@@ -28,8 +28,6 @@ from nngrade.grade.pipeline import grade_class  # noqa: E402
 from nngrade.intake import read_submissions  # noqa: E402
 from nngrade.rubric import load_rubric  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "examples" / "submissions"
 CLASS = ("ada", "ben", "chen", "dara")
 SEED = 11
 
@@ -44,12 +42,7 @@ def _options(**changes: Any) -> BatchOptions:
 
 @pytest.fixture(scope="module")
 def klass(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("class") / "class"
-    folder.mkdir()
-    for student in CLASS:
-        source = next(p for p in SAMPLE.iterdir() if p.name in (student, f"{student}.zip"))
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, folder / source.name)
-    return folder
+    return copy_sample_class(tmp_path_factory.mktemp("class") / "class", CLASS)
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ grader; the gradebook and the reports are read back.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from gradebook_fixtures import A1_FROM_FOLDER, REPO, make_course
+from sample_class import copy_sample_class
 
 from nngrade.cli import main
 from nngrade.course.config import load_course
@@ -34,10 +34,7 @@ def _run(*args: str) -> tuple[int, str]:
 def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("course")
     hand_ins = base / "hand-ins"
-    hand_ins.mkdir()
-    for student in ("ada", "ben"):
-        source = next(p for p in SAMPLE.iterdir() if p.name in (student, f"{student}.zip"))
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, hand_ins / source.name)
+    copy_sample_class(hand_ins, ("ada", "ben"))
     path = make_course(base / "course", assignments=A1_FROM_FOLDER.format(hand_ins=hand_ins))
     code, output = _run("grade", "--assignment", "a1", "--course", str(path), "--seed", "7",
                         "-j", "2", "--reason", "first run")
@@ -116,10 +113,7 @@ def test_the_assignment_options_are_checked(course: Path, tmp_path: Path) -> Non
 def test_shards_of_an_assignment_record_into_one_gradebook(tmp_path: Path) -> None:
     """Shards of a course assignment need no shared folder: each records into the gradebook."""
     hand_ins = tmp_path / "hand-ins"
-    hand_ins.mkdir()
-    for student in ("ada", "ben"):
-        source = next(p for p in SAMPLE.iterdir() if p.name in (student, f"{student}.zip"))
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, hand_ins / source.name)
+    copy_sample_class(hand_ins, ("ada", "ben"))
     path = make_course(tmp_path / "course", assignments=A1_FROM_FOLDER.format(hand_ins=hand_ins))
     code, output = _run("grade", "--assignment", "a1", "--course", str(path), "--shard", "1/2")
     assert code == 2 and "needs --seed" in output

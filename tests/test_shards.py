@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from run_comparison import comparable
+from sample_class import copy_sample_class
 
 from nngrade.cli import main
 from nngrade.grade.merge import MergeRefused, merge_shards
@@ -31,8 +32,6 @@ from nngrade.intake import submissions as intake_submissions
 from nngrade.intake.submissions import student_ids
 from nngrade.rubric import load_rubric
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "examples" / "submissions"
 CLASS = ("ada", "ben", "chen", "dara", "gus")
 SEED = 7
 N = 4
@@ -47,15 +46,7 @@ def _options(**changes: Any) -> BatchOptions:
 
 
 def _copy_class(target: Path, students: tuple[str, ...] = CLASS) -> Path:
-    target.mkdir(parents=True)
-    for student in students:
-        source = next(p for p in SAMPLE.iterdir() if (p.stem if p.is_file() else p.name)
-                      == student)
-        if source.is_dir():
-            shutil.copytree(source, target / source.name)
-        else:
-            shutil.copy2(source, target / source.name)
-    return target
+    return copy_sample_class(target, students)
 
 
 @pytest.fixture(scope="module")
