@@ -38,15 +38,19 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from nngrade.grade import early
 from nngrade.grade.errors import GraderError
 from nngrade.grade.options import BatchOptions, sandbox_limits
 from nngrade.records import Submission
 from nngrade.rubric import Rubric, load_rubric
 from nngrade.scoring import ungradeable_results
 
-__all__ = ["grade_in_pool", "settle_heap"]
+if TYPE_CHECKING:
+    from nngrade.sandbox.zygote import Zygote
+
+__all__ = ["early_grading_process", "grade_in_pool", "settle_heap"]
 
 _HANG_GRACE = 120.0  # seconds past the submission limit before a process counts as hung
 _IN_FLIGHT = 2  # submissions sent ahead to each process
@@ -106,6 +110,14 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
         # One hand-in alone: unpinned, so the sandbox starts on another CPU while the
         # grading process imports the grader (`_grading_process`).
         cpu = next(started) % cpus if n_proc <= cpus and len(submissions) > 1 else None
+        adopted = early.take()  # the command's own, started before it read the options
+        if adopted is not None:
+            process, tasks, ours = adopted
+            tasks.put(("settings", {"seed": seed, "limits": limits,
+                                    "rubric_path": str(rubric.path), "cpu": cpu,
+                                    "replay": replay, **extra}))
+            workers.append(_Worker(process, tasks, ours))
+            return
         tasks = ctx.Queue()
         ours, theirs = ctx.Pipe(duplex=False)
         process = ctx.Process(target=_grading_process, daemon=True,
@@ -217,34 +229,92 @@ def _grading_process(tasks: Any, conn: Connection, seed: int, limits: dict[str, 
                      rubric_path: str, cpu: int | None, replay: bool,
                      shared_replays: str | None = None, settle: bool = True) -> None:
     """One grading process: the suites, a sandbox and a grader, until sent None."""
+    _run_grading(tasks, conn, _Settings(seed, limits, rubric_path, cpu, replay,
+                                        shared_replays, settle))
+
+
+def early_grading_process(tasks: Any, conn: Connection, zygote: Zygote) -> None:
+    """A grading process forked before its command read the options (`nngrade.grade.early`).
+
+    It does what needs no option first, beside the command's own start (its
+    sandbox, launched with the default limits before this module was
+    imported, imports numpy; this process imports the grader and recalls the
+    suites), then waits for the run's settings, the first thing on
+    ``tasks`` once `grade_in_pool` adopts it (None: the run has no use for
+    it). It stops by itself when its parent is gone.
+    """
+    _run_grading(tasks, conn, None, zygote)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """What a grading process needs from its run: the arguments of `_grading_process`."""
+
+    seed: int
+    limits: dict[str, float]
+    rubric_path: str
+    cpu: int | None
+    replay: bool
+    shared_replays: str | None = None
+    settle: bool = True
+
+
+def _await_settings(tasks: Any, parent: int) -> _Settings | None:
+    """The settings `grade_in_pool` sends an adopted process; None if it is not wanted."""
+    while True:
+        try:
+            message = tasks.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return None  # the command is gone
+            continue
+        return None if message is None else _Settings(**message[1])
+
+
+def _run_grading(tasks: Any, conn: Connection, settings: _Settings | None,
+                 zygote: Zygote | None = None) -> None:
+    """The suites, a sandbox and a grader, then every submission on ``tasks`` until None.
+
+    ``settings`` None: an early process (`early_grading_process`), which reads them
+    from ``tasks`` once everything that needs none is done.
+    """
     from nngrade.sandbox.api import Limits
     from nngrade.sandbox.zygote import Zygote
 
+    parent = os.getppid()
     outbox = _Outbox(conn)
     try:
         # A worker beside its grader on one CPU: the two take turns, with warm caches.
         # The sandbox is launched first, before this process imports numpy (the zygote
         # needs neither): its worker imports numpy while this process imports numpy, the
         # grader and the suites.
-        sandbox_limits = Limits(**cast("dict[str, Any]", limits))
-        zygote = Zygote(sandbox_limits, {})
         with contextlib.ExitStack() as stack:
-            stack.callback(zygote.stop)  # also when the suites do not collect
-            zygote.launch()
-            from nngrade.sandbox import Sandbox
-
-            box = Sandbox(sandbox_limits, cpu=cpu, zygote=zygote)
-            stack.callback(box.close)
+            if zygote is None:
+                assert settings is not None
+                zygote = Zygote(Limits(**cast("dict[str, Any]", settings.limits)), {})
+                stack.callback(zygote.stop)  # also when the suites do not collect
+                zygote.launch()
+            else:
+                stack.callback(zygote.stop)
             from nngrade.hidden.grader import SuiteGrader
             from nngrade.hidden.suite import collect
+            from nngrade.sandbox import Sandbox
 
-            rubric = load_rubric(Path(rubric_path))
             tests = collect()
+            if settings is None:
+                settings = _await_settings(tasks, parent)
+                if settings is None:
+                    return
+                zygote.adopt_limits(Limits(**cast("dict[str, Any]", settings.limits)))
+            box = Sandbox(zygote.limits, cpu=settings.cpu, zygote=zygote)
+            stack.callback(box.close)
+            rubric = load_rubric(Path(settings.rubric_path))
             box.start()
-            grader = SuiteGrader(box, tests, seed=seed, rubric=rubric, limits=limits,
-                                 replay=replay)
-            shared = _SharedReplays(shared_replays, grader, seed, rubric, limits)
-            if settle:
+            grader = SuiteGrader(box, tests, seed=settings.seed, rubric=rubric,
+                                 limits=settings.limits, replay=settings.replay)
+            shared = _SharedReplays(settings.shared_replays, grader, settings.seed, rubric,
+                                    settings.limits)
+            if settings.settle:
                 settle_heap()
             outbox.put(("ready",))
             with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):

@@ -98,6 +98,6 @@ def write_nngrade_wheel(folder: Path) -> Path:
     if not metadata:
         raise RuntimeError("the installed nngrade has no METADATA: reinstall it with pip")
     entry_points = dist.read_text("entry_points.txt") or \
-        "[console_scripts]\nnngrade = nngrade.cli:main\n"
+        "[console_scripts]\nnngrade = nngrade.console:main\n"
     return write_wheel(Path(folder), "nngrade", dist.version, nngrade_files(),
                        {"METADATA": metadata, "entry_points.txt": entry_points})

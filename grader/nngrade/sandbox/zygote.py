@@ -35,7 +35,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from nngrade.sandbox import wording
 from nngrade.sandbox.api import Limits, SandboxError
-from nngrade.sandbox.launch import Launch, plan
+from nngrade.sandbox.launch import Launch, plan, requested_mode
 
 if TYPE_CHECKING:  # a grading process launches a zygote before it imports numpy
     from nngrade.sandbox.child import Child
@@ -169,6 +169,19 @@ class Zygote:
             child_end.close()
         self._ctrl = parent_end
         self._launched_at = time.monotonic()
+
+    def adopt_limits(self, limits: Limits) -> None:
+        """Serve ``limits`` from now on: a zygote launched with others is launched again
+        only if they change how it starts (the sandbox mode, the size of its scratch).
+
+        A grading process started before its command read the options
+        (`nngrade.grade.early`) launches its zygote with the default limits.
+        """
+        starts_alike = (requested_mode(limits.mode) == requested_mode(self.limits.mode)
+                        and limits.scratch_bytes == self.limits.scratch_bytes)
+        self.limits = limits
+        if self._proc is not None and not starts_alike:
+            self.launch()
 
     def wait_ready(self) -> dict[str, Any]:
         """Wait for the launched zygote's ``ready`` event (which it returns); `SandboxError`

@@ -83,7 +83,7 @@ def _nngrade_command(subcommand: str) -> tuple[str, ...]:
     found = shutil.which("nngrade")
     if found:
         return (str(Path(found).resolve()), subcommand)
-    return (sys.executable, "-c", "from nngrade.cli import main; main()", subcommand)
+    return (sys.executable, "-c", "from nngrade.console import main; main()", subcommand)
 
 
 def _check_default_commands(grade_command: str | None, merge_command: str | None) -> None:
