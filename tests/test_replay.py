@@ -162,7 +162,7 @@ class _Backend:
     def encode_request(self, request: dict[str, Any]) -> bytes:
         return repr((request["op"], request["name"], request.get("args"))).encode()
 
-    def run_batch(self, requests: list[dict[str, Any]]) -> list[CallResult]:
+    def run_batch(self, requests: list[dict[str, Any]], on_result: Any = None) -> list[CallResult]:
         out = []
         for request in requests:
             body = request["body"] if "body" in request else self.encode_request(request)

@@ -9,7 +9,7 @@ only the methods below, on either, without asking which one it has.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from nngrade.records import CallResult
@@ -30,8 +30,14 @@ class Backend(Protocol):
         """Start a submission; ``{module: "ok" | why it did not import}`` for ``modules``."""
         ...
 
-    def run_batch(self, requests: Iterable[Mapping[str, Any]]) -> list[CallResult]:
-        """Results of a prefix of ``requests``, in order: the first one that fails ends it."""
+    def run_batch(self, requests: Iterable[Mapping[str, Any]],
+                  on_result: Callable[[int, CallResult], None] | None = None,
+                  ) -> list[CallResult]:
+        """Results of a prefix of ``requests``, in order: the first one that fails ends it.
+
+        ``on_result(i, result)``, if given, may be called with each result as
+        soon as it is known (in order), so the caller works while the rest run.
+        """
         ...
 
     def encode_request(self, request: Mapping[str, Any]) -> bytes:

@@ -23,7 +23,8 @@ values: results come back as `CallResult`s of plain data.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import cast
 
 import greenlet
 
@@ -74,14 +75,31 @@ class SubmissionCalls:
         if request.body is None:
             request.body = self.backend.encode_request(request.message())
 
-    def run_batch(self, requests: list[Request]) -> list[CallResult]:
+    def run_batch(self, requests: list[Request],
+                  on_result: Callable[[int, CallResult], None] | None = None,
+                  ) -> list[CallResult]:
         """The results of ``requests``, sent to the backend in as few batches as possible.
 
         A batch stops at the first call that fails (its worker is replaced);
         the rest go again, each with the limit it has now: a function that
         just hung gets `REPEAT_TIMEOUT`, as it would one call at a time.
+
+        ``on_result(i, result)`` is called once per request, in the requests'
+        order, as soon as its result and those of every request before it are
+        known: the caller can go on with request ``i``'s test while the
+        worker runs the calls behind it. The order is what keeps grading
+        reproducible: whatever the caller asks next comes after this batch.
         """
         results: list[CallResult | None] = [None] * len(requests)
+        delivered = 0  # results[:delivered] were handed to on_result
+
+        def deliver() -> None:
+            nonlocal delivered
+            while delivered < len(requests) and results[delivered] is not None:
+                index, delivered = delivered, delivered + 1
+                if on_result is not None:
+                    on_result(index, cast(CallResult, results[index]))
+
         todo = list(range(len(requests)))
         while todo:
             sendable = []
@@ -98,15 +116,25 @@ class SubmissionCalls:
                 message = requests[i].message()
                 message["timeout"] = self._timeout_for(requests[i].key, requests[i].timeout)
                 batch.append(message)
-            answered = self.backend.run_batch(batch)
+
+            def arrived(j: int, result: CallResult, sendable: list[int] = sendable) -> None:
+                i = sendable[j]
+                if results[i] is None:
+                    self.current_test = requests[i].test
+                    results[i] = self._record(result, requests[i].key)
+                    deliver()
+
+            answered = self.backend.run_batch(batch, on_result=arrived)
             if not answered:
                 break
-            for i, result in zip(sendable, answered, strict=False):  # a prefix came back
-                self.current_test = requests[i].test
-                results[i] = self._record(result, requests[i].key)
+            for j, answer in enumerate(answered):  # a prefix came back (a backend may not
+                arrived(j, answer)  # have called on_result itself)
             todo = sendable[len(answered):]
-        return [result if result is not None else CallResult("crashed", error="not run")
-                for result in results]
+        for i in range(len(results)):
+            if results[i] is None:
+                results[i] = CallResult("crashed", error="not run")
+        deliver()
+        return cast("list[CallResult]", results)
 
     def _short_circuit(self, module: str) -> CallResult | None:
         status = self.statuses.get(module, "missing")

@@ -141,9 +141,13 @@ class InProcessBackend:
         """Run the trusted driver ``driver`` (``nngrade.worker.drivers``) on the namespaces."""
         return self._run_message(_drive_message(driver, params), timeout)
 
-    def run_batch(self, requests: Iterable[Mapping[str, Any]]) -> list[CallResult]:
+    def run_batch(self, requests: Iterable[Mapping[str, Any]],
+                  on_result: Callable[[int, CallResult], None] | None = None,
+                  ) -> list[CallResult]:
         """Calls and drives one after another; a call that runs out of time ends the batch,
-        as in the sandbox (the caller sends the rest again, with the limits it has then)."""
+        as in the sandbox (the caller sends the rest again, with the limits it has then).
+        ``on_result`` is the caller's business once the batch is done (nothing runs beside
+        this process's own calls to overlap with)."""
         from nngrade.worker.protocol import loads_payload
 
         results = []

@@ -11,7 +11,11 @@ suites), the main cost of grading once the checks themselves are cheap.
 The order is fixed: tests start in collection order and every batch lists
 its calls in that order, so a submission's calls reach its worker in the
 same order on every run (same seed, same score). Greenlets switch only at
-a call into student code; nothing runs concurrently.
+a call into student code. A test resumes as soon as its answer (and every
+answer before it in the batch) is back, while the worker goes on with the
+batch's later calls: the grader's checks overlap the student's code, and
+whatever the test asks next still waits for the next batch, so the order
+does not change.
 """
 
 from __future__ import annotations
@@ -56,10 +60,14 @@ def run_side_by_side(nodeids: Sequence[str], run: Callable[[int], bool],
             resume(index, greenlet.greenlet(lambda i=index: run(i)), None)
         while waiting:
             batch, waiting = waiting, []
-            results = calls.run_batch([request for _, _, request in batch])
-            for (index, test, _request), result in zip(batch, results, strict=True):
+
+            def arrived(i: int, result: CallResult,
+                        batch: list[tuple[int, greenlet.greenlet, Request]] = batch) -> None:
+                index, test, _request = batch[i]
                 spent[index] += result.seconds
-                resume(index, test, result)
+                resume(index, test, result)  # its next call waits for the next batch
+
+            calls.run_batch([request for _, _, request in batch], on_result=arrived)
     finally:
         calls.scheduler = None
     return [verdicts[index] for index in range(len(nodeids))]

@@ -36,7 +36,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -271,7 +271,9 @@ class Sandbox:
         return self.run_batch([{"op": "drive", "driver": driver, "params": params,
                                 "timeout": timeout}])[0]
 
-    def run_batch(self, requests: Iterable[Mapping[str, Any]]) -> list[CallResult]:
+    def run_batch(self, requests: Iterable[Mapping[str, Any]],
+                  on_result: Callable[[int, CallResult], None] | None = None,
+                  ) -> list[CallResult]:
         """Calls and drives pipelined in one go; the results of a prefix of them.
 
         Each request is ``{"op": "call", "module", "name", "args", "kwargs"}`` or
@@ -283,6 +285,11 @@ class Sandbox:
         gives a function that just hung a shorter one). A call that runs out of
         time ends the batch too, even when the worker survived it. A batch of
         one request (``call``, ``drive``) always gets its one result.
+
+        ``on_result(i, result)`` is called with each result as it arrives, in
+        order, while the worker goes on with the requests behind it: the
+        caller's work on one answer overlaps the student's code computing the
+        next. The time it takes is not counted as the next call's.
         """
         messages: list[dict[str, Any]] = []
         wanted: list[float | None] = []
@@ -297,7 +304,7 @@ class Sandbox:
             wanted.append(request.get("timeout"))
         if not messages:
             return []
-        return self._run_batch(messages, wanted)
+        return self._run_batch(messages, wanted, on_result)
 
     def encode_request(self, request: Mapping[str, Any]) -> bytes:
         """A `run_batch` request (without its timeout) as the worker receives it.
@@ -466,7 +473,8 @@ class Sandbox:
         return self._request_id
 
     def _run_batch(
-        self, messages: list[dict[str, Any]], timeouts: list[float | None]
+        self, messages: list[dict[str, Any]], timeouts: list[float | None],
+        on_result: Callable[[int, CallResult], None] | None = None,
     ) -> list[CallResult]:
         """Pipeline ``messages`` to the child; results for a prefix of them (at least one).
 
@@ -542,6 +550,14 @@ class Sandbox:
             if result.status == "timeout" and seconds < wanted:
                 result = self._budget_exhausted(result.seconds)
             results.append(result)
+            if on_result is not None:
+                try:
+                    on_result(index, result)
+                except BaseException:
+                    if sent > index + 1 and self._zygote.child is child:
+                        self._zygote.drop_child(wait=False)  # its answers have no taker
+                    raise
+                previous = time.perf_counter()  # the caller's time is not the student's
             if result.status == "timeout" and index + 1 < count:
                 # The caller may want to send the rest with other limits (a shorter one
                 # for the function that just hung). Requests already sent behind this
