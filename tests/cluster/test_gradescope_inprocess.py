@@ -13,6 +13,7 @@ the run's stdout keeps what ``nngrade grade`` told the instructor.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import multiprocessing
 import shutil
@@ -27,6 +28,7 @@ import pytest
 
 from nngrade.gradescope import autograder
 from nngrade.gradescope.autograder import GRADER_MARGIN, grade_hand_in, run
+from nngrade.gradescope.local import LocalRun
 from nngrade.gradescope.settings import GradescopeSettings
 from nngrade.gradescope.spec import problems
 from nngrade.rubric import DEFAULT_RUBRIC
@@ -133,6 +135,26 @@ def test_run_writes_gradescope_results_and_the_instructors_log(
     steps = [part.split("=")[0] for part in timing.split()[2:]]
     assert steps == ["start", "main", "read", "ready", "graded", "converted", "written"]
     assert not multiprocessing.active_children()
+
+    # benchmarks/bench_gradescope.py --breakdown reads that line
+    bench = _bench_module()
+    run_ = LocalRun("dara", {**document, "extra_data": {"nngrade": info}}, [], 1.0, 0.0, out)
+    at = {step: float(value) for step, value in (p.split("=") for p in timing.split()[2:])}
+    parts = bench._parts(run_, ended=at["start"] + at["written"] + 0.01)
+    assert list(parts) == ["launch", "interpreter_and_imports", "read", "grading_process_start",
+                           "grading", "conversion", "write", "exit", "hidden_tests"]
+    assert all(parts[k] > 0 for k in ("read", "grading_process_start", "grading",
+                                      "hidden_tests")), parts
+    assert parts["exit"] == pytest.approx(0.01, abs=1e-3)
+
+
+def _bench_module() -> Any:
+    path = REPO / "benchmarks" / "bench_gradescope.py"
+    spec = importlib.util.spec_from_file_location("bench_gradescope", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _failure(root: Path) -> dict[str, Any]:

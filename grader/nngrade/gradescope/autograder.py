@@ -344,4 +344,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    _status = main()
+    # Nothing is left to clean up: results.json is written, the grading process joined, the
+    # temporary folder gone. Leaving without the interpreter's teardown of every module
+    # nngrade imported saves a few hundredths of a second per submission (BENCHMARKS.md).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_status)
