@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +182,8 @@ def _equivalent_command(classroom: Path, out: Path, settings: GradescopeSettings
 
 def grade_hand_in(hand_in: Path, student: str, settings: GradescopeSettings,
                   rubric_path: Path | None, work: Path,
-                  meanwhile: Any = None, log: dict[str, float] | None = None,
+                  meanwhile: Callable[[], None] | None = None,
+                  log: dict[str, float] | None = None,
                   ) -> dict[str, Any]:
     """nngrade's results document of one hand-in, graded in this interpreter's pool.
 
@@ -290,6 +291,8 @@ def run(root: Path) -> int:
         print(f"nngrade: {document['score']:g} / {document['extra_data']['max_score']:g}; "
               f"sandbox protections missing: {', '.join(missing) if missing else 'none'}")
     except (Exception, GradingTimeout) as exc:  # the grader's fault: say so, details on stdout
+        if isinstance(exc, GradingTimeout):  # one forked as the alarm rang, if any
+            _kill_grading_processes()
         traceback.print_exc(file=sys.stdout)
         from nngrade.gradescope.results import grader_failure_results
 
