@@ -217,6 +217,10 @@ def main() -> None:
                   f"{args.rounds} paired rounds: {statistics.median(ratios):.2f}x (range "
                   f"{min(ratios):.2f}-{max(ratios):.2f}); peak memory of the process tree "
                   f"{max(peaks[name]):.0f} MB of {CONTAINER_MB} MB")
+        if "checkout" in roots:
+            paired = [a / b for a, b in zip(seconds["this"], seconds["checkout"], strict=True)]
+            print(f"this / checkout, median of {args.rounds} paired rounds: "
+                  f"{statistics.median(paired):.2f} (range {min(paired):.2f}-{max(paired):.2f})")
         print(f"load average per round: {', '.join(f'{x:.1f}' for x in loads)}")
         if args.breakdown:
             split = {"interpreter": _cold(python, "pass", env),
