@@ -6,8 +6,9 @@ an uploaded zip (``setup.sh``), then for every submission runs
 ``nngrade gradescope build`` writes that zip (`nngrade.gradescope.bundle`,
 with nngrade as a wheel inside: `nngrade.gradescope.wheel`, and the course's
 settings: `nngrade.gradescope.settings`); ``run_autograder`` runs
-`nngrade.gradescope.autograder`, which grades the submission with
-``nngrade grade`` as a black box and rewrites its results to Gradescope's
+`nngrade.gradescope.autograder`, which grades the submission in its own
+interpreter as ``nngrade grade -j 1`` would (nngrade's grading pool: one
+forked grading process with its sandbox) and rewrites the results to Gradescope's
 specification (`nngrade.gradescope.results`, checked by
 `nngrade.gradescope.spec`, lateness from `nngrade.gradescope.metadata`,
 words from `nngrade.gradescope.texts`). ``nngrade gradescope test``

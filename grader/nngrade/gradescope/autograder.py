@@ -1,18 +1,30 @@
 """One Gradescope submission graded: what ``run_autograder`` runs (``python -m`` this module).
 
-The grader is a black box here: the submission is copied into a one-student
-class folder and ``nngrade grade`` runs on it in a subprocess, exactly as an
-instructor would run it (one grading process: the container has half a
-CPU; the course's seed, rubric, timeouts and memory limit). Its
-results.json is then rewritten to Gradescope's format
-(`nngrade.gradescope.results`) and written atomically to
-``ROOT/results/results.json``. Whatever fails, a results.json is written:
-a grader failure scores 0 with a message saying it is not the student's
-fault, and the traceback goes to stdout, which only instructors see.
+The submission is copied into a one-student class folder, read as one
+hand-in by nngrade's intake and graded in this interpreter, with nngrade's
+own grading pool (`nngrade.grade.pool`) exactly as ``nngrade grade CLASS -j 1``
+would grade it: one grading process (the container has half a CPU), forked
+from this one, with its sandbox; the course's seed, rubric, timeouts and
+memory limit. Not in a second interpreter: Gradescope starts a cold
+container per submission, and a subprocess ``nngrade grade`` cost a second
+interpreter start, the command line's imports and the class folder's
+gradebook and run record that nobody reads here (see BENCHMARKS.md). The
+results are then rewritten to Gradescope's format
+(`nngrade.gradescope.results`, imported while the grading process grades)
+and written atomically to ``ROOT/results/results.json``.
 
-Threat model: the submission is hostile. It is copied without following
-symlinks, at most three folders deep and within size and count limits
-(nngrade's unpacker applies its own limits again), into a private
+Whatever fails, a results.json is written: a grader failure scores 0 with a
+message saying it is not the student's fault, and the traceback goes to
+stdout, which only instructors see. Whatever hangs, the run ends: past the
+submission timeout and GRADER_MARGIN, an alarm stops the grading (its
+process is killed with its sandbox) and the run reports a grader failure.
+The pool alone would not do: it waits for a hung process past the timeout
+and two minutes, then grades the submission once more.
+
+Threat model: the submission is hostile. Student code only ever runs in the
+grading process's sandbox, never in this process. It is copied without
+following symlinks, at most three folders deep and within size and count
+limits (nngrade's unpacker applies its own limits again), into a private
 temporary folder. Where the container blocks namespaces, student code runs
 as ``nobody`` with rlimits and seccomp only; so before grading, the
 results folder and ``submission_metadata.json`` (which holds earlier
@@ -25,28 +37,31 @@ passes another folder laid out the same way.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import stat
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from nngrade.gradescope.metadata import Lateness, read_lateness
 from nngrade.gradescope.settings import GradescopeSettings, load_settings
 
-__all__ = ["copy_submission", "finish_grading", "main", "start_grading"]
+__all__ = ["GradingTimeout", "copy_submission", "grade_hand_in", "main", "run"]
 
 MAX_FILES = 2000
 MAX_BYTES = 64 << 20
 MAX_DEPTH = 3
 GRADER_MARGIN = 120.0  # seconds beyond the submission timeout before the grader is stopped
+_IMPORTED = time.time()
 
 
 def _regular_files(source: Path) -> list[tuple[tuple[str, ...], int]]:
@@ -113,55 +128,119 @@ def _protect(root: Path) -> None:
         metadata.chmod(0o600)
 
 
-def _nngrade() -> list[str]:
-    script = Path(sys.executable).parent / "nngrade"
-    if script.is_file():
-        return [str(script)]
-    return [sys.executable, "-c", "from nngrade.cli import main; main()"]
+class GradingTimeout(BaseException):
+    """The grading went past its limit. A BaseException, like KeyboardInterrupt: no
+    ``except Exception`` on the way (the intake's, the pool's) may take it for a
+    submission's problem and carry on."""
 
 
-def start_grading(root: Path, settings: GradescopeSettings, lateness: Lateness,
-                  work: Path) -> tuple[subprocess.Popen[str], Path]:
-    """Start ``nngrade grade`` on a copy of ROOT/submission; return the process and its OUT."""
-    student = _student_id(lateness)
-    classroom = work / "class"
-    copy_submission(root / "submission", classroom / student)
-    out = work / "out"
-    rubric = root / "source" / "course" / "rubric.toml"
-    argv = [*_nngrade(), "grade", str(classroom), "--out", str(out), "-j", "1",
+def _kill_grading_processes() -> None:
+    """Kill the grading processes this one forked, so the pool does not wait for them."""
+    import multiprocessing
+
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(OSError):
+            child.kill()
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise `GradingTimeout` in this (the main) thread once ``seconds`` have passed.
+
+    A signal, not a watchdog thread: it interrupts the pool's wait wherever it
+    is, and no thread runs while the pool forks its grading process.
+    """
+    def expired(signum: int, frame: object) -> None:
+        _kill_grading_processes()
+        raise GradingTimeout(f"the grading did not finish within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    began = time.monotonic()
+    earlier, _ = signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if earlier:  # someone else's alarm (pytest-timeout's, say): what was left of it
+            left = earlier - (time.monotonic() - began)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
+
+
+def _equivalent_command(classroom: Path, out: Path, settings: GradescopeSettings,
+                        rubric: Path | None) -> str:
+    """The ``nngrade grade`` command that grades the same way (for the instructor's log)."""
+    argv = ["nngrade", "grade", str(classroom), "--out", str(out), "-j", "1",
             "--seed", str(settings.seed), "--call-timeout", f"{settings.call_timeout:g}",
             "--submission-timeout", f"{settings.submission_timeout:g}",
             "--memory-mb", str(settings.memory_mb), "--lang", settings.lang,
             "--no-reports", "--force"]
-    if rubric.is_file():
+    if rubric is not None:
         argv += ["--rubric", str(rubric)]
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
-    print("$ " + " ".join(argv), flush=True)
-    proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    return proc, out
+    return " ".join(argv)
 
 
-def finish_grading(proc: subprocess.Popen[str], out: Path,
-                   settings: GradescopeSettings) -> dict[str, Any]:
-    """Wait for ``nngrade grade`` (killing it past the submission timeout and a margin) and
-    return the one results.json it wrote."""
+def grade_hand_in(hand_in: Path, student: str, settings: GradescopeSettings,
+                  rubric_path: Path | None, work: Path,
+                  meanwhile: Callable[[], None] | None = None,
+                  log: dict[str, float] | None = None,
+                  ) -> dict[str, Any]:
+    """nngrade's results document of one hand-in, graded in this interpreter's pool.
+
+    ``hand_in`` (Gradescope's submission folder) is copied to
+    ``work/class/<student>`` first (`copy_submission`). The options are those of
+    ``nngrade grade -j 1 --no-reports --force`` with the course's settings, so the
+    document is the one that command writes. ``meanwhile`` runs here once the
+    grading process grades; ``log`` collects when each step ended (`time.time`).
+    """
+    from nngrade.grade.options import BatchOptions
+    from nngrade.grade.pool import grade_in_pool
+    from nngrade.intake import read_submission
+    from nngrade.rubric import load_rubric
+    from nngrade.scoring import ungradeable_results
+
+    log = {} if log is None else log
+    classroom = work / "class"
+    copied = copy_submission(hand_in, classroom / student)
+    print(f"$ {_equivalent_command(classroom, work / 'out', settings, rubric_path)}"
+          "  # the same grading, run in this process", flush=True)
+    rubric = load_rubric(rubric_path)
+    submission = read_submission(copied)
+    log["read"] = time.time()
+    if submission.error is not None:  # unreadable: zero and the reason, as nngrade grade does
+        return ungradeable_results(submission, settings.seed, submission.error, rubric)
+    options = BatchOptions(jobs=1, seed=settings.seed, force=True,
+                           call_timeout=settings.call_timeout,
+                           submission_timeout=settings.submission_timeout,
+                           memory_mb=settings.memory_mb, lang=settings.lang, reports=False,
+                           rubric_path=rubric_path)
+
+    def ready() -> None:
+        log["ready"] = time.time()
+        if meanwhile is not None:
+            meanwhile()
+
+    graded = list(grade_in_pool([submission], seed=settings.seed, rubric=rubric,
+                                options=options, meanwhile=ready))
+    log["graded"] = time.time()
+    if len(graded) != 1:
+        raise RuntimeError(f"the grading pool returned {len(graded)} results, not one")
+    return graded[0]
+
+
+def _import_conversion() -> None:
+    """What turns the results into Gradescope's: the report model is the heavy part."""
+    import nngrade.gradescope.results  # noqa: F401
+
+
+def _summary(results: dict[str, Any], lang: str) -> str:
+    """What ``nngrade grade`` printed: the points per module, as its class table."""
     try:
-        output, _ = proc.communicate(timeout=settings.submission_timeout + GRADER_MARGIN)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        output, _ = proc.communicate()
-        sys.stdout.write(output[-20000:])
-        raise RuntimeError("nngrade grade did not finish in time") from None
-    sys.stdout.write(output[-20000:])
-    if proc.returncode != 0:
-        raise RuntimeError(f"nngrade grade exited with status {proc.returncode}")
-    documents = sorted(out.glob("*/results.json"))
-    if len(documents) != 1:
-        raise RuntimeError(f"nngrade grade wrote {len(documents)} results.json, not one")
-    result: dict[str, Any] = json.loads(documents[0].read_text(encoding="utf-8"))
-    return result
+        from nngrade.report import format_class_table
+
+        return format_class_table([results], lang=lang)
+    except Exception as exc:  # noqa: BLE001 - a log line must not fail the grading
+        return f"(no table: {type(exc).__name__}: {exc})"
 
 
 def _write(path: Path, document: dict[str, Any]) -> None:
@@ -171,28 +250,49 @@ def _write(path: Path, document: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _timing_line(log: dict[str, float]) -> str:
+    """When each step ended, in seconds since this interpreter started (``start``, the epoch
+    time, lets bench_gradescope place them): start-up and imports (``main``), the hand-in
+    copied and read, the grading process ready (its imports, suites and sandbox), graded,
+    converted to Gradescope's format, written."""
+    start = _process_start()
+    steps = sorted(log.items(), key=lambda kv: kv[1])
+    return f"nngrade timing: start={start:.3f} " + " ".join(
+        f"{step}=+{at - start:.3f}" for step, at in steps)
+
+
 def run(root: Path) -> int:
     """Grade ROOT/submission into ROOT/results/results.json; 0 unless nothing could be written."""
     started = time.monotonic()
+    log: dict[str, float] = {"main": time.time()}
     root = Path(root)
     lang = "en"
+    # One thread of BLAS in the grading process and the sandbox (they fork from here):
+    # the container has half a CPU.
+    os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     try:
         settings = load_settings(root / "source" / "course" / "gradescope.toml")
         lang = settings.lang
         lateness = read_lateness(root / "submission_metadata.json")
         _protect(root)
-        with tempfile.TemporaryDirectory(prefix="nngrade-submission-") as tmp:
-            proc, out = start_grading(root, settings, lateness, Path(tmp))
-            # imported while nngrade grade starts: the report model is the heavy part
+        rubric = root / "source" / "course" / "rubric.toml"
+        with tempfile.TemporaryDirectory(prefix="nngrade-submission-") as tmp, \
+                _deadline(settings.submission_timeout + GRADER_MARGIN):
+            results = grade_hand_in(root / "submission", _student_id(lateness), settings,
+                                    rubric if rubric.is_file() else None, Path(tmp),
+                                    meanwhile=_import_conversion, log=log)
             from nngrade.gradescope.results import to_gradescope
 
-            results = finish_grading(proc, out, settings)
-        document = to_gradescope(results, settings, lateness, time.monotonic() - started)
+            document = to_gradescope(results, settings, lateness, time.monotonic() - started)
+        log["converted"] = time.time()
+        print(_summary(results, lang))
         info = document["extra_data"]["nngrade"]
         missing = info.get("missing_protections") or []
         print(f"nngrade: {document['score']:g} / {document['extra_data']['max_score']:g}; "
               f"sandbox protections missing: {', '.join(missing) if missing else 'none'}")
-    except Exception as exc:  # the grader's fault: say so on the page, details on stdout
+    except (Exception, GradingTimeout) as exc:  # the grader's fault: say so, details on stdout
+        if isinstance(exc, GradingTimeout):  # one forked as the alarm rang, if any
+            _kill_grading_processes()
         traceback.print_exc(file=sys.stdout)
         from nngrade.gradescope.results import grader_failure_results
 
@@ -204,7 +304,21 @@ def run(root: Path) -> int:
     except OSError:
         traceback.print_exc(file=sys.stdout)
         return 1
+    log["written"] = time.time()
+    print(_timing_line(log), flush=True)
     return 0
+
+
+def _process_start() -> float:
+    """When this interpreter started (`time.time`), from /proc to a clock tick; else when it
+    imported this module."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        since_boot = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - since_boot
+        return time.time() - age
+    except (OSError, ValueError, IndexError, AttributeError):
+        return _IMPORTED
 
 
 def self_check(root: Path) -> int:
@@ -233,4 +347,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    _status = main()
+    # Nothing is left to clean up: results.json is written, the grading process joined, the
+    # temporary folder gone. Leaving without the interpreter's teardown of every module
+    # nngrade imported saves a few hundredths of a second per submission (BENCHMARKS.md).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_status)

@@ -106,8 +106,8 @@ Built by `nngrade gradescope build` (nngrade {version}). Upload this zip as
 the assignment's autograder ("Configure Autograder", Ubuntu base image).
 
 - `setup.sh` installs nngrade from `wheels/` into `/autograder/nngrade-venv`.
-- `run_autograder` grades `/autograder/submission` with `nngrade grade` and
-  writes `/autograder/results/results.json`.
+- `run_autograder` grades `/autograder/submission` as `nngrade grade` would
+  (in one Python process) and writes `/autograder/results/results.json`.
 - `course/gradescope.toml`: seed {seed}, language `{lang}`, hidden tests
   `{test_visibility}`, per-call timeout {call_timeout:g} s, memory {memory_mb} MB.
 - `course/rubric.toml`: the points.
