@@ -343,6 +343,13 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--self-check"]:
         return self_check(Path(args[1] if len(args) > 1 else "/autograder"))
+    # The grading process first, as `nngrade grade` does (`nngrade.grade.early`): its sandbox
+    # and imports start while this process reads the settings and copies the hand-in; the pool
+    # adopts it (a failure to fork only costs the head start).
+    from nngrade.grade import early
+
+    with contextlib.suppress(Exception):
+        early.start()
     return run(Path(args[0] if args else "/autograder"))
 
 
