@@ -21,7 +21,12 @@ So the ratio depends on the shard size; ``--students`` sets the class (by
 default 4 x 250, the shard size ``nngrade slurm`` picks by default).
 
     python benchmarks/bench_shards.py [--students 1000] [--shards 4] [--jobs 2] [--rounds 3]
-        [--distinct] [--no-replay]
+        [--distinct] [--no-replay] [--checkout DIR]
+
+``--checkout DIR`` grades with the nngrade of another checkout (e.g. main
+before a change: ``git archive main | tar -x -C /tmp/before``), in this
+environment, as benchmarks/bench_one.py's option: run it and this checkout
+one after the other to compare a change within the same minutes.
 
 The copies of one sample student answer every call alike, so a grading
 process reuses the verdicts of the first copy it graded (replays,
@@ -56,10 +61,20 @@ NNGRADE = [sys.executable, "-c", "from nngrade.cli import main; main()"]
 
 
 EXTRA: list[str] = []  # --no-replay, for every grade command
+CHECKOUT: list[Path] = []  # --checkout: grade with another checkout's nngrade
+
+
+def _env() -> dict[str, str]:
+    """This environment; with ``--checkout``, that checkout's two source roots first (every
+    nngrade module is found there before this checkout's)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if CHECKOUT:
+        env["PYTHONPATH"] = f"{CHECKOUT[0] / 'grader'}{os.pathsep}{CHECKOUT[0] / 'reference'}"
+    return env
 
 
 def _run(args: list[str]) -> float:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = _env()
     started = time.perf_counter()
     if args[0] == "grade":
         args = [*args, *EXTRA]
@@ -69,6 +84,16 @@ def _run(args: list[str]) -> float:
     if done.returncode != 0:
         raise SystemExit(f"nngrade {' '.join(args[:1])} failed:\n{done.stderr[-3000:]}")
     return elapsed
+
+
+def _check_checkout(checkout: Path) -> None:
+    """Stop unless ``nngrade`` really comes from ``checkout`` (a typo would measure this one)."""
+    where = "import nngrade.grade.merge as m; print(m.__file__)"
+    done = subprocess.run([sys.executable, "-c", where], env=_env(), capture_output=True,
+                          text=True, check=False)
+    if not done.stdout.strip().startswith(str(checkout)):
+        raise SystemExit(f"--checkout {checkout}: nngrade is imported from "
+                         f"{done.stdout.strip() or done.stderr[-500:]}")
 
 
 def plain(subs: Path, out: Path, jobs: int, seed: int) -> float:
@@ -93,9 +118,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20261204)
     parser.add_argument("--distinct", action="store_true")
     parser.add_argument("--no-replay", action="store_true")
+    parser.add_argument("--checkout", type=Path, default=None,
+                        help="grade with the nngrade of another checkout (e.g. `git archive main "
+                             "| tar -x -C /tmp/before`), in this environment")
     args = parser.parse_args()
     if args.no_replay:
         EXTRA.append("--no-replay")
+    if args.checkout is not None:
+        CHECKOUT.append(args.checkout.resolve())
+        _check_checkout(CHECKOUT[0])
 
     with tempfile.TemporaryDirectory(prefix="nngrade-bench-shards-") as tmp:
         root = Path(tmp)
@@ -116,12 +147,14 @@ def main() -> int:
             rounds.append({"plain_s": round(t_plain, 2), "sharded_s": round(t_shards, 2),
                            "ratio": round(t_shards / t_plain, 3),
                            "shard_and_merge_s": [round(p, 2) for p in parts],
-                           "same_gradebook": same})
+                           "same_gradebook": same,
+                           "load_average": [round(x, 2) for x in os.getloadavg()]})
             print(json.dumps(rounds[-1]), flush=True)
         ratios = [r["ratio"] for r in rounds]
         summary = {
             "students": args.students, "shards": args.shards, "jobs": args.jobs,
             "distinct": args.distinct, "replay": not args.no_replay,
+            "checkout": str(CHECKOUT[0]) if CHECKOUT else str(Path(__file__).resolve().parents[1]),
             "rounds": rounds,
             "median_ratio": round(statistics.median(ratios), 3),
             "overhead_percent": round(100 * (statistics.median(ratios) - 1), 1),
