@@ -13,6 +13,8 @@ import csv
 import json
 import multiprocessing as mp
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -249,3 +251,14 @@ def test_merge_refuses_a_hand_in_that_came_after_its_shard_ran(runs: dict[str, P
 def test_merge_of_a_folder_that_was_not_sharded_is_refused(runs: dict[str, Path]) -> None:
     with pytest.raises(MergeRefused, match="not the plan of a sharded run"):
         merge_shards(runs["plain"])
+
+
+def test_merge_starts_without_numpy_or_the_replay_trees() -> None:
+    """``nngrade merge`` is a cold process of its own after every sharded run: it only
+    removes the replay trees, so it must not pay for importing them (numpy alone is a
+    tenth of a second)."""
+    code = ("import sys, nngrade.grade.merge; print(sorted(m for m in ('numpy', "
+            "'nngrade.hidden.replay', 'nngrade.worker.protocol') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"

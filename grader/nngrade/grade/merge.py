@@ -23,7 +23,6 @@ still finds it).
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +34,7 @@ from nngrade.atomic import write_atomic
 from nngrade.folder_names import student_folder
 from nngrade.grade.output import OutputFolder
 from nngrade.grade.shards import read_plan, read_shard_record, shard_record_path, stable_shard
-from nngrade.hidden.replay_store import FOLDER as REPLAYS_FOLDER
+from nngrade.hidden.replay_store import discard_replays
 from nngrade.intake import IntakeError
 from nngrade.intake.submissions import student_ids
 
@@ -170,7 +169,7 @@ def merge_shards(out: Path) -> list[dict[str, Any]]:
     }
     write_atomic(out / "run.json", json.dumps(merged, indent=2) + "\n")
     # The shards' shared replay trees only saved time between shards; the run is complete.
-    shutil.rmtree(out / REPLAYS_FOLDER, ignore_errors=True)
+    discard_replays(out)
     return results
 
 
