@@ -21,7 +21,15 @@ So the ratio depends on the shard size; ``--students`` sets the class (by
 default 4 x 250, the shard size ``nngrade slurm`` picks by default).
 
     python benchmarks/bench_shards.py [--students 1000] [--shards 4] [--jobs 2] [--rounds 3]
-        [--distinct] [--no-replay] [--checkout DIR]
+        [--distinct] [--no-replay] [--checkout DIR] [--no-bytecode]
+
+Every command runs as an installed nngrade runs: Python's bytecode is
+written and kept (``PYTHONDONTWRITEBYTECODE`` is dropped from the
+environment, as bench_one.py does), after an untimed warm-up that grades a
+few students plainly and in two shards. With ``PYTHONDONTWRITEBYTECODE``
+set, every cold process compiles nngrade's sources again (about 0.3 s of
+imports here), a cost no installed grader pays and that a sharded run pays
+once per shard and merge; ``--no-bytecode`` keeps it, to price it.
 
 ``--checkout DIR`` grades with the nngrade of another checkout (e.g. main
 before a change: ``git archive main | tar -x -C /tmp/before``), in this
@@ -30,12 +38,11 @@ one after the other to compare a change within the same minutes.
 
 The copies of one sample student answer every call alike, so a grading
 process reuses the verdicts of the first copy it graded (replays,
-`nngrade.hidden.replay`). Every shard starts its processes with empty
-replay caches, so on this class each shard pays again for the first copy
-of every sample student in each of its processes: a cost a real class,
-whose students rarely answer alike, mostly does not have. ``--distinct``
-makes every copy answer differently (as bench_grade.py's option), and
-``--no-replay`` turns the reuse off, to price that.
+`nngrade.hidden.replay`); the shards of a run pass their replay trees on
+(`nngrade.hidden.replay_store`), so the first copies are paid for once per
+run, not once per shard. ``--distinct`` makes every copy answer
+differently (as bench_grade.py's option), and ``--no-replay`` turns the
+reuse off, to price that.
 
 The class is made as bench_grade.py makes it (the sample class without the
 two students whose endless loops only measure the call time limit, copied
@@ -47,6 +54,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -62,12 +70,13 @@ NNGRADE = [sys.executable, "-c", "from nngrade.cli import main; main()"]
 
 EXTRA: list[str] = []  # --no-replay, for every grade command
 CHECKOUT: list[Path] = []  # --checkout: grade with another checkout's nngrade
+DROPPED = ["PYTHONPATH", "PYTHONDONTWRITEBYTECODE"]  # --no-bytecode keeps the second
 
 
 def _env() -> dict[str, str]:
-    """This environment; with ``--checkout``, that checkout's two source roots first (every
-    nngrade module is found there before this checkout's)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    """This environment, bytecode kept; with ``--checkout``, that checkout's two source roots
+    first (every nngrade module is found there before this checkout's)."""
+    env = {k: v for k, v in os.environ.items() if k not in DROPPED}
     if CHECKOUT:
         env["PYTHONPATH"] = f"{CHECKOUT[0] / 'grader'}{os.pathsep}{CHECKOUT[0] / 'reference'}"
     return env
@@ -109,6 +118,17 @@ def sharded(subs: Path, out: Path, shards: int, jobs: int, seed: int) -> tuple[f
     return sum(each) + merge, [*each, merge]
 
 
+def warm_up(root: Path, jobs: int, seed: int, distinct: bool) -> None:
+    """Untimed: a few students graded plainly and in two shards, then merged (bytecode
+    written, files in the page cache, as for any command run twice)."""
+    subs = root / "class"
+    subs.mkdir(parents=True)
+    make_class(subs, 8, exclude=LOOPING, distinct=distinct)
+    plain(subs, root / "plain", jobs, seed)
+    sharded(subs, root / "sharded", 2, jobs, seed)
+    shutil.rmtree(root)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=1000)
@@ -121,9 +141,13 @@ def main() -> int:
     parser.add_argument("--checkout", type=Path, default=None,
                         help="grade with the nngrade of another checkout (e.g. `git archive main "
                              "| tar -x -C /tmp/before`), in this environment")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="keep PYTHONDONTWRITEBYTECODE: every process compiles nngrade again")
     args = parser.parse_args()
     if args.no_replay:
         EXTRA.append("--no-replay")
+    if args.no_bytecode:
+        DROPPED.remove("PYTHONDONTWRITEBYTECODE")
     if args.checkout is not None:
         CHECKOUT.append(args.checkout.resolve())
         _check_checkout(CHECKOUT[0])
@@ -133,6 +157,7 @@ def main() -> int:
         subs = root / "class"
         subs.mkdir()
         make_class(subs, args.students, exclude=LOOPING, distinct=args.distinct)
+        warm_up(root / "warm-up", args.jobs, args.seed, args.distinct)
         rounds = []
         for r in range(args.rounds):
             plain_out, shard_out = root / f"plain-{r}", root / f"sharded-{r}"
@@ -154,6 +179,7 @@ def main() -> int:
         summary = {
             "students": args.students, "shards": args.shards, "jobs": args.jobs,
             "distinct": args.distinct, "replay": not args.no_replay,
+            "bytecode": not args.no_bytecode,
             "checkout": str(CHECKOUT[0]) if CHECKOUT else str(Path(__file__).resolve().parents[1]),
             "rounds": rounds,
             "median_ratio": round(statistics.median(ratios), 3),
