@@ -187,6 +187,19 @@ def test_a_file_whose_trees_are_not_nodes_is_merged_node_by_node(tmp_path: Path)
     assert replays.used_bytes > 10  # counted node by node, not taken from the file
 
 
+def test_a_file_that_undercounts_its_trees_is_merged_within_the_budget(tmp_path: Path) -> None:
+    folder = tmp_path / FOLDER
+    folder.mkdir()
+    loop = Node(step=STEP_A)
+    loop.branches[1] = loop  # no process makes this; a walk of it must still end
+    (folder / "1.replays").write_bytes(pickle.dumps(
+        {"key": "k", "roots": {"t": loop}, "off": [], "used_bytes": 1_000},
+        protocol=pickle.HIGHEST_PROTOCOL))
+    replays = Replays(budget_bytes=20_000)
+    load_replays(tmp_path, "k", replays)
+    assert 1_000 < replays.used_bytes < 25_000  # sized node by node, up to the budget
+
+
 def test_a_process_that_learnt_nothing_leaves_the_files_it_loaded(tmp_path: Path) -> None:
     save_replays(tmp_path, "k", _learnt(), [])
     (first,) = (tmp_path / FOLDER).iterdir()

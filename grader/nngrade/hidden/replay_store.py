@@ -163,17 +163,23 @@ def _adopt(into: Replays, roots: dict[Any, Any], off: list[Any], used_bytes: Any
     ``used_bytes`` is what the saving process counted for exactly these
     trees (`Replays` adds the same sizes node by node as `merge_replays`
     would); trees that would not fit ``into``'s budget go node by node.
-    Every node is still checked to be a `Node`, as `_merge` checks it."""
+    Every node is still checked to be a `Node`, as `_merge` checks it, and
+    counted: a branch costs at least 200 bytes, so more branches than
+    ``used_bytes`` allows (a cycle, a miscount) go node by node, whose
+    walk the budget ends."""
     from nngrade.hidden.replay import Node
 
     held, turned_off = into.trees()
     if held or turned_off or into.used_bytes or type(used_bytes) is not int \
             or not 0 <= used_bytes <= into.budget_bytes:
         return False
-    todo = list(roots.values())
+    todo, branches = list(roots.values()), 0
     while todo:
         node = todo.pop()
         if not isinstance(node, Node) or not isinstance(node.branches, dict):
+            return False
+        branches += len(node.branches)
+        if branches * 200 > used_bytes:
             return False
         todo.extend(node.branches.values())
     if not all(isinstance(nodeid, str) for nodeid in [*roots, *off]):
