@@ -26,6 +26,7 @@ def test_bench_shards_grades_a_round_with_another_checkout(tmp_path: Path) -> No
     assert round_["same_gradebook"] and summary["all_gradebooks_identical"]
     assert len(round_["shard_and_merge_s"]) == 3  # 2 shards, then the merge
     assert len(round_["load_average"]) == 3
+    assert abs(summary["ratio_of_minimums"] - round_["ratio"]) < 0.01
 
 
 def test_bench_shards_refuses_a_checkout_it_would_not_measure(tmp_path: Path) -> None:
