@@ -296,3 +296,31 @@ def test_a_merge_of_results_written_otherwise_gives_the_same_gradebook(
     ada.write_text(json.dumps(dict(reversed(doc.items())), indent=1), encoding="utf-8")
     merge_shards(out)
     assert (out / "gradebook.csv").read_text() == (runs["plain"] / "gradebook.csv").read_text()
+
+
+def test_a_merge_without_reports_decodes_no_results_json_whole(
+        runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path is taken (a results.json is 50 KB or more; the plan and records are
+    small), and with a class summary to write every result is decoded whole again."""
+    whole: list[int] = []
+    loads = json.loads
+
+    def counting(text: Any, *args: Any, **kwargs: Any) -> Any:
+        if len(text) > 20_000:
+            whole.append(len(text))
+        return loads(text, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counting)
+    out = _unmerged(runs, tmp_path / "no-reports")
+    merge_shards(out)
+    assert whole == [] and (out / "gradebook.csv").is_file()
+    assert not (out / "index.html").exists()
+    out = _unmerged(runs, tmp_path / "reports")
+    plan = json.loads((out / "run.json").read_text())
+    plan["options"]["reports"] = True
+    (out / "run.json").write_text(json.dumps(plan))
+    merge_shards(out)
+    assert len(whole) == len(CLASS)
+    summary = (out / "index.html").read_text(encoding="utf-8")
+    assert all(student in summary for student in CLASS)
+    assert (out / "gradebook.csv").read_text() == (runs["plain"] / "gradebook.csv").read_text()
