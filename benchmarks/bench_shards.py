@@ -29,9 +29,12 @@ Every command runs as an installed nngrade runs: Python's bytecode is
 written and kept (``PYTHONDONTWRITEBYTECODE`` is dropped from the
 environment, as bench_one.py does), after an untimed warm-up that grades a
 few students plainly and in two shards. With ``PYTHONDONTWRITEBYTECODE``
-set, every cold process compiles nngrade's sources again (about 0.3 s of
+set, every cold process compiles nngrade's sources again (about 0.05 s of
 imports here), a cost no installed grader pays and that a sharded run pays
-once per shard and merge; ``--no-bytecode`` keeps it, to price it.
+once per shard and merge; ``--no-bytecode`` sets it, to price it. (Bytecode
+already written is still read: price it on a checkout without
+``__pycache__`` folders, e.g. ``--no-bytecode --checkout`` a fresh ``git
+archive``.)
 
 ``--checkout DIR`` grades with the nngrade of another checkout (e.g. main
 before a change: ``git archive main | tar -x -C /tmp/before``), in this
@@ -144,12 +147,14 @@ def main() -> int:
                         help="grade with the nngrade of another checkout (e.g. `git archive main "
                              "| tar -x -C /tmp/before`), in this environment")
     parser.add_argument("--no-bytecode", action="store_true",
-                        help="keep PYTHONDONTWRITEBYTECODE: every process compiles nngrade again")
+                        help="set PYTHONDONTWRITEBYTECODE: with no bytecode written yet (a fresh "
+                             "--checkout), every process compiles nngrade again")
     args = parser.parse_args()
     if args.no_replay:
         EXTRA.append("--no-replay")
     if args.no_bytecode:
         DROPPED.remove("PYTHONDONTWRITEBYTECODE")
+        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     if args.checkout is not None:
         CHECKOUT.append(args.checkout.resolve())
         _check_checkout(CHECKOUT[0])

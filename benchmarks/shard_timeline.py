@@ -25,7 +25,7 @@ run left, timed in this process (``--rounds`` times each).
         [--distinct] [--checkout DIR] [--no-bytecode]
 
 As bench_shards.py, every process keeps its bytecode (after the same
-untimed warm-up), unless ``--no-bytecode``. The stamps come from wrapping
+untimed warm-up), unless ``--no-bytecode`` (as there). The stamps come from wrapping
 functions by name (the command's own modules are not changed); a function
 a checkout does not have is not stamped.
 """
@@ -203,11 +203,12 @@ def main() -> int:
     parser.add_argument("--checkout", type=Path, default=None)
     parser.add_argument("--no-bytecode", action="store_true")
     args = parser.parse_args()
+    if args.no_bytecode:  # first: checking the checkout must not write its bytecode
+        bench_shards.DROPPED.remove("PYTHONDONTWRITEBYTECODE")
+        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     if args.checkout is not None:
         bench_shards.CHECKOUT.append(args.checkout.resolve())
         bench_shards._check_checkout(bench_shards.CHECKOUT[0])
-    if args.no_bytecode:
-        bench_shards.DROPPED.remove("PYTHONDONTWRITEBYTECODE")
 
     with tempfile.TemporaryDirectory(prefix="nngrade-shard-timeline-") as tmp:
         root = Path(tmp)
