@@ -21,10 +21,13 @@ from test_replay import SUITE, _Backend
 from nngrade.grade.options import BatchOptions
 from nngrade.grade.pipeline import grade_class
 from nngrade.grade.shards import Shard, stable_shard
+from nngrade.hidden import replay_store
 from nngrade.hidden.grader import SuiteGrader
 from nngrade.hidden.replay import Node, Replays, Verdict
 from nngrade.hidden.replay_store import (
     FOLDER,
+    Loaded,
+    discard_replays,
     load_replays,
     merge_replays,
     save_replays,
@@ -115,6 +118,113 @@ def test_merging_respects_the_memory_budget() -> None:
     root = into.root("t")
     assert root is not None and 5 < len(root.branches) < 30
     assert into.used_bytes <= 10_000 + 2_000
+
+
+def _shape(node: Node) -> Any:
+    """A tree as plain values (`Node` compares by identity)."""
+    return (node.step, node.verdict,
+            sorted((repr(k), _shape(v)) for k, v in node.branches.items()))
+
+
+def _forest(replays: Replays) -> tuple[int, dict[str, Any], set[str]]:
+    roots, off = replays.trees()
+    return replays.used_bytes, {k: _shape(v) for k, v in roots.items()}, off
+
+
+def _learnt() -> Replays:
+    """A process's trees: three tests, one of them turned off, branches of several answers."""
+    passed, failed = Verdict(True, {}, ""), Verdict(False, {"kind": "mismatch"}, "no " * 40)
+    replays = Replays()
+    merge_replays(replays, {"t": _tree(STEP_A, 1, passed), "u": _tree(STEP_B, "x", failed)},
+                  ["w"])
+    merge_replays(replays, {"t": _tree(STEP_A, (2, b"zz"), failed),
+                            "v": Node(step=STEP_A, branches={
+                                b"a": Node(step=STEP_B, branches={1: Node(verdict=passed)})})},
+                  [])
+    return replays
+
+
+def test_a_new_process_takes_a_file_as_merging_it_node_by_node_would(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    saved = _learnt()
+    save_replays(tmp_path, "k", saved, [])
+    by_nodes = Replays()
+    roots, off = saved.trees()
+    merge_replays(by_nodes, roots, off)
+    assert _forest(by_nodes) == _forest(saved)
+
+    def no_walk(*args: Any) -> None:
+        raise AssertionError("the first file of an empty process is taken as it is")
+
+    monkeypatch.setattr(replay_store, "merge_replays", no_walk)
+    adopted = Replays()
+    assert len(load_replays(tmp_path, "k", adopted)) == 1
+    assert _forest(adopted) == _forest(by_nodes)  # the same trees, the same bytes counted
+    assert adopted.root("w") is None
+    # A second file goes node by node (exact merges), and so does one over the budget.
+    monkeypatch.undo()
+    save_replays(tmp_path, "k", _learnt(), [])
+    both = Replays()
+    assert len(load_replays(tmp_path, "k", both)) == 2
+    assert _forest(both) == _forest(saved)
+    small = Replays(budget_bytes=saved.used_bytes // 2)
+    load_replays(tmp_path, "k", small)
+    assert 0 < small.used_bytes < saved.used_bytes
+
+
+def test_a_file_whose_trees_are_not_nodes_is_merged_node_by_node(tmp_path: Path) -> None:
+    folder = tmp_path / FOLDER
+    folder.mkdir()
+    bad = {"key": "k", "roots": {"t": Node(step=STEP_A, branches={1: {"not": "a node"}}),
+                                 "u": _tree(STEP_A, 1, Verdict(True, {}, ""))},
+           "off": [], "used_bytes": 10}
+    (folder / "1.replays").write_bytes(pickle.dumps(bad, protocol=pickle.HIGHEST_PROTOCOL))
+    replays = Replays()
+    load_replays(tmp_path, "k", replays)
+    assert replays.root("t") is None  # as _merge has always done: that test is off
+    u = replays.root("u")
+    assert u is not None and u.branches[1].verdict == Verdict(True, {}, "")
+    assert replays.used_bytes > 10  # counted node by node, not taken from the file
+
+
+def test_a_file_that_undercounts_its_trees_is_merged_within_the_budget(tmp_path: Path) -> None:
+    folder = tmp_path / FOLDER
+    folder.mkdir()
+    loop = Node(step=STEP_A)
+    loop.branches[1] = loop  # no process makes this; a walk of it must still end
+    (folder / "1.replays").write_bytes(pickle.dumps(
+        {"key": "k", "roots": {"t": loop}, "off": [], "used_bytes": 1_000},
+        protocol=pickle.HIGHEST_PROTOCOL))
+    replays = Replays(budget_bytes=20_000)
+    load_replays(tmp_path, "k", replays)
+    assert 1_000 < replays.used_bytes < 25_000  # sized node by node, up to the budget
+
+
+def test_a_process_that_learnt_nothing_leaves_the_files_it_loaded(tmp_path: Path) -> None:
+    save_replays(tmp_path, "k", _learnt(), [])
+    (first,) = (tmp_path / FOLDER).iterdir()
+    replays = Replays()
+    loaded = load_replays(tmp_path, "k", replays)
+    assert isinstance(loaded, Loaded) and loaded == [first]
+    replays.root("t")  # graded again, every answer known: nothing new
+    save_replays(tmp_path, "k", replays, loaded)
+    assert list((tmp_path / FOLDER).iterdir()) == [first]
+    # One new branch is something learnt: a new file with everything, the loaded one gone.
+    merge_replays(replays, {"t": _tree(STEP_A, 3, Verdict(True, {}, ""))}, [])
+    save_replays(tmp_path, "k", replays, loaded)
+    (second,) = (tmp_path / FOLDER).iterdir()
+    assert second != first
+    again = Replays()
+    load_replays(tmp_path, "k", again)
+    assert _forest(again) == _forest(replays)
+    # So is a test turned off, though it gives bytes back.
+    loaded = load_replays(tmp_path, "k", fresh := Replays())
+    fresh.turn_off("v")
+    save_replays(tmp_path, "k", fresh, loaded)
+    (third,) = (tmp_path / FOLDER).iterdir()
+    assert third != second
+    discard_replays(tmp_path)
+    assert not (tmp_path / FOLDER).exists()
 
 
 def test_a_file_that_is_not_only_trees_is_ignored(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ import csv
 import json
 import multiprocessing as mp
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from run_comparison import comparable
 from sample_class import copy_sample_class
 
 from nngrade.cli import main
-from nngrade.grade.merge import MergeRefused, merge_shards
+from nngrade.grade.merge import MergeRefused, _gradebook_part, merge_shards
 from nngrade.grade.options import BatchOptions
 from nngrade.grade.pipeline import grade_class
 from nngrade.grade.shards import Shard, adopt_plan, read_plan, stable_shard
@@ -249,3 +251,76 @@ def test_merge_refuses_a_hand_in_that_came_after_its_shard_ran(runs: dict[str, P
 def test_merge_of_a_folder_that_was_not_sharded_is_refused(runs: dict[str, Path]) -> None:
     with pytest.raises(MergeRefused, match="not the plan of a sharded run"):
         merge_shards(runs["plain"])
+
+
+def test_merge_starts_without_numpy_or_the_replay_trees() -> None:
+    """``nngrade merge`` is a cold process of its own after every sharded run: it only
+    removes the replay trees, so it must not pay for importing them (numpy alone is a
+    tenth of a second)."""
+    code = ("import sys, nngrade.grade.merge; print(sorted(m for m in ('numpy', "
+            "'nngrade.hidden.replay', 'nngrade.worker.protocol') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_merge_reads_what_the_gradebook_needs_exactly_as_json_does(
+        runs: dict[str, Path]) -> None:
+    """Without a class summary the merge decodes only score, max_score and the nngrade block
+    of each results.json; whatever the text, that is json.loads's value or nothing."""
+    for student in CLASS:
+        text = (runs["sharded"] / student / "results.json").read_text(encoding="utf-8")
+        whole = json.loads(text)
+        assert _gradebook_part(text) == {k: whole[k] for k in ("score", "max_score", "nngrade")}
+    doc = json.loads((runs["sharded"] / "ada" / "results.json").read_text(encoding="utf-8"))
+    # A test's output that looks like the block is a string (its quotes escaped): not taken.
+    doc["tests"][0]["output"] = 'x}, "nngrade": {"seed": 1}}'
+    text = json.dumps(doc, ensure_ascii=False) + "\n"
+    assert _gradebook_part(text) == {k: doc[k] for k in ("score", "max_score", "nngrade")}
+    # A block holding an "nngrade" key of its own: the last match is that one, not taken.
+    nested = dict(doc, nngrade={**doc["nngrade"], "extra": {"a": 1, "nngrade": {"seed": 1}}})
+    assert _gradebook_part(json.dumps(nested)) is None
+    # Laid out otherwise, nothing: the merge then decodes it all.
+    last = {k: v for k, v in doc.items() if k != "score"} | {"score": doc["score"]}
+    for other in (json.dumps(doc, indent=2), json.dumps(last),
+                  json.dumps({k: v for k, v in doc.items() if k != "nngrade"}),
+                  json.dumps(doc) + " trailing"):
+        assert _gradebook_part(other) is None
+
+
+def test_a_merge_of_results_written_otherwise_gives_the_same_gradebook(
+        runs: dict[str, Path], tmp_path: Path) -> None:
+    out = _unmerged(runs, tmp_path)
+    ada = out / "ada" / "results.json"
+    doc = json.loads(ada.read_text(encoding="utf-8"))
+    ada.write_text(json.dumps(dict(reversed(doc.items())), indent=1), encoding="utf-8")
+    merge_shards(out)
+    assert (out / "gradebook.csv").read_text() == (runs["plain"] / "gradebook.csv").read_text()
+
+
+def test_a_merge_without_reports_decodes_no_results_json_whole(
+        runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path is taken (a results.json is 50 KB or more; the plan and records are
+    small), and with a class summary to write every result is decoded whole again."""
+    whole: list[int] = []
+    loads = json.loads
+
+    def counting(text: Any, *args: Any, **kwargs: Any) -> Any:
+        if len(text) > 20_000:
+            whole.append(len(text))
+        return loads(text, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counting)
+    out = _unmerged(runs, tmp_path / "no-reports")
+    merge_shards(out)
+    assert whole == [] and (out / "gradebook.csv").is_file()
+    assert not (out / "index.html").exists()
+    out = _unmerged(runs, tmp_path / "reports")
+    plan = json.loads((out / "run.json").read_text())
+    plan["options"]["reports"] = True
+    (out / "run.json").write_text(json.dumps(plan))
+    merge_shards(out)
+    assert len(whole) == len(CLASS)
+    summary = (out / "index.html").read_text(encoding="utf-8")
+    assert all(student in summary for student in CLASS)
+    assert (out / "gradebook.csv").read_text() == (runs["plain"] / "gradebook.csv").read_text()

@@ -23,7 +23,6 @@ still finds it).
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +34,7 @@ from nngrade.atomic import write_atomic
 from nngrade.folder_names import student_folder
 from nngrade.grade.output import OutputFolder
 from nngrade.grade.shards import read_plan, read_shard_record, shard_record_path, stable_shard
-from nngrade.hidden.replay_store import FOLDER as REPLAYS_FOLDER
+from nngrade.hidden.replay_store import discard_replays
 from nngrade.intake import IntakeError
 from nngrade.intake.submissions import student_ids
 
@@ -68,6 +67,35 @@ def _describe(exam: tuple[Any, Any, Any]) -> str:
     return f"seed {seed}, nngrade {version}, rubric {str(rubric)[:12]}"
 
 
+_DECODER = json.JSONDecoder()
+_HEAD, _MAX, _TAIL = '{"score": ', ', "max_score": ', ', "nngrade": {'
+
+
+def _gradebook_part(text: str) -> dict[str, Any] | None:
+    """``score``, ``max_score`` and the ``nngrade`` block of a results.json, without decoding
+    its tests (97% of the text, most of a merge's time); None when the text is not laid out
+    as `nngrade.records.results_text` writes it (the caller then decodes it all).
+
+    results_text is ``json.dumps`` of a dict whose first keys are ``score`` and
+    ``max_score`` and whose last is ``nngrade``, compact. In JSON a quote inside a
+    string is escaped, so the last ``, "nngrade": {`` is a key followed by an object;
+    when that object ends where the document does, it is the top-level block.
+    """
+    if not text.startswith(_HEAD):
+        return None
+    score, at = _DECODER.raw_decode(text, len(_HEAD))
+    if not text.startswith(_MAX, at):
+        return None
+    max_score, at = _DECODER.raw_decode(text, at + len(_MAX))
+    start = text.rfind(_TAIL)
+    if start < at:
+        return None
+    block, end = _DECODER.raw_decode(text, start + len(_TAIL) - 1)
+    if text[end:].strip() != "}" or not isinstance(block, dict):
+        return None
+    return {"score": score, "max_score": max_score, "nngrade": block}
+
+
 def _students_on_disk(plan: dict[str, Any]) -> list[str] | None:
     """The ids of the hand-ins now in the plan's submissions folder (None: cannot read it)."""
     source = Path(str(plan.get("submissions", "")))
@@ -81,6 +109,8 @@ def _students_on_disk(plan: dict[str, Any]) -> list[str] | None:
 def merge_shards(out: Path) -> list[dict[str, Any]]:
     """Check the shards of ``out`` and write its gradebook and class summary; the results.
 
+    When the run writes no class summary (``--no-reports``), each result is
+    what the gradebook reads (`_gradebook_part`: its tests are not decoded).
     Raises `MergeRefused` (nothing written) when a shard or a student is
     missing or the shards disagree on the exam.
     """
@@ -130,12 +160,14 @@ def merge_shards(out: Path) -> list[dict[str, Any]]:
             problems.append(f"no results for {_names(unseen)}: handed in after their shard ran? "
                             f"rerun shard(s) {', '.join(map(str, shards))}")
 
+    options = plan.get("options", {})
+    summary = bool(options.get("reports", True))
     results: list[dict[str, Any]] = []
     absent, stale = [], []
     for student in sorted(owner):
         try:
-            path = out / student_folder(student) / "results.json"
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            text = (out / student_folder(student) / "results.json").read_text(encoding="utf-8")
+            doc = (None if summary else _gradebook_part(text)) or json.loads(text)
         except (OSError, ValueError):
             absent.append(student)
             continue
@@ -157,8 +189,7 @@ def merge_shards(out: Path) -> list[dict[str, Any]]:
     started = time.perf_counter()
     folder = OutputFolder(out)
     folder.write_gradebook(results)
-    options = plan.get("options", {})
-    if options.get("reports", True):
+    if summary:
         folder.write_class_summary(results, str(options.get("lang", "en")))
     merged = dict(plan)
     merged["merged"] = {
@@ -170,7 +201,7 @@ def merge_shards(out: Path) -> list[dict[str, Any]]:
     }
     write_atomic(out / "run.json", json.dumps(merged, indent=2) + "\n")
     # The shards' shared replay trees only saved time between shards; the run is complete.
-    shutil.rmtree(out / REPLAYS_FOLDER, ignore_errors=True)
+    discard_replays(out)
     return results
 
 
