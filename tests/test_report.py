@@ -500,3 +500,15 @@ def test_feedback_by_message_id_renders_in_the_readers_language(tmp_path: Path) 
     en = report(tmp_path, results, "en")
     assert "<code>grad_w1</code> has shape (3,), but the expected shape is (3, 1)." in en
     assert "the call did not finish within 2 s" in en, "English readers get the detail"
+
+
+def test_the_class_table_is_printed_without_the_pages_machinery() -> None:
+    """Every shard prints its table: that must not import jinja2 and the templates."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from nngrade.report import format_class_table; "
+            "print(sorted(m for m in ('jinja2', 'nngrade.report.render') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"

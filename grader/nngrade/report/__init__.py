@@ -13,9 +13,27 @@ source language; see ``nngrade.report.catalog`` to update them.
 
 from __future__ import annotations
 
-from nngrade.report.i18n import SUPPORTED_LANGS
-from nngrade.report.student import write_student_report
-from nngrade.report.summary import write_class_summary
-from nngrade.report.table import format_class_table
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nngrade.report.i18n import SUPPORTED_LANGS
+    from nngrade.report.student import write_student_report
+    from nngrade.report.summary import write_class_summary
+    from nngrade.report.table import format_class_table
 
 __all__ = ["SUPPORTED_LANGS", "format_class_table", "write_class_summary", "write_student_report"]
+
+# name -> the module that defines it, imported on first use: printing the class table
+# (every shard of a run does) needs neither jinja2 nor the pages' templates.
+_HOMES = {"SUPPORTED_LANGS": "nngrade.report.i18n",
+          "write_student_report": "nngrade.report.student",
+          "write_class_summary": "nngrade.report.summary",
+          "format_class_table": "nngrade.report.table"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
