@@ -70,7 +70,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_grade import LOOPING, make_class  # noqa: E402
 
-NNGRADE = [sys.executable, "-c", "from nngrade.cli import main; main()"]
+
+def _nngrade() -> list[str]:
+    """The command as the console script runs it (``nngrade.console``, which forks the first
+    grading process before the command's imports; ``nngrade.cli`` in a checkout before it)."""
+    root = CHECKOUT[0] if CHECKOUT else Path(__file__).resolve().parents[1]
+    entry = "console" if (root / "grader" / "nngrade" / "console.py").is_file() else "cli"
+    return [sys.executable, "-c", f"from nngrade.{entry} import main; main()"]
 
 
 EXTRA: list[str] = []  # --no-replay, for every grade command
@@ -92,7 +98,7 @@ def _run(args: list[str]) -> float:
     started = time.perf_counter()
     if args[0] == "grade":
         args = [*args, *EXTRA]
-    done = subprocess.run([*NNGRADE, *args], env=env, capture_output=True, text=True,
+    done = subprocess.run([*_nngrade(), *args], env=env, capture_output=True, text=True,
                           check=False, timeout=7200)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
