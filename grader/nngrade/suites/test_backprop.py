@@ -244,20 +244,44 @@ def _descend(w1: np.ndarray, w2: np.ndarray, epochs: int, lr: float, *,
     key = (w1.tobytes(), w2.tobytes(), epochs, lr, settle)
     if key not in _continued:
         a, b = w1.astype(float), w2.astype(float)
-        before = np.inf
-        # Settling takes a thousand epochs: the backward pass written out in numpy, the same
-        # steps to rounding at a third of the engine's cost (tests/test_speed_suites.py).
-        grads = _xor_grads_numpy if settle else _ref_module.xor_grads
-        for epoch in range(epochs):
-            g1, g2 = grads(XOR_X, XOR_Y, a, b)  # not remembered: every step differs
-            a, b = a - lr * g1, b - lr * g2
-            if settle and epoch % 50 == 49 and lr <= 1.0:
-                error = float(np.sum((_sigmoid(_sigmoid(XOR_X @ a) @ b) - XOR_Y) ** 2))
-                if error < 0.25**2 and error < before:
-                    break
-                before = error
+        if settle:
+            a, b = _settling_descent(a, b, epochs, lr)
+        else:
+            for _ in range(epochs):
+                g1, g2 = _ref_module.xor_grads(XOR_X, XOR_Y, a, b)  # every step differs
+                a, b = a - lr * g1, b - lr * g2
         _continued[key] = (a, b)
     return _continued[key]
+
+
+def _settling_descent(a: np.ndarray, b: np.ndarray, epochs: int,
+                      lr: float) -> tuple[np.ndarray, np.ndarray]:
+    """`_descend` with ``settle``: steps of `_xor_grads_numpy`, stopped once settled.
+
+    Settling takes a thousand epochs: the backward pass written out in numpy, the
+    same steps to rounding at a third of the engine's cost (tests/test_speed_suites.py).
+    `_xor_grads_numpy`'s products are inlined here, the same numpy operations on the
+    same operands in the same order (bit for bit the same weights, also
+    tests/test_speed_suites.py): a function call and two tuples per epoch were half
+    of the 25 microseconds an epoch cost, 0.03 s of every cold grading.
+    """
+    exp, logaddexp, negative = np.exp, np.logaddexp, np.negative
+    matmul, subtract, multiply = np.matmul, np.subtract, np.multiply
+    x, y, x_t = XOR_X, XOR_Y, XOR_X.T
+    before = np.inf
+    for epoch in range(epochs):
+        a1 = exp(negative(logaddexp(0.0, negative(matmul(x, a)))))  # _logistic(x @ a)
+        a2 = exp(negative(logaddexp(0.0, negative(matmul(a1, b)))))
+        d2 = multiply(multiply(subtract(a2, y), a2), subtract(1.0, a2))
+        d1 = multiply(multiply(matmul(d2, b.T), a1), subtract(1.0, a1))
+        a = subtract(a, multiply(lr, matmul(x_t, d1)))
+        b = subtract(b, multiply(lr, matmul(a1.T, d2)))
+        if epoch % 50 == 49 and lr <= 1.0:
+            error = float(np.sum((_sigmoid(_sigmoid(XOR_X @ a) @ b) - XOR_Y) ** 2))
+            if error < 0.25**2 and error < before:
+                break
+            before = error
+    return a, b
 
 
 def _logistic(z: np.ndarray) -> np.ndarray:
