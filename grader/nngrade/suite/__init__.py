@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -71,7 +72,7 @@ from nngrade.feedback import (
     figure_numbers,
     what_named,
 )
-from nngrade.hidden.answers import remembered
+from nngrade.hidden.answers import AnswerStore, remembered
 from nngrade.hidden.pictures import fit_figure, regions_figure
 from nngrade.messages import Message, msg
 from nngrade.mistakes import CODES as MISTAKE_CODES
@@ -131,7 +132,22 @@ REFERENCE_PACKAGE = "nngrade.reference.course"
 
 @cache
 def _remembered(name: str) -> Any:
-    return remembered(importlib.import_module(f"{REFERENCE_PACKAGE}.{name}"))
+    return remembered(importlib.import_module(f"{REFERENCE_PACKAGE}.{name}"), _reference_store())
+
+
+@cache
+def _reference_store() -> AnswerStore:
+    """The course reference's answers on disk, beside its bytecode (`AnswerStore`): keyed by
+    every source of the reference package and the trusted functions an `Fn` names."""
+    import nngrade.reference
+    import nngrade.worker.functions
+    import nngrade.worker.protocol
+
+    package = Path(nngrade.reference.__file__).resolve().parent
+    sources = [*sorted(package.rglob("*.py")), Path(nngrade.worker.functions.__file__),
+               Path(nngrade.worker.protocol.__file__)]
+    course = package / "course"
+    return AnswerStore(course / "__pycache__" / "nngrade-answers.pickle", sources)
 
 
 def reference(module: str | ModuleType, *, remember: bool = True) -> Any:
