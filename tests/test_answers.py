@@ -90,6 +90,19 @@ def test_choice_cheap_functions_are_computed_expensive_ones_remembered() -> None
     assert calls.count(("slow", 3)) == 0  # remembered from the trial
 
 
+def test_arrays_alike_in_bytes_are_told_apart() -> None:
+    """An array's key is its dtype, shape, order and type besides its bytes."""
+    module, calls = _module()
+    ref = remembered(module)
+    x = np.arange(6.0)
+    answers_ = [ref.double(x), ref.double(x.reshape(2, 3)), ref.double(x.reshape(3, 2)),
+                ref.double(np.asfortranarray(x.reshape(3, 2).T)),
+                ref.double(x.view(np.int64)), ref.double(x.view(np.matrix))]
+    assert len(calls) == 6
+    assert [a.shape for a in answers_[:4]] == [(6,), (2, 3), (3, 2), (2, 3)]
+    assert ref.double(np.arange(6.0).reshape(2, 3)).shape == (2, 3) and len(calls) == 6
+
+
 def test_trusted_functions_are_plain_data() -> None:
     from nngrade.worker.protocol import Fn
 
