@@ -160,11 +160,22 @@ class AnswerStore:
         answers[key] = answer
         return True, answer
 
-    def put(self, key: bytes, answer: Any) -> None:
-        """Keep ``answer`` (a private copy) under ``key``, if it is plain data."""
+    def put(self, key: bytes, answer: Any, *, worth_a_save: bool = False) -> None:
+        """Keep ``answer`` (a private copy) under ``key``, if it is plain data; with
+        ``worth_a_save``, the next `save` writes it however few answers are new."""
         if _plain(answer):
             self._loaded()[key] = answer
-            self.new += 1
+            self.new += _SAVE_AFTER if worth_a_save else 1
+
+    def kept(self, key: bytes, compute: Callable[[], Any]) -> Any:
+        """A private copy of the answer kept under ``key``, computed now (and kept, and
+        written by the next save) if the store does not hold it."""
+        found, answer = self.get(key)
+        if not found:
+            answer = compute()
+            self.put(key, _copy(answer), worth_a_save=True)
+            return answer
+        return _copy(answer)
 
     def save(self) -> None:
         """Write the store back if `_SAVE_AFTER` answers or more were new since it was read."""

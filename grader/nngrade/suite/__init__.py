@@ -57,11 +57,13 @@ Never shipped to students (`nngrade release` keeps grader modules out).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from nngrade.feedback import (
     FIGURE_CELLS,
@@ -121,6 +123,7 @@ __all__ = [
     "figure_numbers",
     "fit_figure",
     "inputs",
+    "kept",
     "msg",
     "reference",
     "regions_figure",
@@ -133,6 +136,30 @@ REFERENCE_PACKAGE = "nngrade.reference.course"
 @cache
 def _remembered(name: str) -> Any:
     return remembered(importlib.import_module(f"{REFERENCE_PACKAGE}.{name}"), _reference_store())
+
+
+T = TypeVar("T")
+
+
+def kept(name: str, compute: Callable[[], T], *, source: str | Path) -> T:
+    """``compute()``, computed once for every grading process, not once in each.
+
+    For what costs a cold grading process real time and is the same for every
+    submission and every seed, such as a descent continued from the
+    reference's own start (never for a student's numbers, which another
+    submission never asks for): the answer is kept in the reference's answer
+    store (`nngrade.hidden.answers.AnswerStore`) under ``name`` and the bytes
+    of ``source``, the suite file whose code computes it (pass ``__file__``),
+    so an edited suite computes it again. Plain data only; each call gets a
+    private copy.
+    """
+    return cast("T", _reference_store().kept(_kept_key(name, str(source)), compute))
+
+
+@cache
+def _kept_key(name: str, source: str) -> bytes:
+    digest = hashlib.blake2b(Path(source).read_bytes(), digest_size=20).hexdigest()
+    return f"nngrade.suite.kept\0{digest}\0{name}".encode()
 
 
 @cache

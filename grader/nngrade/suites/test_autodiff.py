@@ -32,6 +32,7 @@ from nngrade.suite import (
     expect_equal,
     expect_true,
     expect_tuple,
+    kept,
     msg,
     reference,
     regions_figure,
@@ -937,20 +938,31 @@ def _settled_xor_descent(start: np.ndarray, epochs: int, lr: float) -> list[floa
 
     As backprop's `_descend`: once the summed squared error is below 0.25**2 and still
     falling, no output can later be 0.5 from its target, so the rounding is final.
-    Memoised on the start: every student whose run starts alike pays once.
+    Memoised on the start: every student whose run starts alike pays once. From the
+    reference's own first epoch (a submission that matches it bit for bit), the same for
+    every submission and seed, it is computed once for every grading process (`kept`).
     """
     key = (start.tobytes(), epochs, lr)
     if key not in _xor_continued:
-        w, done, before = [float(v) for v in start], 0, np.inf
-        while done < epochs:
-            chunk = min(50, epochs - done)
-            w = _xor_descent_floats(w, chunk, lr)
-            done += chunk
-            cost = _ref_module.xor_cost(w)  # every step's weights differ
-            if cost < 0.25**2 and cost < before and lr <= 1.0:
-                break
-            before = cost
-        _xor_continued[key] = w
+        def settle() -> list[float]:
+            w, done, before = [float(v) for v in start], 0, np.inf
+            while done < epochs:
+                chunk = min(50, epochs - done)
+                w = _xor_descent_floats(w, chunk, lr)
+                done += chunk
+                cost = _ref_module.xor_cost(w)  # every step's weights differ
+                if cost < 0.25**2 and cost < before and lr <= 1.0:
+                    break
+                before = cost
+            return w
+
+        own_start = np.array(ref.train_xor_autodiff(1, 0.1, 0), dtype=float)
+        if start.dtype == own_start.dtype and start.tobytes() == own_start.tobytes():
+            _xor_continued[key] = kept(
+                f"train_xor_autodiff: settled from the reference's first epoch ({epochs}, {lr!r})",
+                settle, source=__file__)
+        else:
+            _xor_continued[key] = settle()
     return list(_xor_continued[key])
 
 
