@@ -220,3 +220,29 @@ def test_the_course_reference_is_kept_beside_its_bytecode() -> None:
     assert {"engine.py", "autodiff.py", "backprop.py", "functions.py"} <= names
     assert store.path.parent.name == "__pycache__"
     assert reference("activations")._store is store
+
+
+def test_kept_is_computed_once_for_every_process_until_its_suite_changes(tmp_path) -> None:
+    from nngrade.suite import _kept_key
+
+    calls: list = []
+
+    def descent():
+        calls.append(1)
+        return (np.arange(3.0), np.ones((2, 1)))
+
+    suite = tmp_path / "test_x.py"
+    suite.write_text("# a suite\n")
+    _, store = _process(tmp_path, [])
+    key = _kept_key("settled from the reference's start", str(suite))
+    first = store.kept(key, descent)
+    answers.save_stores()  # one kept answer is worth a write on its own
+    _, store = _process(tmp_path, [])
+    again = store.kept(key, descent)
+    assert len(calls) == 1 and all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    again[0][0] = 99.0
+    assert store.kept(key, descent)[0][0] == 0.0  # each call a private copy
+    suite.write_text("# a suite, edited\n")
+    _kept_key.cache_clear()
+    store.kept(_kept_key("settled from the reference's start", str(suite)), descent)
+    assert len(calls) == 2
