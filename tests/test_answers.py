@@ -203,13 +203,18 @@ def test_only_plain_answers_are_kept_and_only_when_enough_are_new(tmp_path,
     assert not (tmp_path / "__pycache__").exists()  # one new answer: not worth a write
     ref.double(np.arange(3.0))
     ref.double(np.arange(4.0))
+    answers.save_stores()  # nor two more in the next grading: each grading counts its own
+    assert not (tmp_path / "__pycache__").exists() and store.new == 0
+    for n in (5, 6, 7):
+        ref.double(np.arange(float(n)))
     answers.save_stores()
     assert (tmp_path / "__pycache__" / "answers.pickle").is_file() and store.new == 0
     calls.clear()
     ref, _ = _process(tmp_path, calls)
     ref.thing(1)
     ref.double(np.arange(4.0))
-    assert len(calls) == 1  # the object computed again; the array loaded
+    ref.double(np.arange(6.0))
+    assert len(calls) == 1  # the object computed again; the arrays loaded
 
 
 def test_the_course_reference_is_kept_beside_its_bytecode() -> None:

@@ -133,7 +133,7 @@ class AnswerStore:
     def __init__(self, path: Path, sources: Sequence[Path]) -> None:
         self.path = Path(path)
         self.sources = tuple(sources)
-        self.new = 0  # answers put since the last save
+        self.new = 0  # answers put since the last save (or decision not to)
         self._digest: str | None = None
         self._answers: dict[bytes, Any] | None = None  # loaded on first use
         _STORES.append(self)
@@ -162,7 +162,7 @@ class AnswerStore:
 
     def put(self, key: bytes, answer: Any, *, worth_a_save: bool = False) -> None:
         """Keep ``answer`` (a private copy) under ``key``, if it is plain data; with
-        ``worth_a_save``, the next `save` writes it however few answers are new."""
+        ``worth_a_save``, the next `save` writes it however few others are new."""
         if _plain(answer):
             self._loaded()[key] = answer
             self.new += _SAVE_AFTER if worth_a_save else 1
@@ -178,10 +178,12 @@ class AnswerStore:
         return _copy(answer)
 
     def save(self) -> None:
-        """Write the store back if `_SAVE_AFTER` answers or more were new since it was read."""
-        if self.new < _SAVE_AFTER or self._digest is None or self._answers is None:
+        """Write the store back if `_SAVE_AFTER` answers or more are new since the last call
+        (one grading's: a class's students, each adding a few of their own, never add up to
+        a write after every other one), or a `kept` answer is."""
+        new, self.new = self.new, 0
+        if new < _SAVE_AFTER or self._digest is None or self._answers is None:
             return
-        self.new = 0
         kept = dict(list(self._answers.items())[-_MAX_STORED:])
         with contextlib.suppress(Exception):  # a read-only install: every process computes
             data = pickle.dumps({"key": self._digest, "answers": kept},
