@@ -111,6 +111,32 @@ def test_xor_float_descent_is_the_plain_loop_bit_for_bit(output_sigmoid):
             assert np.array(got).tobytes() == np.array(want).tobytes(), (start, lr)
 
 
+@pytest.mark.parametrize(("seed", "epochs", "at_most"), [(1, 3000, 2000), (0, 12001, 11400)])
+def test_a_float_descent_that_comes_back_stops_with_the_weights_of_every_epoch(
+        seed: int, epochs: int, at_most: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The network without its output sigmoid settles: from seed 1's start on a fixed point
+    (an epoch that changes no bit) by epoch 1,807, from seed 0's (dara's run) on two states
+    in turn by epoch 11,301. The descent stops there, and its weights are the plain loop's
+    after every epoch, bit for bit (an odd and an even count of epochs left for the two)."""
+    autodiff = _suite("autodiff")
+    start = [float(v) for v in np.random.default_rng(seed).standard_normal(9)]
+    start = _plain_xor_descent_floats(start, 1, 0.1, output_sigmoid=False)
+    ran: list[int] = []
+    real = autodiff._xor_epochs
+    monkeypatch.setattr(autodiff, "_xor_epochs",
+                        lambda w, n, lr, o: ran.append(n) or real(w, n, lr, o))
+    want = _plain_xor_descent_floats(start, epochs, 0.1, output_sigmoid=False)
+    for count in (epochs, epochs + 1):
+        ran.clear()
+        got = autodiff._xor_descent_floats(start, count, 0.1, output_sigmoid=False)
+        assert sum(ran) <= at_most  # stopped early
+        if count == epochs:
+            assert np.array(got).tobytes() == np.array(want).tobytes()
+        else:
+            one_more = _plain_xor_descent_floats(want, 1, 0.1, output_sigmoid=False)
+            assert np.array(got).tobytes() == np.array(one_more).tobytes()
+
+
 def test_xor_float_descent_survives_saturation():
     """Weights so large that exp(-z) would overflow in the textbook sigmoid: no error, finite."""
     autodiff = _suite("autodiff")
