@@ -194,6 +194,7 @@ def _flat_catalog(path: Path) -> dict[str, str | dict[str, str]]:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump({"key": key, "catalog": flat}, handle, ensure_ascii=False)
+            os.chmod(tmp, 0o644)  # public text, as the TOML: any user of the install reads it
             os.replace(tmp, copy)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -114,7 +114,7 @@ _STORE_FORMAT = 1
 # A store is rewritten only when a grading computed this many answers it did not hold (a
 # new seed, new code): not for the few whose arguments are a student's own numbers.
 _SAVE_AFTER = 32
-_MAX_STORED = 1024  # a few seeds' answers (one is 100-200)
+_MAX_STORED = 512  # a few seeds' answers (80-200 a seed; 500 load in 2 ms)
 
 
 class AnswerStore:
@@ -193,7 +193,7 @@ class AnswerStore:
                                        dir=self.path.parent)
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
+                    handle.write(data)  # mode 0600: expected values, for the grader's user only
                 os.replace(tmp, self.path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
