@@ -16,8 +16,10 @@ in a cold process of its own (so the parts add up to more than the command,
 which overlaps them): the bare interpreter; nngrade's imports as the command
 and its grading process make them (the hidden suites collected); the
 sandbox's start (its zygote ready); the grading itself (results.json's
-``execution_time``, with the costliest tests); and the reports
-(report.html and index.html of that result, in a cold process).
+``execution_time``, with the costliest tests); the grading process's own
+CPU time while it grades (a cold process grading the hand-in as the
+command's does: the grader's side, load-proof where wall times are not);
+and the reports (report.html and index.html of that result, in a cold process).
 
     python benchmarks/bench_one.py [--student ada] [--rounds 7] [--breakdown] [--json]
         [--checkout DIR]
@@ -64,6 +66,26 @@ started = time.perf_counter()
 box.start()
 print(time.perf_counter() - started)
 box.close()
+"""
+
+GRADING_CPU = """
+import json, shutil, sys, tempfile, time
+from pathlib import Path
+from nngrade.grade.options import BatchOptions, sandbox_limits
+from nngrade.intake import read_submissions
+from nngrade.rubric import load_rubric
+from nngrade.sandbox import Limits, Sandbox
+from nngrade.hidden.grader import SuiteGrader
+from nngrade.hidden.suite import collect
+limits = sandbox_limits(BatchOptions())
+with Sandbox(Limits(**limits)) as box, tempfile.TemporaryDirectory() as tmp:
+    grader = SuiteGrader(box, collect(), seed=int(sys.argv[2]), rubric=load_rubric(),
+                         limits=limits, replay=False)
+    shutil.copytree(sys.argv[1], Path(tmp) / Path(sys.argv[1]).name)
+    (submission,) = read_submissions(Path(tmp))
+    cpu, wall = time.thread_time(), time.perf_counter()
+    json.dumps(grader.grade(submission))
+    print(json.dumps({"cpu": time.thread_time() - cpu, "wall": time.perf_counter() - wall}))
 """
 
 REPORTS = """
@@ -127,13 +149,19 @@ def grade_one(one: Path, out: Path, seed: int) -> tuple[float, dict[str, Any]]:
     return seconds, json.loads((folder / "results.json").read_text())
 
 
-def breakdown(results: dict[str, Any], scratch: Path) -> dict[str, Any]:
+def breakdown(results: dict[str, Any], scratch: Path, student_folder: Path,
+              seed: int) -> dict[str, Any]:
     """Each part of a cold grading in a cold process of its own (seconds)."""
     parts: dict[str, Any] = {"interpreter": _wall([PY, "-c", "pass"])[0]}
     parts["imports_and_suites"] = float(_wall([PY, "-c", IMPORTS])[1])
     parts["sandbox_start"] = float(_wall([PY, "-c", SANDBOX])[1])
     parts["grading"] = float(results["execution_time"])
     parts["grading_split"] = results["nngrade"]["timing"]
+    # The grading process's own CPU while it grades the hand-in (the grader's side and the
+    # sandbox's messages, not the worker's): a cold process as the command's, steadier
+    # under load than any wall time.
+    parts["grading_process_cpu"] = json.loads(
+        _wall([PY, "-c", GRADING_CPU, str(student_folder), str(seed)])[1])["cpu"]
     tests = sorted(((t["extra_data"].get("seconds") or 0.0, t["name"])
                     for t in results["tests"]), reverse=True)
     parts["costliest_tests"] = [[round(s, 3), n[:90]] for s, n in tests[:4]]
@@ -176,7 +204,7 @@ def main() -> int:
                                    "score": results["score"],
                                    "load": round(os.getloadavg()[0], 2)}
             if args.breakdown:
-                row["breakdown"] = breakdown(results, scratch)
+                row["breakdown"] = breakdown(results, scratch, one / args.student, args.seed)
             rounds.append(row)
             if not args.json:
                 print(f"round {i + 1}: import numpy, pytest {ref:.3f} s; grade "

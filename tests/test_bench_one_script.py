@@ -23,5 +23,5 @@ def test_bench_one_measures_a_round_with_its_breakdown() -> None:
     assert {"interpreter", "imports_and_suites", "sandbox_start", "grading", "reports"} <= \
         set(parts)
     assert all(parts[k] > 0 for k in ("interpreter", "imports_and_suites", "sandbox_start",
-                                      "grading", "reports"))
+                                      "grading", "grading_process_cpu", "reports"))
     assert len(parts["costliest_tests"]) == 4

@@ -58,6 +58,27 @@ def test_the_consistency_check_catches_a_missing_translation(tmp_path: Path,
     assert any("different parameters" in p for p in problems)
 
 
+def test_a_catalog_is_read_through_its_json_copy_never_a_stale_one(tmp_path: Path) -> None:
+    import nngrade.messages as messages
+
+    toml = tmp_path / "en.toml"
+    toml.write_text('a = "one {x}"\n[n]\none = "{count} item"\nother = "{count} items"\n',
+                    encoding="utf-8")
+    first = messages._flat_catalog(toml)
+    copy = tmp_path / "__pycache__" / "en.flat.json"
+    assert first == {"a": "one {x}", "n": {"one": "{count} item", "other": "{count} items"}}
+    assert copy.is_file()
+    assert messages._flat_catalog(toml) == first  # from the copy now
+    toml.write_text('a = "two {x}"\n', encoding="utf-8")  # the catalog edited: parsed again
+    assert messages._flat_catalog(toml) == {"a": "two {x}"}
+    copy.write_text("{not json", encoding="utf-8")
+    assert messages._flat_catalog(toml) == {"a": "two {x}"}
+    # the real catalogs, read through their copies, are the catalogs
+    for lang in messages.LANGS:
+        path = messages.CATALOG_DIR / f"{lang}.toml"
+        assert messages._flat_catalog(path) == messages._flatten(messages._read_toml(path))
+
+
 def _ids_in_code() -> tuple[set[str], set[str]]:
     """Literal ids passed to msg()/Message(), and the prefixes of ids made by f-strings."""
     literal, prefixes = set(), set()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import math
 import warnings
 from pathlib import Path
 
@@ -61,6 +62,81 @@ def test_xor_float_descent_follows_the_reference(seed, lr):
     assert np.array_equal(np.array(halves), got)
 
 
+def _stable_sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _plain_xor_descent_floats(weights: list[float], epochs: int, lr: float, *,
+                              output_sigmoid: bool = True) -> list[float]:
+    """The float descent as first written (a sigmoid function, a list of sums, a zip):
+    the loop `_xor_descent_floats` must reproduce bit for bit."""
+    from nngrade.reference.course import autodiff as ref
+
+    w = [float(v) for v in weights]
+    for _ in range(epochs):
+        g = [0.0] * 9
+        for x1, x2, t in ref.XOR_CASES:
+            h1 = _stable_sigmoid(x1 * w[0] + x2 * w[1] + w[2])
+            h2 = _stable_sigmoid(x1 * w[3] + x2 * w[4] + w[5])
+            if output_sigmoid:
+                o = _stable_sigmoid(w[6] * h1 + w[7] * h2 + w[8])
+                d = 2.0 * (o - t) * o * (1.0 - o)
+            else:
+                d = 2.0 * (w[6] * h1 + w[7] * h2 + w[8] - t)
+            d1 = d * w[6] * h1 * (1.0 - h1)
+            d2 = d * w[7] * h2 * (1.0 - h2)
+            for k, term in enumerate((d1 * x1, d1 * x2, d1, d2 * x1, d2 * x2, d2,
+                                      d * h1, d * h2, d)):
+                g[k] += term
+        w = [v - lr * gv for v, gv in zip(w, g, strict=True)]
+    return w
+
+
+@pytest.mark.parametrize("output_sigmoid", [True, False])
+def test_xor_float_descent_is_the_plain_loop_bit_for_bit(output_sigmoid):
+    """The interpreter-friendly loop changes no bit of any continuation (and so no verdict):
+    starts of every scale, zeros of both signs, learning rates of both signs, saturation."""
+    autodiff = _suite("autodiff")
+    rng = np.random.default_rng(17)
+    starts = [[float(v) for v in rng.standard_normal(9) * scale]
+              for scale in (0.01, 1.0, 1.0, 5.0, 40.0)]
+    starts += [[0.0, -0.0] * 4 + [-0.0], [800.0, -900.0, 1000.0] * 3]
+    for start in starts:
+        for lr in (0.1, 0.025, 0.2, 1.5, -0.1):
+            got = autodiff._xor_descent_floats(start, 120, lr, output_sigmoid=output_sigmoid)
+            want = _plain_xor_descent_floats(start, 120, lr, output_sigmoid=output_sigmoid)
+            assert np.array(got).tobytes() == np.array(want).tobytes(), (start, lr)
+
+
+@pytest.mark.parametrize(("seed", "epochs", "at_most"), [(1, 3000, 2000), (0, 12001, 11400)])
+def test_a_float_descent_that_comes_back_stops_with_the_weights_of_every_epoch(
+        seed: int, epochs: int, at_most: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The network without its output sigmoid settles: from seed 1's start on a fixed point
+    (an epoch that changes no bit) by epoch 1,807, from seed 0's (dara's run) on two states
+    in turn by epoch 11,301. The descent stops there, and its weights are the plain loop's
+    after every epoch, bit for bit (an odd and an even count of epochs left for the two)."""
+    autodiff = _suite("autodiff")
+    start = [float(v) for v in np.random.default_rng(seed).standard_normal(9)]
+    start = _plain_xor_descent_floats(start, 1, 0.1, output_sigmoid=False)
+    ran: list[int] = []
+    real = autodiff._xor_epochs
+    monkeypatch.setattr(autodiff, "_xor_epochs",
+                        lambda w, n, lr, o: ran.append(n) or real(w, n, lr, o))
+    want = _plain_xor_descent_floats(start, epochs, 0.1, output_sigmoid=False)
+    for count in (epochs, epochs + 1):
+        ran.clear()
+        got = autodiff._xor_descent_floats(start, count, 0.1, output_sigmoid=False)
+        assert sum(ran) <= at_most  # stopped early
+        if count == epochs:
+            assert np.array(got).tobytes() == np.array(want).tobytes()
+        else:
+            one_more = _plain_xor_descent_floats(want, 1, 0.1, output_sigmoid=False)
+            assert np.array(got).tobytes() == np.array(one_more).tobytes()
+
+
 def test_xor_float_descent_survives_saturation():
     """Weights so large that exp(-z) would overflow in the textbook sigmoid: no error, finite."""
     autodiff = _suite("autodiff")
@@ -82,6 +158,37 @@ def test_backprop_numpy_gradients_equal_the_reference(seed, hidden):
     for g, w in zip(got, want, strict=True):
         assert g.shape == w.shape
         assert np.allclose(g, w, rtol=1e-12, atol=1e-15)
+
+
+def _plain_settling_descent(backprop, a, b, epochs: int, lr: float):
+    """backprop's settling descent as first written (a call of `_xor_grads_numpy` per
+    epoch): the loop `_settling_descent` must reproduce bit for bit."""
+    before = np.inf
+    for epoch in range(epochs):
+        g1, g2 = backprop._xor_grads_numpy(backprop.XOR_X, backprop.XOR_Y, a, b)
+        a, b = a - lr * g1, b - lr * g2
+        if epoch % 50 == 49 and lr <= 1.0:
+            error = float(np.sum((backprop._sigmoid(backprop._sigmoid(backprop.XOR_X @ a) @ b)
+                                  - backprop.XOR_Y) ** 2))
+            if error < 0.25**2 and error < before:
+                break
+            before = error
+    return a, b
+
+
+@pytest.mark.parametrize("hidden", [1, 3, 10])
+def test_backprop_settling_descent_is_the_plain_loop_bit_for_bit(hidden):
+    """The inlined settling loop gives the very weights of the plain one (so the same verdict),
+    settled or stopped by the epochs, for starts of every scale and several rates."""
+    backprop = _suite("backprop")
+    rng = np.random.default_rng(hidden)
+    for scale in (0.1, 1.0, 3.0):
+        w1, w2 = rng.standard_normal((2, hidden)) * scale, rng.standard_normal((hidden, 1)) * scale
+        for lr, epochs in ((0.5, 1999), (0.5, 130), (0.1, 600), (2.0, 300), (-0.5, 120)):
+            got = backprop._settling_descent(w1.copy(), w2.copy(), epochs, lr)
+            want = _plain_settling_descent(backprop, w1.copy(), w2.copy(), epochs, lr)
+            for g, w in zip(got, want, strict=True):
+                assert g.tobytes() == w.tobytes(), (scale, lr, epochs)
 
 
 @pytest.mark.parametrize("seed", [0, 5])

@@ -23,6 +23,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from nngrade.hidden.answers import save_stores
 from nngrade.hidden.backend import Backend
 from nngrade.hidden.calls import SubmissionCalls
 from nngrade.hidden.replay import Node, Replays, Tape, Verdict, walk
@@ -79,10 +80,13 @@ class SuiteGrader:
             # an earlier one did (`nngrade.hidden.replay`); their calls still ran.
             "tests_replayed": replayed,
         }
-        return build_results(submission, records, statuses, rubric=self.rubric, seed=self.seed,
-                             protections=dict(self.backend.protections),
-                             limits_hit=calls.limits_hit, timing=timing,
-                             execution_time=time.perf_counter() - started)
+        results = build_results(submission, records, statuses, rubric=self.rubric,
+                                seed=self.seed, protections=dict(self.backend.protections),
+                                limits_hit=calls.limits_hit, timing=timing,
+                                execution_time=time.perf_counter() - started)
+        # The reference's answers for the next cold process (a new seed's; a few ms, once).
+        save_stores()
+        return results
 
     def run_test(self, index: int, calls: SubmissionCalls) -> bool:
         """Run test ``index`` on the current submission (in its greenlet); True if it failed.

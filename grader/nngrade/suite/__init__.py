@@ -57,10 +57,13 @@ Never shipped to students (`nngrade release` keeps grader modules out).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from nngrade.feedback import (
     FIGURE_CELLS,
@@ -71,7 +74,7 @@ from nngrade.feedback import (
     figure_numbers,
     what_named,
 )
-from nngrade.hidden.answers import remembered
+from nngrade.hidden.answers import AnswerStore, remembered
 from nngrade.hidden.pictures import fit_figure, regions_figure
 from nngrade.messages import Message, msg
 from nngrade.mistakes import CODES as MISTAKE_CODES
@@ -120,6 +123,7 @@ __all__ = [
     "figure_numbers",
     "fit_figure",
     "inputs",
+    "kept",
     "msg",
     "reference",
     "regions_figure",
@@ -131,7 +135,46 @@ REFERENCE_PACKAGE = "nngrade.reference.course"
 
 @cache
 def _remembered(name: str) -> Any:
-    return remembered(importlib.import_module(f"{REFERENCE_PACKAGE}.{name}"))
+    return remembered(importlib.import_module(f"{REFERENCE_PACKAGE}.{name}"), _reference_store())
+
+
+T = TypeVar("T")
+
+
+def kept(name: str, compute: Callable[[], T], *, source: str | Path) -> T:
+    """``compute()``, computed once for every grading process, not once in each.
+
+    For what costs a cold grading process real time and is the same for every
+    submission and every seed, such as a descent continued from the
+    reference's own start (never for a student's numbers, which another
+    submission never asks for): the answer is kept in the reference's answer
+    store (`nngrade.hidden.answers.AnswerStore`) under ``name`` and the bytes
+    of ``source``, the suite file whose code computes it (pass ``__file__``),
+    so an edited suite computes it again. Plain data only; each call gets a
+    private copy.
+    """
+    return cast("T", _reference_store().kept(_kept_key(name, str(source)), compute))
+
+
+@cache
+def _kept_key(name: str, source: str) -> bytes:
+    digest = hashlib.blake2b(Path(source).read_bytes(), digest_size=20).hexdigest()
+    return f"nngrade.suite.kept\0{digest}\0{name}".encode()
+
+
+@cache
+def _reference_store() -> AnswerStore:
+    """The course reference's answers on disk, beside its bytecode (`AnswerStore`): keyed by
+    every source of the reference package and the trusted functions an `Fn` names."""
+    import nngrade.reference
+    import nngrade.worker.functions
+    import nngrade.worker.protocol
+
+    package = Path(nngrade.reference.__file__).resolve().parent
+    sources = [*sorted(package.rglob("*.py")), Path(nngrade.worker.functions.__file__),
+               Path(nngrade.worker.protocol.__file__)]
+    course = package / "course"
+    return AnswerStore(course / "__pycache__" / "nngrade-answers.pickle", sources)
 
 
 def reference(module: str | ModuleType, *, remember: bool = True) -> Any:
