@@ -163,3 +163,17 @@ def test_an_early_process_nobody_adopts_goes_away_with_its_sandbox(how: str) -> 
     proc.wait(timeout=60)
     assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
     assert _gone(tree, within=20), f"left behind: {sorted(tree)}"
+
+
+def test_the_console_script_leaves_nothing_unsaid(tmp_path: Path) -> None:
+    """It exits without the interpreter's teardown: the table and the status still come out."""
+    subs = copy_sample_class(tmp_path / "class", ["ada"])
+    console = [sys.executable, "-c", "from nngrade.console import main; main()", "grade"]
+    done = subprocess.run([*console, str(subs), "--out", str(tmp_path / "out"), "--seed", "2"],
+                          capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "ada" in done.stdout and "1 graded" in done.stdout  # the class table, flushed
+    assert str(tmp_path / "out" / "gradebook.csv") in done.stdout  # the last line
+    usage = subprocess.run([*console, str(subs)], capture_output=True, text=True, timeout=240,
+                           check=False)
+    assert usage.returncode == 2 and "--out" in usage.stderr
