@@ -151,6 +151,45 @@ UNUSED = """
     sys.exit(0)  # atexit: discard() stops it
 """
 
+GONE_AT_ONCE = """
+    import os
+    from nngrade.grade import early
+
+    early.start()
+    print(early._waiting[0].pid, flush=True)
+    os._exit(0)  # before the early process has even imported the grader
+"""
+
+
+def test_an_early_process_whose_command_died_at_once_goes_away() -> None:
+    """Its parent is named before the fork: a command that died first is still noticed."""
+    done = _run(GONE_AT_ONCE)
+    assert done.returncode == 0, done.stderr
+    pid = int(done.stdout.split()[0])
+    assert _gone({pid}, within=30), "the early process outlived its command"
+
+
+def test_grading_processes_of_a_killed_command_go_away(tmp_path: Path) -> None:
+    """`nngrade grade` killed with SIGKILL: its grading processes finish what they were sent
+    and leave with their sandboxes, instead of waiting for work forever."""
+    import signal
+
+    subs = copy_sample_class(tmp_path / "class", ["ada", "ben", "chen", "dara", "eli", "hana"])
+    out = tmp_path / "out"
+    command = subprocess.Popen(
+        [sys.executable, "-c", "from nngrade.cli import main; main()", "grade", str(subs),
+         "--out", str(out), "-j", "1", "--seed", "4"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(out.glob("*/results.json")):
+        time.sleep(0.02)
+    tree = _descendants(command.pid)
+    assert tree, "no grading process was running"
+    command.send_signal(signal.SIGKILL)
+    command.wait(timeout=30)
+    assert _gone(tree, within=60), f"left behind: {sorted(tree)}"
+
+
 
 @pytest.mark.parametrize("how", ["exits", "dies"])
 def test_an_early_process_nobody_adopts_goes_away_with_its_sandbox(how: str) -> None:

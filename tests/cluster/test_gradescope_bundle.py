@@ -163,7 +163,8 @@ def test_the_bundle_holds_the_scripts_the_wheel_and_the_course(bundle: Path) -> 
     assert {"nngrade/suites/test_activations.py", "nngrade/rubric.toml",
             "nngrade/reference/course/activations.py",
             "nngrade/report/locale/zh/LC_MESSAGES/messages.po",
-            "nngrade/gradescope/autograder.py", "nngrade/worker/main.py",
+            "nngrade/gradescope/autograder.py", "nngrade/gradescope/__main__.py",
+            "nngrade/worker/main.py",
             "nngrade-0.1.0.dist-info/entry_points.txt"} <= files
     assert len(record) == len(files)
     assert not any("__pycache__" in f or f.endswith(".pyc") for f in files)

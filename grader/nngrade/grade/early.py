@@ -23,6 +23,7 @@ watches its parent). Student code never runs in it before it is adopted.
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 from typing import Any
 
@@ -42,7 +43,8 @@ def start() -> bool:
     ctx = mp.get_context("fork")
     tasks = ctx.Queue()
     ours, theirs = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_early_process, args=(tasks, theirs), daemon=True,
+    # Its parent is named now: read in the child, the command might already be gone.
+    process = ctx.Process(target=_early_process, args=(tasks, theirs, os.getpid()), daemon=True,
                           name="nngrade-grading-early")
     process.start()
     theirs.close()
@@ -85,7 +87,7 @@ def _stop(waiting: tuple[Any, Any, Any]) -> None:
     conn.close()
 
 
-def _early_process(tasks: Any, conn: Any) -> None:
+def _early_process(tasks: Any, conn: Any, parent: int) -> None:
     """Launch the sandbox before anything else is imported, then become a grading process."""
     from nngrade.sandbox.api import Limits
     from nngrade.sandbox.zygote import Zygote
@@ -97,4 +99,4 @@ def _early_process(tasks: Any, conn: Any) -> None:
     except BaseException:
         zygote.stop()
         raise
-    early_grading_process(tasks, conn, zygote)
+    early_grading_process(tasks, conn, zygote, parent)

@@ -229,11 +229,12 @@ def _grading_process(tasks: Any, conn: Connection, seed: int, limits: dict[str, 
                      rubric_path: str, cpu: int | None, replay: bool,
                      shared_replays: str | None = None, settle: bool = True) -> None:
     """One grading process: the suites, a sandbox and a grader, until sent None."""
+    parent = os.getppid()  # first thing: the process that forked this one
     _run_grading(tasks, conn, _Settings(seed, limits, rubric_path, cpu, replay,
-                                        shared_replays, settle))
+                                        shared_replays, settle), parent)
 
 
-def early_grading_process(tasks: Any, conn: Connection, zygote: Zygote) -> None:
+def early_grading_process(tasks: Any, conn: Connection, zygote: Zygote, parent: int) -> None:
     """A grading process forked before its command read the options (`nngrade.grade.early`).
 
     It does what needs no option first, beside the command's own start (its
@@ -241,9 +242,9 @@ def early_grading_process(tasks: Any, conn: Connection, zygote: Zygote) -> None:
     imported, imports numpy; this process imports the grader and recalls the
     suites), then waits for the run's settings, the first thing on
     ``tasks`` once `grade_in_pool` adopts it (None: the run has no use for
-    it). It stops by itself when its parent is gone.
+    it). It stops by itself when ``parent``, the command, is gone.
     """
-    _run_grading(tasks, conn, None, zygote)
+    _run_grading(tasks, conn, None, parent, zygote)
 
 
 @dataclass(frozen=True)
@@ -259,19 +260,24 @@ class _Settings:
     settle: bool = True
 
 
-def _await_settings(tasks: Any, parent: int) -> _Settings | None:
-    """The settings `grade_in_pool` sends an adopted process; None if it is not wanted."""
+def _next_task(tasks: Any, parent: int) -> Any:
+    """The next thing on ``tasks``; None once ``parent`` is gone (killed, say: nobody would
+    read what this process graded, and it would wait for the next task forever)."""
     while True:
         try:
-            message = tasks.get(timeout=1.0)
+            return tasks.get(timeout=1.0)
         except queue.Empty:
             if os.getppid() != parent:
-                return None  # the command is gone
-            continue
-        return None if message is None else _Settings(**message[1])
+                return None
 
 
-def _run_grading(tasks: Any, conn: Connection, settings: _Settings | None,
+def _await_settings(tasks: Any, parent: int) -> _Settings | None:
+    """The settings `grade_in_pool` sends an adopted process; None if it is not wanted."""
+    message = _next_task(tasks, parent)
+    return None if message is None else _Settings(**message[1])
+
+
+def _run_grading(tasks: Any, conn: Connection, settings: _Settings | None, parent: int,
                  zygote: Zygote | None = None) -> None:
     """The suites, a sandbox and a grader, then every submission on ``tasks`` until None.
 
@@ -281,7 +287,6 @@ def _run_grading(tasks: Any, conn: Connection, settings: _Settings | None,
     from nngrade.sandbox.api import Limits
     from nngrade.sandbox.zygote import Zygote
 
-    parent = os.getppid()
     outbox = _Outbox(conn)
     try:
         # A worker beside its grader on one CPU: the two take turns, with warm caches.
@@ -318,7 +323,7 @@ def _run_grading(tasks: Any, conn: Connection, settings: _Settings | None,
                 settle_heap()
             outbox.put(("ready",))
             with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-                for submission in iter(tasks.get, None):
+                while (submission := _next_task(tasks, parent)) is not None:
                     results = grader.grade(submission)
                     outbox.put(("done", submission.student, json.dumps(results)))
             shared.save()
@@ -329,7 +334,7 @@ def _run_grading(tasks: Any, conn: Connection, settings: _Settings | None,
         outbox.put(("fatal", traceback.format_exc()))
         raise
     finally:
-        outbox.close()
+        outbox.close(parent)
 
 
 def _is_suite_error(exc: BaseException) -> bool:
@@ -382,10 +387,14 @@ class _Outbox:
     def put(self, message: tuple[Any, ...]) -> None:
         self._queue.put(message)
 
-    def close(self) -> None:
-        """Send what is queued, then stop."""
+    def close(self, parent: int) -> None:
+        """Send what is queued, then stop; at once if ``parent``, the reader, is gone (this
+        process holds the pipe's other end too, so a send to nobody blocks, not fails)."""
         self._queue.put(None)
-        self._thread.join()
+        while self._thread.is_alive():
+            self._thread.join(timeout=1.0)
+            if os.getppid() != parent:
+                return  # what is left goes with this process
 
     def _send_all(self) -> None:
         for message in iter(self._queue.get, None):

@@ -9,7 +9,7 @@ The archive holds, at its root (Gradescope's "Autograder Specifications"):
   package: hidden suites, reference engine, rubric) out of reach of other
   users, since student code runs as ``nobody`` when namespaces are blocked;
 - ``run_autograder``, run for every submission: ``python -m
-  nngrade.gradescope.autograder``, and if even that cannot start, a
+  nngrade.gradescope`` (`nngrade.gradescope.autograder`), and if even that cannot start, a
   results.json that says the grader failed (Gradescope shows an opaque
   error when there is none);
 - ``wheels/nngrade-*.whl``, ``course/gradescope.toml`` (seed, language,
@@ -86,7 +86,7 @@ root="${NNGRADE_AUTOGRADER_ROOT:-/autograder}"
 python="$root/nngrade-venv/bin/python"
 status=127
 if [ -x "$python" ]; then
-    "$python" -m nngrade.gradescope.autograder "$root"
+    "$python" -m nngrade.gradescope "$root"
     status=$?
 fi
 if [ ! -s "$root/results/results.json" ]; then
