@@ -22,7 +22,7 @@ command's does: the grader's side, load-proof where wall times are not);
 and the reports (report.html and index.html of that result, in a cold process).
 
     python benchmarks/bench_one.py [--student ada] [--rounds 7] [--breakdown] [--json]
-        [--checkout DIR]
+        [--checkout DIR] [--no-answer-store]
 
 Gradescope's run_autograder (one more cold interpreter before this command)
 has benchmarks/bench_gradescope.py.
@@ -139,8 +139,20 @@ def _entry() -> str:
     return "console" if (root / "grader" / "nngrade" / "console.py").is_file() else "cli"
 
 
+# The reference's answers kept between grading processes (`nngrade.hidden.answers.AnswerStore`)
+NO_STORE: list[bool] = []  # --no-answer-store: removed before every grading
+
+
+def _answer_store() -> Path:
+    root = CHECKOUT[0] if CHECKOUT else REPO
+    return root / "reference" / "nngrade" / "reference" / "course" / "__pycache__" / \
+        "nngrade-answers.pickle"
+
+
 def grade_one(one: Path, out: Path, seed: int) -> tuple[float, dict[str, Any]]:
     shutil.rmtree(out, ignore_errors=True)
+    if NO_STORE:
+        _answer_store().unlink(missing_ok=True)
     seconds, _ = _wall([PY, "-c", f"from nngrade.{_entry()} import main; main()", "grade",
                         str(one), "--out", str(out), "--seed", str(seed)])
     (folder,) = [p for p in out.iterdir() if (p / "results.json").is_file()]
@@ -181,7 +193,12 @@ def main() -> int:
     parser.add_argument("--checkout", type=Path, default=None,
                         help="grade with the nngrade of another checkout (e.g. `git archive COMMIT "
                              "| tar -x -C /tmp/before`), in this environment")
+    parser.add_argument("--no-answer-store", action="store_true",
+                        help="remove the reference's kept answers before every grading (a "
+                             "course's first hand-in under a new seed)")
     args = parser.parse_args()
+    if args.no_answer_store:
+        NO_STORE.append(True)
     if args.checkout is not None:
         CHECKOUT.append(args.checkout.resolve())
 
