@@ -25,6 +25,7 @@ from typing import Any
 
 import click
 
+from nngrade.grade import early
 from nngrade.grade.errors import GraderError
 from nngrade.grade.options import BatchOptions
 from nngrade.grade.output import OutputFolder
@@ -123,7 +124,7 @@ def _grade(todo: list[Submission], seed: int, rubric: Rubric, options: BatchOpti
                              address=options.cluster)
     return grade_in_pool(todo, seed=seed, rubric=rubric, options=options,
                          meanwhile=_prepare_reports(options) if options.reports else None,
-                         shared_replays=shared_replays)
+                         shared_replays=shared_replays, adopt=early.take)
 
 
 def _prepare_reports(options: BatchOptions) -> Callable[[], None]:

@@ -40,7 +40,6 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from nngrade.grade import early
 from nngrade.grade.errors import GraderError
 from nngrade.grade.options import BatchOptions, sandbox_limits
 from nngrade.records import Submission
@@ -73,6 +72,7 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
                   options: BatchOptions,
                   meanwhile: Callable[[], None] | None = None,
                   shared_replays: Path | None = None,
+                  adopt: Callable[[], tuple[Any, Any, Any] | None] | None = None,
                   ) -> Generator[dict[str, Any], None, None]:
     """Grade ``submissions`` in ``options.jobs`` processes; yield each results document.
 
@@ -80,7 +80,9 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
     (what writing the results will need, prepared while they work); its
     failure is left for the writing to meet. With ``shared_replays`` (OUT),
     the processes start from the replay trees earlier processes of the run
-    left there and leave theirs (`nngrade.hidden.replay_store`).
+    left there and leave theirs (`nngrade.hidden.replay_store`). ``adopt`` gives a
+    grading process started already (`nngrade.grade.early.take`), or None: the first
+    one needed is taken from it.
     """
     if not submissions:
         return
@@ -110,7 +112,7 @@ def grade_in_pool(submissions: Sequence[Submission], *, seed: int, rubric: Rubri
         # One hand-in alone: unpinned, so the sandbox starts on another CPU while the
         # grading process imports the grader (`_grading_process`).
         cpu = next(started) % cpus if n_proc <= cpus and len(submissions) > 1 else None
-        adopted = early.take()  # the command's own, started before it read the options
+        adopted = adopt() if adopt is not None else None  # started before the options
         if adopted is not None:
             process, tasks, ours = adopted
             tasks.put(("settings", {"seed": seed, "limits": limits,

@@ -12,12 +12,17 @@ from __future__ import annotations
 import contextlib
 import sys
 
-if sys.argv[1:2] != ["--self-check"]:
-    from nngrade.grade import early
 
-    with contextlib.suppress(Exception):  # a failure to fork costs only the head start
-        early.start()
+def _main() -> None:
+    if sys.argv[1:2] != ["--self-check"]:
+        from nngrade.grade import early
 
-from nngrade.gradescope.autograder import leave, main  # noqa: E402 - after the head start
+        with contextlib.suppress(Exception):  # a failure to fork costs only the head start
+            early.start()
+    from nngrade.gradescope.autograder import leave, main  # after the head start
 
-leave(main())
+    leave(main())
+
+
+if __name__ == "__main__":
+    _main()

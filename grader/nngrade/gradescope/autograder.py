@@ -194,6 +194,7 @@ def grade_hand_in(hand_in: Path, student: str, settings: GradescopeSettings,
     document is the one that command writes. ``meanwhile`` runs here once the
     grading process grades; ``log`` collects when each step ended (`time.time`).
     """
+    from nngrade.grade import early
     from nngrade.grade.options import BatchOptions
     from nngrade.grade.pool import grade_in_pool
     from nngrade.intake import read_submission
@@ -222,7 +223,7 @@ def grade_hand_in(hand_in: Path, student: str, settings: GradescopeSettings,
             meanwhile()
 
     graded = list(grade_in_pool([submission], seed=settings.seed, rubric=rubric,
-                                options=options, meanwhile=ready))
+                                options=options, meanwhile=ready, adopt=early.take))
     log["graded"] = time.time()
     if len(graded) != 1:
         raise RuntimeError(f"the grading pool returned {len(graded)} results, not one")
