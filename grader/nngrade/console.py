@@ -15,7 +15,7 @@ import os
 import sys
 from typing import NoReturn
 
-__all__ = ["main", "starts_early"]
+__all__ = ["leave", "main", "starts_early"]
 
 # options of `nngrade grade` that grade in no local pool, or grade nothing
 _NO_POOL = ("--help", "--cluster", "--nbgrader")
@@ -43,17 +43,17 @@ def main() -> None:
     try:
         cli()
     except SystemExit as done:
-        _leave(done.code)
-    _leave(0)
+        leave(done.code)
+    leave(0)
 
 
-def _leave(status: object) -> NoReturn:
+def leave(status: object) -> NoReturn:
     """Exit as ``sys.exit(status)`` would, without the interpreter's teardown.
 
-    Once `nngrade grade` returns, everything it writes is written (atomically,
-    and closed); tearing down every module a grading imported (numpy, jinja2,
-    the suites) would only add a few hundredths of a second to a cold
-    hand-in. The atexit handlers still run (the early grading process,
+    Once `nngrade grade` (or run_autograder) returns, everything it writes is
+    written (atomically, and closed); tearing down every module a grading
+    imported (numpy, jinja2, the suites) would only add a few hundredths of a
+    second to a cold hand-in. The atexit handlers still run (the early grading process,
     multiprocessing's own) and the standard streams are flushed.
     """
     if status is None:

@@ -299,10 +299,9 @@ def _run_grading(tasks: Any, conn: Connection, settings: _Settings | None, paren
             if zygote is None:
                 assert settings is not None
                 zygote = Zygote(Limits(**cast("dict[str, Any]", settings.limits)), {})
-                stack.callback(zygote.stop)  # also when the suites do not collect
+            stack.callback(zygote.stop)  # also when the suites do not collect
+            if not zygote.launched:  # an early process's was launched before its imports
                 zygote.launch()
-            else:
-                stack.callback(zygote.stop)
             from nngrade.hidden.grader import SuiteGrader
             from nngrade.hidden.suite import collect
             from nngrade.sandbox import Sandbox

@@ -19,7 +19,8 @@ def _main() -> None:
 
         with contextlib.suppress(Exception):  # a failure to fork costs only the head start
             early.start()
-    from nngrade.gradescope.autograder import leave, main  # after the head start
+    from nngrade.console import leave
+    from nngrade.gradescope.autograder import main  # after the head start
 
     leave(main())
 

@@ -37,7 +37,6 @@ passes another folder laid out the same way.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import os
@@ -51,12 +50,12 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from nngrade.gradescope.metadata import Lateness, read_lateness
 from nngrade.gradescope.settings import GradescopeSettings, load_settings
 
-__all__ = ["GradingTimeout", "copy_submission", "grade_hand_in", "leave", "main", "run"]
+__all__ = ["GradingTimeout", "copy_submission", "grade_hand_in", "main", "run"]
 
 MAX_FILES = 2000
 MAX_BYTES = 64 << 20
@@ -355,21 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     return run(Path(args[0] if args else "/autograder"))
 
 
-def leave(status: int) -> NoReturn:
-    """Exit with ``status`` without the interpreter's teardown.
-
-    Nothing is left to clean up: results.json is written, the grading process
-    joined, the temporary folder gone. Leaving without tearing down every module
-    nngrade imported saves a few hundredths of a second per submission
-    (BENCHMARKS.md). The atexit handlers still run: an early grading process
-    nobody adopted (the settings did not load) is stopped, not left holding
-    this process's output.
-    """
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
-
-
 if __name__ == "__main__":
+    from nngrade.console import leave
+
     leave(main())
